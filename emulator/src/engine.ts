@@ -16,6 +16,7 @@ import {
   invalidArgument,
   notFound,
   RpcError,
+  Code,
 } from './errors.ts';
 import { log } from './log.ts';
 import type {
@@ -46,6 +47,7 @@ import {
   type IPayloads,
   type IRetryPolicy,
   type StatusValue,
+  WithHistory,
 } from './proto.ts';
 import type { CallContext } from './rpc.ts';
 import { TaskQueue } from './taskqueue.ts';
@@ -55,6 +57,9 @@ const WFT_FAILED = enums.WorkflowTaskFailedCause;
 const QUEUE_NORMAL = enums.TaskQueueKind.TASK_QUEUE_KIND_NORMAL;
 const DEFAULT_WFT_TIMEOUT_MS = 10_000;
 const LONG_POLL_MS = 60_000;
+/** Field numbers of `history` in PollWorkflowTaskQueueResponse and GetWorkflowExecutionHistoryResponse. */
+const POLL_HISTORY_FIELD = 8;
+const GET_HISTORY_FIELD = 1;
 
 export const SYSTEM_SEARCH_ATTRIBUTES: Record<string, SearchAttributeType> = {
   WorkflowId: 'Keyword',
@@ -97,7 +102,7 @@ export const STATUS_NAMES: Record<number, string> = {
   [Status.WORKFLOW_EXECUTION_STATUS_TIMED_OUT]: 'TimedOut',
 };
 
-type WfPollRes = Record<string, unknown>;
+type WfPollRes = Record<string, unknown> | WithHistory;
 type ActPollRes = Record<string, unknown>;
 
 interface TaskToken {
@@ -226,21 +231,24 @@ export class Engine {
   }
 
   private makeEvent(x: Execution, eventType: number, attrs: Record<string, unknown>): HistoryEvent {
-    const ev = historyApi.HistoryEvent.fromObject({
+    // A plain object, not a protobufjs Message: it is encoded once (write) and read by the
+    // engine; attribute values are built protobuf-ready, so no conversion pass is needed.
+    return {
       eventId: x.history.length + 1,
       eventTime: msToTs(this.clock.now()),
       eventType,
       taskId: this.taskIdSeq++,
       ...attrs,
-    });
-    return ev;
+    } as unknown as HistoryEvent;
   }
 
   /** Writes an event now (never while a workflow task is in flight; see `record`). */
   private write(x: Execution, eventType: number, attrs: Record<string, unknown>): HistoryEvent {
     const ev = this.makeEvent(x, eventType, attrs);
+    const bytes = historyApi.HistoryEvent.encode(ev).finish();
     x.history.push(ev);
-    x.historyBytes += historyApi.HistoryEvent.encode(ev).len;
+    x.historyEncoded.push(bytes);
+    x.historyBytes += bytes.length;
     this.touch(x);
     if (x.historyWaiters.size > 0) {
       const waiters = [...x.historyWaiters];
@@ -298,7 +306,7 @@ export class Engine {
     if (p.runTimeoutMs < 0 || p.executionTimeoutMs < 0 || p.workflowTaskTimeoutMs < 0) {
       throw invalidArgument('Invalid timeout: timeouts cannot be negative.');
     }
-    if (p.cronSchedule) throw new RpcError(12, 'cron schedules are not supported by the offline Temporal server');
+    if (p.cronSchedule) throw new RpcError(Code.UNIMPLEMENTED, 'cron schedules are not supported by the offline Temporal server');
     this.validateSearchAttributes(ns, p.searchAttributes);
 
     const runs = this.chain(ns, p.workflowId);
@@ -359,6 +367,7 @@ export class Engine {
       workflowType: p.workflowType,
       taskQueue: p.taskQueue,
       history: [],
+      historyEncoded: [],
       historyBytes: 0,
       status: Status.WORKFLOW_EXECUTION_STATUS_RUNNING,
       startTime: now,
@@ -539,7 +548,7 @@ export class Engine {
     });
     const queries: Record<string, unknown> = {};
     for (const q of wt.queries) queries[q.id] = { queryType: q.queryType, queryArgs: q.queryArgs, header: q.header };
-    return {
+    return new WithHistory({
       taskToken: encodeToken({ kind: 'wft', ns: x.ns.name, workflowId: x.workflowId, runId: x.runId, ref: scheduledEventId, attempt }),
       workflowExecution: { workflowId: x.workflowId, runId: x.runId },
       workflowType: { name: x.workflowType },
@@ -547,12 +556,11 @@ export class Engine {
       startedEventId: wt.startedEventId,
       attempt,
       backlogCountHint: 0,
-      history: { events: x.history },
       workflowExecutionTaskQueue: { name: x.taskQueue, kind: QUEUE_NORMAL },
       scheduledTime: msToTs(wt.scheduledTime),
       startedTime: msToTs(wt.startedTime),
       queries,
-    };
+    }, POLL_HISTORY_FIELD, x.historyEncoded.slice());
   }
 
   /**
@@ -1499,7 +1507,7 @@ export class Engine {
           root: x.root,
         }, { reusePolicy: a.workflowIdReusePolicy, conflictPolicy: enums.WorkflowIdConflictPolicy.WORKFLOW_ID_CONFLICT_POLICY_FAIL }));
       } catch (err) {
-        if (err instanceof RpcError && err.code === 6 /* ALREADY_EXISTS */) {
+        if (err instanceof RpcError && err.code === Code.ALREADY_EXISTS) {
           return failed(enums.StartChildWorkflowExecutionFailedCause.START_CHILD_WORKFLOW_EXECUTION_FAILED_CAUSE_WORKFLOW_ALREADY_EXISTS);
         }
         throw err;
@@ -1740,7 +1748,7 @@ export class Engine {
         this.holdQuery.delete(q);
         this.queryTokens.delete(q.id);
         x.queries = x.queries.filter((o) => o !== q);
-        reject(new RpcError(4, 'query timed out: no worker answered it'));
+        reject(new RpcError(Code.DEADLINE_EXCEEDED, 'query timed out: no worker answered it'));
       }, wait);
       ctx.onCancelled(() => q.resolve({ error: 'query cancelled by the client' }));
       this.holdQuery.add(q);
@@ -1770,19 +1778,18 @@ export class Engine {
           this.offerWorkflowTask(x);
           return null;
         }
-        return {
+        return new WithHistory({
           taskToken: encodeToken({ kind: 'query', ns: x.ns.name, workflowId: x.workflowId, runId: x.runId, ref: q.id, attempt: 1 }),
           workflowExecution: { workflowId: x.workflowId, runId: x.runId },
           workflowType: { name: x.workflowType },
           previousStartedEventId: x.lastCompletedStartedEventId,
           startedEventId: x.lastCompletedStartedEventId,
           attempt: 1,
-          history: { events: x.history },
           query: { queryType: q.queryType, queryArgs: q.queryArgs, header: q.header },
           workflowExecutionTaskQueue: { name: x.taskQueue, kind: QUEUE_NORMAL },
           scheduledTime: msToTs(this.clock.now()),
           startedTime: msToTs(this.clock.now()),
-        };
+        }, POLL_HISTORY_FIELD, x.historyEncoded.slice());
       });
     }
   }
@@ -1813,12 +1820,12 @@ export class Engine {
       } else {
         const from = token ? Number(token) : 1;
         if (!Number.isInteger(from) || from < 1) throw invalidArgument('invalid next page token');
-        const events = x.history.slice(from - 1, from - 1 + pageSize);
+        const events = x.historyEncoded.slice(from - 1, from - 1 + pageSize);
         const nextId = from + events.length;
         const more = nextId <= x.history.length;
         if (events.length > 0 || !req.waitNewEvent || !isOpen(x)) {
           const keepPolling = more || (req.waitNewEvent && isOpen(x));
-          return { history: { events }, nextPageToken: keepPolling ? Buffer.from(String(nextId)) : null };
+          return new WithHistory({ nextPageToken: keepPolling ? Buffer.from(String(nextId)) : null }, GET_HISTORY_FIELD, events);
         }
       }
       const wait = deadline - Date.now();

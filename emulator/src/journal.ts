@@ -89,7 +89,8 @@ function serializeState(x: Execution): Record<string, any> {
 }
 
 function restoreExecution(ns: Namespace, s: Record<string, any>, events: string[]): Execution {
-  const history = events.map((e) => historyApi.HistoryEvent.decode(unb64(e)));
+  const historyEncoded = events.map(unb64);
+  const history = historyEncoded.map((e) => historyApi.HistoryEvent.decode(e));
   const x: Execution = {
     ns,
     workflowId: s.workflowId,
@@ -98,6 +99,7 @@ function restoreExecution(ns: Namespace, s: Record<string, any>, events: string[
     workflowType: s.workflowType,
     taskQueue: s.taskQueue,
     history,
+    historyEncoded,
     historyBytes: s.historyBytes,
     status: s.status,
     startTime: s.startTime,
@@ -227,7 +229,7 @@ class FileJournal implements Journal {
       for (const [name, type] of ns.searchAttributes) lines.push(JSON.stringify({ t: 'sa', ns: ns.name, name, type }));
       for (const runs of ns.chains.values()) {
         for (const x of runs) {
-          lines.push(JSON.stringify({ t: 'x', ns: ns.name, ev: x.history.map((e) => b64(historyApi.HistoryEvent.encode(e).finish())), s: serializeState(x) }));
+          lines.push(JSON.stringify({ t: 'x', ns: ns.name, ev: x.historyEncoded.map(b64), s: serializeState(x) }));
           this.written.set(x, x.history.length);
         }
       }
@@ -256,7 +258,7 @@ class FileJournal implements Journal {
     let out = '';
     for (const x of this.dirty) {
       const from = this.written.get(x) ?? 0;
-      const ev = x.history.slice(from).map((e) => b64(historyApi.HistoryEvent.encode(e).finish()));
+      const ev = x.historyEncoded.slice(from).map(b64);
       this.written.set(x, x.history.length);
       out += JSON.stringify({ t: 'x', ns: x.ns.name, ev, s: serializeState(x) }) + '\n';
     }

@@ -112,6 +112,8 @@ export interface Execution {
   workflowType: string;
   taskQueue: string;
   history: HistoryEvent[];
+  /** history[i] encoded, kept so responses need not encode events again. */
+  historyEncoded: Uint8Array[];
   historyBytes: number;
   status: StatusValue;
   startTime: number;

@@ -3,6 +3,7 @@
 import protoRoot from '@temporalio/proto';
 import type { temporal as T, google as G } from '@temporalio/proto';
 import Long from 'long';
+import protobuf from 'protobufjs';
 
 export const root = protoRoot;
 export const { temporal, google } = protoRoot;
@@ -69,4 +70,25 @@ const eventTypeNames = Object.fromEntries(
 
 export function eventTypeName(t: number): string {
   return eventTypeNames[t] ?? String(t);
+}
+
+/**
+ * A response whose history is spliced in as already-encoded events: each event is encoded
+ * once, when it is written, instead of once per workflow task that carries it.
+ */
+export class WithHistory {
+  constructor(
+    readonly message: Record<string, unknown>,
+    readonly historyField: number,
+    readonly events: Uint8Array[],
+  ) {}
+
+  /** The `History { repeated HistoryEvent events = 1; }` field, encoded. */
+  encodeHistoryField(): Uint8Array {
+    const w = protobuf.Writer.create();
+    w.uint32((this.historyField << 3) | 2).fork();
+    for (const e of this.events) w.uint32((1 << 3) | 2).bytes(e);
+    w.ldelim();
+    return w.finish();
+  }
 }

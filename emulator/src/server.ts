@@ -1,15 +1,14 @@
 // The gRPC surface: WorkflowService, OperatorService and (time-skipping mode) TestService,
 // mapped onto the engine. Request validation that is about the wire (missing fields, bad
 // enums) lives here; workflow semantics live in the engine.
-import * as grpc from '@grpc/grpc-js';
 import { Clock } from './clock.ts';
 import { Engine, STATUS_NAMES, SYSTEM_SEARCH_ATTRIBUTES } from './engine.ts';
-import { invalidArgument, notFound, RpcError } from './errors.ts';
+import { Code, invalidArgument, notFound, RpcError } from './errors.ts';
 import { log } from './log.ts';
 import type { Execution, Namespace } from './model.ts';
 import { isOpen } from './model.ts';
 import { durToMs, enums, IndexedValueType, msToDur, msToTs, toNum, tsToMs, type IPayload } from './proto.ts';
-import { addService, type CallContext } from './rpc.ts';
+import { GrpcServer } from './rpc.ts';
 import { compileQuery, VisibilityQueryError, type SearchAttributeType, type VisibilityRecord } from './visibility.ts';
 import type { Journal } from './persistence.ts';
 
@@ -79,28 +78,26 @@ function decodeSearchAttribute(p: IPayload | undefined, type: SearchAttributeTyp
 export class OfflineServer {
   readonly clock: Clock;
   readonly engine: Engine;
-  private server = new grpc.Server({ 'grpc.max_receive_message_length': 128 * 1024 * 1024, 'grpc.max_send_message_length': 128 * 1024 * 1024 });
+  private server: GrpcServer;
   journal?: Journal;
   boundPort = 0;
 
   constructor(readonly opts: ServerOptions) {
     this.clock = new Clock(opts.timeSkipping);
     this.engine = new Engine(this.clock);
+    this.server = new GrpcServer(() => {
+      this.engine.flush();
+      this.clock.kick();
+    });
     for (const ns of opts.namespaces) this.engine.registerNamespace(ns);
     for (const sa of opts.searchAttributes) {
       for (const ns of this.engine.namespaces.values()) ns.searchAttributes.set(sa.name, sa.type);
     }
   }
 
-  private afterCall = () => {
-    this.engine.flush();
-    this.clock.kick();
-  };
-
   async start(): Promise<number> {
     const e = this.engine;
-    const wrap = (fn: (req: any, ctx: CallContext) => unknown) => fn;
-    addService(this.server, 'temporal.api.workflowservice.v1.WorkflowService', {
+    this.server.addService('temporal.api.workflowservice.v1.WorkflowService', {
       GetSystemInfo: () => ({
         serverVersion: SERVER_VERSION,
         capabilities: {
@@ -132,20 +129,20 @@ export class OfflineServer {
       ListNamespaces: () => ({ namespaces: [...e.namespaces.values()].map((ns) => this.namespaceDescription(ns)) }),
       RegisterNamespace: (req) => {
         if (!req.namespace) throw invalidArgument('Namespace is not set on request.');
-        if (e.namespaces.has(req.namespace)) throw new RpcError(grpc.status.ALREADY_EXISTS, 'Namespace already exists.');
+        if (e.namespaces.has(req.namespace)) throw new RpcError(Code.ALREADY_EXISTS, 'Namespace already exists.');
         const ns = e.registerNamespace(req.namespace, { description: req.description, retentionMs: durToMs(req.workflowExecutionRetentionPeriod) || undefined });
         this.journal?.recordNamespace(ns);
         return {};
       },
       GetSearchAttributes: () => ({ keys: this.searchAttributeMap([...e.namespaces.values()][0]!) }),
-      StartWorkflowExecution: wrap((req) => {
+      StartWorkflowExecution: (req) => {
         const ns = e.namespace(req.namespace);
         const { x, started } = e.startWorkflow(ns, this.startParams(req), {
           reusePolicy: req.workflowIdReusePolicy,
           conflictPolicy: req.workflowIdConflictPolicy,
         });
         return { runId: x.runId, started, status: x.status };
-      }),
+      },
       SignalWithStartWorkflowExecution: (req) => {
         const ns = e.namespace(req.namespace);
         if (!req.signalName) throw invalidArgument('SignalName is not set on request.');
@@ -184,9 +181,9 @@ export class OfflineServer {
       ResetStickyTaskQueue: () => ({}),
       ShutdownWorker: (req) => e.shutdownWorker(req),
       DescribeTaskQueue: (req) => e.describeTaskQueue(req),
-    }, this.afterCall);
+    });
 
-    addService(this.server, 'temporal.api.operatorservice.v1.OperatorService', {
+    this.server.addService('temporal.api.operatorservice.v1.OperatorService', {
       AddSearchAttributes: (req) => {
         const ns = e.namespace(req.namespace || 'default');
         const attrs: Record<string, number> = req.searchAttributes ?? {};
@@ -195,7 +192,7 @@ export class OfflineServer {
           if (!type) throw invalidArgument(`Unable to add search attribute ${name}: unknown type ${t}.`);
           if (SYSTEM_SEARCH_ATTRIBUTES[name]) throw invalidArgument(`Search attribute ${name} is reserved by system.`);
           const existing = ns.searchAttributes.get(name);
-          if (existing && existing !== type) throw new RpcError(grpc.status.ALREADY_EXISTS, `Search attribute ${name} already exists with type ${existing}.`);
+          if (existing && existing !== type) throw new RpcError(Code.ALREADY_EXISTS, `Search attribute ${name} already exists with type ${existing}.`);
         }
         for (const [name, t] of Object.entries(attrs)) {
           ns.searchAttributes.set(name, INDEXED_TO_TYPE[t]!);
@@ -222,11 +219,11 @@ export class OfflineServer {
         for (const [k, v] of Object.entries(SYSTEM_SEARCH_ATTRIBUTES)) system[k] = TYPE_TO_INDEXED[v];
         return { customAttributes: custom, systemAttributes: system, storageSchema: {} };
       },
-    }, this.afterCall);
+    });
 
     if (this.opts.timeSkipping) {
       const c = this.clock;
-      addService(this.server, 'temporal.api.testservice.v1.TestService', {
+      this.server.addService('temporal.api.testservice.v1.TestService', {
         LockTimeSkipping: () => {
           c.lock();
           return {};
@@ -235,7 +232,7 @@ export class OfflineServer {
           try {
             c.unlock();
           } catch (err) {
-            throw new RpcError(grpc.status.FAILED_PRECONDITION, (err as Error).message);
+            throw new RpcError(Code.FAILED_PRECONDITION, (err as Error).message);
           }
           return {};
         },
@@ -252,26 +249,15 @@ export class OfflineServer {
           return {};
         },
         GetCurrentTime: () => ({ time: msToTs(c.now()) }),
-      }, this.afterCall);
+      });
     }
 
-    return new Promise((resolve, reject) => {
-      this.server.bindAsync(`${this.opts.host}:${this.opts.port}`, grpc.ServerCredentials.createInsecure(), (err, port) => {
-        if (err) return reject(err);
-        this.boundPort = port;
-        resolve(port);
-      });
-    });
+    this.boundPort = await this.server.listen(this.opts.host, this.opts.port);
+    return this.boundPort;
   }
 
   stop(): Promise<void> {
-    return new Promise((resolve) => {
-      this.server.tryShutdown(() => resolve());
-      setTimeout(() => {
-        this.server.forceShutdown();
-        resolve();
-      }, 2000).unref();
-    });
+    return this.server.close();
   }
 
   private namespaceDescription(ns: Namespace) {
