@@ -943,7 +943,6 @@ export class Engine {
   makeActivityAvailable(x: Execution, act: ActivityState) {
     act.phase = 'scheduled';
     act.currentAttemptScheduledTime = this.clock.now();
-    this.holdAct.add(act);
     const attempt = act.attempt;
     if (act.scheduleToStartMs && act.scheduleToStartMs !== act.scheduleToCloseMs) {
       act.timers.push(
@@ -960,6 +959,8 @@ export class Engine {
     if (!isOpen(x) || x.activities.get(act.scheduledEventId) !== act || act.phase !== 'scheduled' || act.attempt !== attempt) return null;
     const now = this.clock.now();
     act.phase = 'started';
+    // A running activity holds time-skipping until it ends (the Java test server's rule).
+    this.holdAct.add(act);
     act.startedTime = now;
     act.startedIdentity = req.identity ?? '';
     act.lastWorkerIdentity = act.startedIdentity;
