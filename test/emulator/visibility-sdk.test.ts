@@ -1,69 +1,24 @@
-// Conformance: list / count with the visibility query language, custom search attributes (registered
-// at startup and through the operator service), memo and search attributes in describe, driven only
-// through the real SDK against a dev-server environment.
+// Conformance: list / count with the visibility query language (system and custom search
+// attributes, operators, ORDER BY, paging), driven only through the real SDK against a dev-server
+// environment. Memo, search attributes at start and the operator service's registry are in
+// visibility-sdk-registry.test.ts.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { WorkflowExecutionInfo, WorkflowHandle } from '@temporalio/client';
-import { defineSearchAttributeKey, WorkflowNotFoundError, type SearchAttributePair } from '@temporalio/common';
-import proto from '@temporalio/proto';
-import { createLocalEnv, uniqueTaskQueue, uniqueWorkflowId, usingOfficialServer, withWorker } from '../support/temporal.ts';
+import { createLocalEnv, uniqueTaskQueue, usingOfficialServer, withWorker } from '../support/temporal.ts';
 import { CLIENT_WORKFLOWS, eventually, expectGrpcCode, GrpcStatus, rejection } from './client-helpers.ts';
-
-const IndexedValueType = proto.temporal.api.enums.v1.IndexedValueType;
-
-const LeadSource = defineSearchAttributeKey('LeadSource', 'KEYWORD');
-const LeadScore = defineSearchAttributeKey('LeadScore', 'INT');
-const LeadTags = defineSearchAttributeKey('LeadTags', 'KEYWORD_LIST');
-const IsHot = defineSearchAttributeKey('IsHot', 'BOOL');
-const Premium = defineSearchAttributeKey('Premium', 'DOUBLE');
-const FollowUpAt = defineSearchAttributeKey('FollowUpAt', 'DATETIME');
+import { FollowUpAt, IsHot, LEAD_ATTRIBUTES, LeadScore, LeadSource, LeadTags, Premium, scope, visibilityHelpers } from './visibility-helpers.ts';
 
 let env: TestWorkflowEnvironment;
 
 beforeAll(async () => {
-  env = await createLocalEnv({ searchAttributes: [LeadSource, LeadScore, LeadTags, IsHot, Premium, FollowUpAt] });
+  env = await createLocalEnv({ searchAttributes: LEAD_ATTRIBUTES });
 });
 
 afterAll(async () => {
   await env?.teardown();
 });
 
-/** A fresh id prefix and the query clause that scopes a test to its own runs. */
-function scope() {
-  const prefix = uniqueWorkflowId('vis');
-  return { prefix, only: `WorkflowId STARTS_WITH '${prefix}'` };
-}
-
-async function list(query: string): Promise<WorkflowExecutionInfo[]> {
-  const out: WorkflowExecutionInfo[] = [];
-  for await (const info of env.client.workflow.list({ query })) out.push(info);
-  return out;
-}
-
-/** Workflow ids matching `query`, sorted (for queries without ORDER BY, whose order is unspecified). */
-async function ids(query: string): Promise<string[]> {
-  return (await list(query)).map((i) => i.workflowId).sort();
-}
-
-/** Expects, eventually (visibility may lag), that `query` matches exactly the given ids. */
-async function expectIds(query: string, expected: string[]) {
-  await eventually(async () => expect(await ids(query), query).toEqual([...expected].sort()));
-}
-
-/**
- * Starts `collector` runs (they stay open) on a task queue nobody polls, one per entry, with the
- * given search attributes; returns their ids.
- */
-async function startOpen(prefix: string, runs: Record<string, SearchAttributePair[]>): Promise<Record<string, string>> {
-  const taskQueue = uniqueTaskQueue('vis-idle');
-  const out: Record<string, string> = {};
-  for (const [name, typedSearchAttributes] of Object.entries(runs)) {
-    const workflowId = `${prefix}-${name}`;
-    await env.client.workflow.start('collector', { taskQueue, workflowId, typedSearchAttributes });
-    out[name] = workflowId;
-  }
-  return out;
-}
+const { list, expectIds, startOpen } = visibilityHelpers(() => env);
 
 describe('list and count by system attributes', () => {
   it('finds a run by WorkflowId and reports its run id, type, task queue, status and start time', async () => {
@@ -323,92 +278,5 @@ describe('custom search attributes in queries', () => {
 
   it('rejects a syntactically malformed query with INVALID_ARGUMENT', async () => {
     await expectGrpcCode(list(`WorkflowId = 'unterminated`), GrpcStatus.INVALID_ARGUMENT);
-  });
-});
-
-describe('search attributes and memo at start', () => {
-  it('shows the memo and typed search attributes given at start in describe and in list', async () => {
-    const { prefix } = scope();
-    const handle: WorkflowHandle = await env.client.workflow.start('collector', {
-      taskQueue: uniqueTaskQueue('vis-idle'),
-      workflowId: `${prefix}-memo`,
-      memo: { owner: 'agent-7', attempts: 3, nested: { a: [1, 2] } },
-      typedSearchAttributes: [
-        { key: LeadSource, value: 'web' },
-        { key: LeadScore, value: 42 },
-        { key: LeadTags, value: ['vip', 'auto'] },
-      ],
-    });
-    const desc = await handle.describe();
-    expect(desc.memo).toEqual({ owner: 'agent-7', attempts: 3, nested: { a: [1, 2] } });
-    expect(desc.typedSearchAttributes.get(LeadSource)).toBe('web');
-    expect(desc.typedSearchAttributes.get(LeadScore)).toBe(42);
-    expect(desc.typedSearchAttributes.get(LeadTags)).toEqual(['vip', 'auto']);
-
-    const [info] = await eventually(async () => {
-      const got = await list(`WorkflowId = '${prefix}-memo'`);
-      expect(got).toHaveLength(1);
-      return got;
-    });
-    expect(info!.memo).toEqual({ owner: 'agent-7', attempts: 3, nested: { a: [1, 2] } });
-    expect(info!.typedSearchAttributes.get(LeadScore)).toBe(42);
-  });
-
-  it('rejects starting a workflow with an unregistered search attribute with INVALID_ARGUMENT, and starts nothing', async () => {
-    const workflowId = uniqueWorkflowId('vis-bad-sa');
-    await expectGrpcCode(
-      env.client.workflow.start('collector', {
-        taskQueue: uniqueTaskQueue('vis-idle'),
-        workflowId,
-        typedSearchAttributes: [{ key: defineSearchAttributeKey('NotRegisteredAnywhere', 'KEYWORD'), value: 'x' }],
-      }),
-      GrpcStatus.INVALID_ARGUMENT,
-    );
-    expect(await rejection(env.client.workflow.getHandle(workflowId).describe())).toBeInstanceOf(WorkflowNotFoundError);
-  });
-});
-
-describe('operator service: search attribute registry', () => {
-  it('listSearchAttributes reports the attributes registered at startup with their types, next to the system ones', async () => {
-    const res = await env.connection.operatorService.listSearchAttributes({ namespace: 'default' });
-    expect(res.customAttributes?.LeadSource).toBe(IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD);
-    expect(res.customAttributes?.LeadScore).toBe(IndexedValueType.INDEXED_VALUE_TYPE_INT);
-    expect(res.customAttributes?.LeadTags).toBe(IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD_LIST);
-    expect(res.customAttributes?.IsHot).toBe(IndexedValueType.INDEXED_VALUE_TYPE_BOOL);
-    expect(res.customAttributes?.Premium).toBe(IndexedValueType.INDEXED_VALUE_TYPE_DOUBLE);
-    expect(res.customAttributes?.FollowUpAt).toBe(IndexedValueType.INDEXED_VALUE_TYPE_DATETIME);
-    expect(res.systemAttributes?.WorkflowId).toBe(IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD);
-    expect(res.systemAttributes?.StartTime).toBe(IndexedValueType.INDEXED_VALUE_TYPE_DATETIME);
-    expect(res.systemAttributes?.ExecutionStatus).toBe(IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD);
-  });
-
-  it('addSearchAttributes registers an attribute that starts and queries can then use', async () => {
-    const name = `Added${Math.random().toString(36).slice(2, 8)}`;
-    await env.connection.operatorService.addSearchAttributes({
-      namespace: 'default',
-      searchAttributes: { [name]: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD },
-    });
-    const listed = await env.connection.operatorService.listSearchAttributes({ namespace: 'default' });
-    expect(listed.customAttributes?.[name]).toBe(IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD);
-
-    const { prefix, only } = scope();
-    const key = defineSearchAttributeKey(name, 'KEYWORD');
-    const r = await startOpen(prefix, { tagged: [{ key, value: 'yes' }], other: [{ key, value: 'no' }] });
-    await expectIds(`${name} = 'yes' AND ${only}`, [r.tagged!]);
-  });
-
-  it('removeSearchAttributes unregisters an attribute: queries naming it are then INVALID_ARGUMENT', async () => {
-    const name = `Removed${Math.random().toString(36).slice(2, 8)}`;
-    await env.connection.operatorService.addSearchAttributes({
-      namespace: 'default',
-      searchAttributes: { [name]: IndexedValueType.INDEXED_VALUE_TYPE_INT },
-    });
-    await eventually(async () => {
-      await env.client.workflow.count(`${name} = 1`);
-    });
-    await env.connection.operatorService.removeSearchAttributes({ namespace: 'default', searchAttributes: [name] });
-    const listed = await env.connection.operatorService.listSearchAttributes({ namespace: 'default' });
-    expect(listed.customAttributes?.[name]).toBeUndefined();
-    await expectGrpcCode(env.client.workflow.count(`${name} = 1`), GrpcStatus.INVALID_ARGUMENT);
   });
 });
