@@ -321,9 +321,15 @@ export class Engine {
       }
       const conflict = opts.conflictPolicy ?? C.WORKFLOW_ID_CONFLICT_POLICY_UNSPECIFIED;
       if (opts.signal) {
-        // Signal-with-start on a running workflow signals it.
+        // Signal-with-start on a running workflow signals it; during a start delay it also
+        // makes the first workflow task available at once (as the server documents).
         if (conflict !== C.WORKFLOW_ID_CONFLICT_POLICY_TERMINATE_EXISTING) {
+          if (last.backoffTimer) {
+            last.backoffTimer.cancel();
+            last.backoffTimer = undefined;
+          }
           this.signalExecution(last, opts.signal.name, opts.signal.input, opts.signal.identity ?? '', opts.signal.header, undefined);
+          this.scheduleWorkflowTask(last);
           return { x: last, started: false };
         }
       }
@@ -1670,7 +1676,9 @@ export class Engine {
 
   requestCancelWorkflow(req: any) {
     const ns = this.namespace(req.namespace);
-    const x = this.getOpenExecution(ns, req.workflowExecution?.workflowId, req.workflowExecution?.runId);
+    const x = this.getExecution(ns, req.workflowExecution?.workflowId, req.workflowExecution?.runId);
+    // Cancelling a workflow that already finished succeeds and does nothing, as on the server.
+    if (!isOpen(x)) return {};
     if (req.firstExecutionRunId && x.firstRunId !== req.firstExecutionRunId) throw notFound('workflow execution not found for the given first run id');
     this.requestCancel(x, req.reason ?? '', req.identity ?? '', undefined);
     return {};

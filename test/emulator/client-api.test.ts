@@ -276,13 +276,23 @@ describe('signal and signal-with-start', () => {
 });
 
 describe('calls on closed or unknown workflows', () => {
-  it('rejects signal, cancel and terminate of a closed workflow with WorkflowNotFoundError', async () => {
+  it('rejects signal and terminate of a closed workflow with WorkflowNotFoundError', async () => {
     await withClientWorker(async (taskQueue) => {
       const handle = await env.client.workflow.start('echo', { taskQueue, workflowId: uniqueWorkflowId(), args: ['x'] });
       await handle.result();
       expect(await rejection(handle.signal('push', 'late'))).toBeInstanceOf(WorkflowNotFoundError);
-      expect(await rejection(handle.cancel())).toBeInstanceOf(WorkflowNotFoundError);
       expect(await rejection(handle.terminate())).toBeInstanceOf(WorkflowNotFoundError);
+      expect((await handle.describe()).status.name).toBe('COMPLETED');
+    });
+  });
+
+  it('accepts a cancel request for a closed workflow as a no-op: nothing is recorded and the run stays COMPLETED', async () => {
+    await withClientWorker(async (taskQueue) => {
+      const handle = await env.client.workflow.start('echo', { taskQueue, workflowId: uniqueWorkflowId(), args: ['x'] });
+      await handle.result();
+      const before = await eventTypes(handle);
+      await handle.cancel(); // the official server answers success ("cancel is a success even if the workflow has finished")
+      expect(await eventTypes(handle)).toEqual(before);
       expect((await handle.describe()).status.name).toBe('COMPLETED');
     });
   });
