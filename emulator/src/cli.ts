@@ -3,7 +3,7 @@ import { log } from './log.ts';
 import { parseSearchAttributeType, type ServerOptions } from './server.ts';
 
 /** Flags the official CLI takes that mean nothing here: accepted silently. */
-const IGNORED_WITH_VALUE = new Set(['--log-format', '--log-level', '--dynamic-config-value', '--ui-port', '--ui-ip', '--metrics-port', '--http-port', '--log-config', '--sqlite-pragma', '--ui-asset-path', '--ui-codec-endpoint', '--config', '--env', '--tls-cert-path', '--tls-key-path']);
+const IGNORED_WITH_VALUE = new Set(['--log-format', '--log-level', '--ui-port', '--ui-ip', '--metrics-port', '--http-port', '--log-config', '--sqlite-pragma', '--ui-asset-path', '--ui-codec-endpoint', '--config', '--env', '--tls-cert-path', '--tls-key-path']);
 const IGNORED_FLAGS = new Set(['--headless', '--ui-public-path']);
 
 export function parseArgs(argv: string[]): ServerOptions {
@@ -48,6 +48,13 @@ export function parseArgs(argv: string[]): ServerOptions {
       case '-f':
         opts.dbFile = value();
         break;
+      case '--dynamic-config-value': {
+        // KEY=VALUE; the one key that matters here is the continue-as-new suggestion.
+        const spec = value();
+        const m = /^limit\.historyCount\.suggestContinueAsNew=(\d+)$/.exec(spec);
+        if (m) opts.suggestContinueAsNewEvents = Number(m[1]);
+        break;
+      }
       case '--search-attribute': {
         const spec = value();
         const eq = spec.indexOf('=');

@@ -159,8 +159,8 @@ export class Engine {
   private taskIdSeq = 1;
   private readonly queryTokens = new Map<string, { x: Execution; q: PendingQuery }>();
   persistence?: Persistence;
-  /** Lower in tests to exercise continue-as-new; the real server suggests it at 4K events. */
-  suggestContinueAsNewEvents = Number(process.env.TEMPORAL_OFFLINE_SUGGEST_CAN_EVENTS ?? 4096);
+  /** As the real server: 4K events; `--dynamic-config-value limit.historyCount.suggestContinueAsNew=N` lowers it. */
+  suggestContinueAsNewEvents = 4096;
 
   constructor(readonly clock: Clock) {
     clock.setHolds(() => this.holdWT.size + this.holdAct.size + this.holdQuery.size);
@@ -647,8 +647,9 @@ export class Engine {
     }
     if (closing >= 0 && x.buffered.some((b) => b.wakes)) {
       // New events arrived while the worker decided to close: it must see them first.
+      // The error (not a success) is what makes the worker evict its cached run and replay.
       this.failWorkflowTask(x, WFT_FAILED.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND, 'UnhandledCommand', req.identity);
-      return {};
+      throw invalidArgument('UnhandledCommand');
     }
 
     wt.timeout?.cancel();

@@ -19,6 +19,8 @@ export interface ServerOptions {
   namespaces: string[];
   searchAttributes: Array<{ name: string; type: SearchAttributeType }>;
   dbFile?: string;
+  /** History length at which workflow tasks suggest continue-as-new. */
+  suggestContinueAsNewEvents?: number;
 }
 
 export const SERVER_VERSION = '1.24.0-offline';
@@ -85,6 +87,7 @@ export class OfflineServer {
   constructor(readonly opts: ServerOptions) {
     this.clock = new Clock(opts.timeSkipping);
     this.engine = new Engine(this.clock);
+    if (opts.suggestContinueAsNewEvents) this.engine.suggestContinueAsNewEvents = opts.suggestContinueAsNewEvents;
     this.server = new GrpcServer(() => {
       this.engine.flush();
       this.clock.kick();

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createLocalEnv, uniqueTaskQueue, uniqueWorkflowId, withWorker } from '../support/temporal.ts';
 
-const workflowsPath = new URL('./fixtures/workflows.ts', import.meta.url).pathname;
+const workflowsPath = new URL('./fixtures/restart-workflows.ts', import.meta.url).pathname;
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'temporal-offline-db-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 

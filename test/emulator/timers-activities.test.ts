@@ -115,7 +115,12 @@ describe('activity retries', () => {
       });
       expect(out.result).toBe(3);
       expect(probe.attempts.flakyUntilAttempt).toEqual([1, 2, 3]);
-      // Backoffs of 1 s then 2 s passed in workflow time between scheduling and completion.
+      // Backoffs of 1 s then 2 s (initialInterval x backoffCoefficient^n) separate the attempts.
+      const [first, second, third] = probe.attemptScheduledAt.flakyUntilAttempt!;
+      expect(second! - first!).toBeGreaterThanOrEqual(1000);
+      expect(second! - first!).toBeLessThan(1500);
+      expect(third! - second!).toBeGreaterThanOrEqual(2000);
+      expect(third! - second!).toBeLessThan(2500);
       expect(out.elapsedMs).toBeGreaterThanOrEqual(3000);
     });
   });
