@@ -3,7 +3,6 @@
 import protoRoot from '@temporalio/proto';
 import type { temporal as T, google as G } from '@temporalio/proto';
 import Long from 'long';
-import protobuf from 'protobufjs';
 
 export const root = protoRoot;
 export const { temporal, google } = protoRoot;
@@ -83,12 +82,44 @@ export class WithHistory {
     readonly events: Uint8Array[],
   ) {}
 
-  /** The `History { repeated HistoryEvent events = 1; }` field, encoded. */
-  encodeHistoryField(): Uint8Array {
-    const w = protobuf.Writer.create();
-    w.uint32((this.historyField << 3) | 2).fork();
-    for (const e of this.events) w.uint32((1 << 3) | 2).bytes(e);
-    w.ldelim();
-    return w.finish();
+  /** Length of the encoded `History { repeated HistoryEvent events = 1; }` field. */
+  fieldLength(): number {
+    let inner = 0;
+    for (const e of this.events) inner += 1 + varintSize(e.length) + e.length;
+    this.innerLength = inner;
+    return varintSize((this.historyField << 3) | 2) + varintSize(inner) + inner;
   }
+
+  /** Writes the field at `out[pos]` (after fieldLength()); returns the end position. */
+  writeField(out: Uint8Array, pos: number): number {
+    pos = writeVarint(out, pos, (this.historyField << 3) | 2);
+    pos = writeVarint(out, pos, this.innerLength);
+    for (const e of this.events) {
+      out[pos++] = (1 << 3) | 2;
+      pos = writeVarint(out, pos, e.length);
+      out.set(e, pos);
+      pos += e.length;
+    }
+    return pos;
+  }
+
+  private innerLength = 0;
+}
+
+function varintSize(n: number): number {
+  let size = 1;
+  while (n >= 0x80) {
+    n = Math.floor(n / 128);
+    size++;
+  }
+  return size;
+}
+
+function writeVarint(out: Uint8Array, pos: number, n: number): number {
+  while (n >= 0x80) {
+    out[pos++] = (n & 0x7f) | 0x80;
+    n = Math.floor(n / 128);
+  }
+  out[pos++] = n;
+  return pos;
 }

@@ -226,26 +226,29 @@ class UnaryCall implements CallContext {
   private reply(value: unknown) {
     if (this.done) return;
     const { stream, route } = this;
-    let msg: Uint8Array;
+    let frame: Buffer;
     try {
       if (value instanceof WithHistory) {
-        // Protobuf lets a field follow the others: encode the rest, append the history.
+        // Protobuf lets a field follow the others: encode the rest, append the history,
+        // whose events were encoded once when they were written.
         const head = route.resType.encode(value.message).finish();
-        msg = Buffer.concat([head, value.encodeHistoryField()]);
+        frame = Buffer.allocUnsafe(5 + head.length + value.fieldLength());
+        frame.set(head, 5);
+        value.writeField(frame, 5 + head.length);
       } else {
         // Handlers build messages with protobuf-ready values (numeric enums, Uint8Array
         // bytes, numbers for int64), so encode needs no fromObject conversion pass.
-        msg = route.resType.encode((value ?? {}) as Record<string, unknown>).finish();
+        const msg = route.resType.encode((value ?? {}) as Record<string, unknown>).finish();
+        frame = Buffer.allocUnsafe(5 + msg.length);
+        frame.set(msg, 5);
       }
     } catch (err) {
       return this.fail(err);
     }
     this.done = true;
     if (stream.destroyed || stream.closed) return;
-    const frame = Buffer.allocUnsafe(5 + msg.length);
     frame[0] = 0;
-    frame.writeUInt32BE(msg.length, 1);
-    frame.set(msg, 5);
+    frame.writeUInt32BE(frame.length - 5, 1);
     stream.respond(OK_HEADERS, { waitForTrailers: true });
     stream.once('wantTrailers', () => stream.sendTrailers(OK_TRAILERS));
     stream.end(frame);
