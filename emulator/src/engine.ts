@@ -234,7 +234,7 @@ export class Engine {
     // A plain object, not a protobufjs Message: it is encoded once (write) and read by the
     // engine; attribute values are built protobuf-ready, so no conversion pass is needed.
     return {
-      eventId: x.history.length + 1,
+      eventId: x.events.length + 1,
       eventTime: msToTs(this.clock.now()),
       eventType,
       taskId: this.taskIdSeq++,
@@ -246,8 +246,7 @@ export class Engine {
   private write(x: Execution, eventType: number, attrs: Record<string, unknown>): HistoryEvent {
     const ev = this.makeEvent(x, eventType, attrs);
     const bytes = historyApi.HistoryEvent.encode(ev).finish();
-    x.history.push(ev);
-    x.historyEncoded.push(bytes);
+    x.events.push(bytes);
     x.historyBytes += bytes.length;
     this.touch(x);
     if (x.historyWaiters.size > 0) {
@@ -372,8 +371,8 @@ export class Engine {
       firstRunId,
       workflowType: p.workflowType,
       taskQueue: p.taskQueue,
-      history: [],
-      historyEncoded: [],
+      events: [],
+      started: { input: p.input, header: p.header },
       historyBytes: 0,
       status: Status.WORKFLOW_EXECUTION_STATUS_RUNNING,
       startTime: now,
@@ -525,7 +524,7 @@ export class Engine {
   private startWorkflowTask(x: Execution, scheduledEventId: number, req: any): WfPollRes | null {
     const wt = x.wt;
     if (!isOpen(x) || !wt || wt.started || wt.scheduledEventId !== scheduledEventId) return null;
-    const suggest = x.history.length + 1 >= this.suggestContinueAsNewEvents;
+    const suggest = x.events.length + 1 >= this.suggestContinueAsNewEvents;
     const ev = this.write(x, ET.EVENT_TYPE_WORKFLOW_TASK_STARTED, {
       workflowTaskStartedEventAttributes: {
         scheduledEventId,
@@ -566,7 +565,7 @@ export class Engine {
       scheduledTime: msToTs(wt.scheduledTime),
       startedTime: msToTs(wt.startedTime),
       queries,
-    }, POLL_HISTORY_FIELD, x.historyEncoded.slice());
+    }, POLL_HISTORY_FIELD, x.events.slice());
   }
 
   /**
@@ -926,6 +925,8 @@ export class Engine {
       startToCloseMs: st2c,
       heartbeatMs: hb,
       retryPolicy,
+      input: a.input,
+      header: a.header,
       lastHeartbeatTime: 0,
       lastWorkerIdentity: '',
       nextAttemptTime: 0,
@@ -981,16 +982,15 @@ export class Engine {
       );
     }
     this.armHeartbeatTimeout(x, act);
-    const sched = x.history[act.scheduledEventId - 1]!.activityTaskScheduledEventAttributes!;
     return {
       taskToken: encodeToken({ kind: 'act', ns: x.ns.name, workflowId: x.workflowId, runId: x.runId, ref: act.scheduledEventId, attempt }),
       workflowNamespace: x.ns.name,
       workflowType: { name: x.workflowType },
       workflowExecution: { workflowId: x.workflowId, runId: x.runId },
-      activityType: sched.activityType,
+      activityType: { name: act.activityType },
       activityId: act.activityId,
-      header: sched.header,
-      input: sched.input,
+      header: act.header,
+      input: act.input,
       heartbeatDetails: act.heartbeatDetails,
       scheduledTime: msToTs(act.scheduledTime),
       currentAttemptScheduledTime: msToTs(act.currentAttemptScheduledTime),
@@ -1113,7 +1113,7 @@ export class Engine {
     this.dropActivity(x, act);
     if (x.wt?.started) {
       // Both go to the buffer; the started id is the position the first one will take.
-      const base = x.history.length + x.buffered.length + 1;
+      const base = x.events.length + x.buffered.length + 1;
       if (withStarted) x.buffered.push({ eventType: ET.EVENT_TYPE_ACTIVITY_TASK_STARTED, attrs: this.makeStartedAttrs(act), wakes: false });
       x.buffered.push({ eventType, attrs: { [field]: { ...attrs, scheduledEventId: act.scheduledEventId, startedEventId: withStarted ? base : 0 } }, wakes: true });
       this.touch(x);
@@ -1238,7 +1238,7 @@ export class Engine {
     const retry = this.workflowRetryDelay(x, failure);
     if (retry !== undefined) {
       const next = this.nextRun(x, {
-        input: (x.history[0]!.workflowExecutionStartedEventAttributes!.input) ?? null,
+        input: x.started.input ?? null,
         initiator: enums.ContinueAsNewInitiator.CONTINUE_AS_NEW_INITIATOR_RETRY,
         continuedFailure: failure,
         attempt: x.attempt + 1,
@@ -1310,7 +1310,7 @@ export class Engine {
 
   /** Prepares the run that follows x (continue-as-new or retry); it is created by closeRun. */
   private nextRun(x: Execution, over: Partial<StartParams>): StartParams & { runId: string } {
-    const first = x.history[0]!.workflowExecutionStartedEventAttributes!;
+    const first = x.started;
     return {
       runId: '',
       workflowId: x.workflowId,
@@ -1531,7 +1531,7 @@ export class Engine {
           header: a.header,
         },
       };
-      cs.startedEventId = x.wt?.started ? x.history.length + x.buffered.length + 1 : x.history.length + 1;
+      cs.startedEventId = x.wt?.started ? x.events.length + x.buffered.length + 1 : x.events.length + 1;
       this.record(x, ET.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_STARTED, startedAttrs);
     });
   }
@@ -1799,7 +1799,7 @@ export class Engine {
           workflowExecutionTaskQueue: { name: x.taskQueue, kind: QUEUE_NORMAL },
           scheduledTime: msToTs(this.clock.now()),
           startedTime: msToTs(this.clock.now()),
-        }, POLL_HISTORY_FIELD, x.historyEncoded.slice());
+        }, POLL_HISTORY_FIELD, x.events.slice());
       });
     }
   }
@@ -1825,14 +1825,14 @@ export class Engine {
     const deadline = Math.min(Number.isFinite(ctx.deadline) ? ctx.deadline - 500 : Infinity, Date.now() + 20_000);
     for (;;) {
       if (closeOnly) {
-        if (!isOpen(x)) return { history: { events: [x.history[x.history.length - 1]] } };
+        if (!isOpen(x)) return new WithHistory({}, GET_HISTORY_FIELD, x.events.slice(-1));
         if (!req.waitNewEvent) return { history: { events: [] } };
       } else {
         const from = token ? Number(token) : 1;
         if (!Number.isInteger(from) || from < 1) throw invalidArgument('invalid next page token');
-        const events = x.historyEncoded.slice(from - 1, from - 1 + pageSize);
+        const events = x.events.slice(from - 1, from - 1 + pageSize);
         const nextId = from + events.length;
-        const more = nextId <= x.history.length;
+        const more = nextId <= x.events.length;
         if (events.length > 0 || !req.waitNewEvent || !isOpen(x)) {
           const keepPolling = more || (req.waitNewEvent && isOpen(x));
           return new WithHistory({ nextPageToken: keepPolling ? Buffer.from(String(nextId)) : null }, GET_HISTORY_FIELD, events);
@@ -1863,11 +1863,11 @@ export class Engine {
     const ns = this.namespace(req.namespace);
     const x = this.getExecution(ns, req.execution?.workflowId, req.execution?.runId);
     const pageSize = toNum(req.maximumPageSize) || 1000;
-    const token = req.nextPageToken?.length ? Number(Buffer.from(req.nextPageToken).toString()) : x.history.length;
-    const end = Math.min(token, x.history.length);
+    const token = req.nextPageToken?.length ? Number(Buffer.from(req.nextPageToken).toString()) : x.events.length;
+    const end = Math.min(token, x.events.length);
     const start = Math.max(0, end - pageSize);
-    const events = x.history.slice(start, end).reverse();
-    return { history: { events }, nextPageToken: start > 0 ? Buffer.from(String(start)) : null };
+    const events = x.events.slice(start, end).reverse();
+    return new WithHistory({ nextPageToken: start > 0 ? Buffer.from(String(start)) : null }, GET_HISTORY_FIELD, events);
   }
 
   // ---------------------------------------------------------------- describe
@@ -1879,7 +1879,7 @@ export class Engine {
       startTime: msToTs(x.startTime),
       closeTime: isOpen(x) ? null : msToTs(x.closeTime),
       status: x.status,
-      historyLength: x.history.length,
+      historyLength: x.events.length,
       historySizeBytes: x.historyBytes,
       executionTime: msToTs(x.executionTime),
       memo: { fields: x.memo },
@@ -1889,7 +1889,7 @@ export class Engine {
       parentExecution: x.parent ? { workflowId: x.parent.workflowId, runId: x.parent.runId } : null,
       rootExecution: x.root,
       firstRunId: x.firstRunId,
-      stateTransitionCount: x.history.length,
+      stateTransitionCount: x.events.length,
       executionDuration: isOpen(x) ? null : msToDur(x.closeTime - x.executionTime),
     };
   }
@@ -1977,7 +1977,7 @@ export class Engine {
     if (!isOpen(x)) return;
     this.armRunTimeout(x);
     for (const t of x.timers.values()) this.armTimer(x, t);
-    if (x.firstTaskBackoffUntil > this.clock.now() && !x.wt && x.history.length <= 2) {
+    if (x.firstTaskBackoffUntil > this.clock.now() && !x.wt && x.events.length <= 2) {
       x.backoffTimer = this.clock.at(x.firstTaskBackoffUntil, () => {
         x.backoffTimer = undefined;
         this.scheduleWorkflowTask(x);

@@ -79,6 +79,8 @@ function serializeState(x: Execution): Record<string, any> {
       ...a,
       timers: undefined,
       retryPolicy: encOpt(a.retryPolicy, common.RetryPolicy),
+      input: encOpt(a.input, common.Payloads),
+      header: encOpt(a.header, common.Header),
       heartbeatDetails: encOpt(a.heartbeatDetails, common.Payloads),
       lastFailure: encOpt(a.lastFailure, failureApi.Failure),
     })),
@@ -89,8 +91,8 @@ function serializeState(x: Execution): Record<string, any> {
 }
 
 function restoreExecution(ns: Namespace, s: Record<string, any>, events: string[]): Execution {
-  const historyEncoded = events.map(unb64);
-  const history = historyEncoded.map((e) => historyApi.HistoryEvent.decode(e));
+  const encoded = events.map(unb64);
+  const first = encoded.length ? historyApi.HistoryEvent.decode(encoded[0]!).workflowExecutionStartedEventAttributes : null;
   const x: Execution = {
     ns,
     workflowId: s.workflowId,
@@ -98,8 +100,8 @@ function restoreExecution(ns: Namespace, s: Record<string, any>, events: string[
     firstRunId: s.firstRunId,
     workflowType: s.workflowType,
     taskQueue: s.taskQueue,
-    history,
-    historyEncoded,
+    events: encoded,
+    started: { input: first?.input ?? null, header: first?.header ?? null },
     historyBytes: s.historyBytes,
     status: s.status,
     startTime: s.startTime,
@@ -133,6 +135,8 @@ function restoreExecution(ns: Namespace, s: Record<string, any>, events: string[
           ...a,
           timers: [],
           retryPolicy: decOpt(a.retryPolicy, common.RetryPolicy) ?? {},
+          input: decOpt(a.input, common.Payloads),
+          header: decOpt(a.header, common.Header),
           heartbeatDetails: decOpt(a.heartbeatDetails, common.Payloads),
           lastFailure: decOpt(a.lastFailure, failureApi.Failure),
         },
@@ -213,7 +217,7 @@ class FileJournal implements Journal {
       restored.push(x);
     }
     for (const x of restored) {
-      this.written.set(x, x.history.length);
+      this.written.set(x, x.events.length);
       engine.rehydrate(x);
     }
     log.info(`restored ${restored.length} workflow runs from ${this.file}`);
@@ -229,8 +233,8 @@ class FileJournal implements Journal {
       for (const [name, type] of ns.searchAttributes) lines.push(JSON.stringify({ t: 'sa', ns: ns.name, name, type }));
       for (const runs of ns.chains.values()) {
         for (const x of runs) {
-          lines.push(JSON.stringify({ t: 'x', ns: ns.name, ev: x.historyEncoded.map(b64), s: serializeState(x) }));
-          this.written.set(x, x.history.length);
+          lines.push(JSON.stringify({ t: 'x', ns: ns.name, ev: x.events.map(b64), s: serializeState(x) }));
+          this.written.set(x, x.events.length);
         }
       }
     }
@@ -258,8 +262,8 @@ class FileJournal implements Journal {
     let out = '';
     for (const x of this.dirty) {
       const from = this.written.get(x) ?? 0;
-      const ev = x.historyEncoded.slice(from).map(b64);
-      this.written.set(x, x.history.length);
+      const ev = x.events.slice(from).map(b64);
+      this.written.set(x, x.events.length);
       out += JSON.stringify({ t: 'x', ns: x.ns.name, ev, s: serializeState(x) }) + '\n';
     }
     this.dirty.clear();

@@ -3,7 +3,6 @@
 // workflow task is outstanding, which activities are pending and at which attempt, ...).
 import type { TimerHandle } from './clock.ts';
 import type {
-  HistoryEvent,
   IFailure,
   IPayload,
   IPayloads,
@@ -54,6 +53,8 @@ export interface ActivityState {
   startToCloseMs: number;
   heartbeatMs: number;
   retryPolicy: IRetryPolicy;
+  input?: IPayloads | null;
+  header?: unknown;
   heartbeatDetails?: IPayloads | null;
   lastHeartbeatTime: number;
   lastFailure?: IFailure | null;
@@ -111,9 +112,13 @@ export interface Execution {
   firstRunId: string;
   workflowType: string;
   taskQueue: string;
-  history: HistoryEvent[];
-  /** history[i] encoded, kept so responses need not encode events again. */
-  historyEncoded: Uint8Array[];
+  /**
+   * The history, each event protobuf-encoded once when written (event id = index + 1):
+   * responses splice these bytes in, and nothing is kept twice.
+   */
+  events: Uint8Array[];
+  /** Attributes of the run's WorkflowExecutionStarted event (input, header, ...). */
+  started: { input?: IPayloads | null; header?: unknown };
   historyBytes: number;
   status: StatusValue;
   startTime: number;

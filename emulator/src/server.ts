@@ -317,7 +317,7 @@ export class OfflineServer {
       ExecutionTime: x.executionTime,
       CloseTime: isOpen(x) ? undefined : x.closeTime,
       TaskQueue: x.taskQueue,
-      HistoryLength: x.history.length,
+      HistoryLength: x.events.length,
       ExecutionDuration: isOpen(x) ? undefined : (x.closeTime - x.executionTime) * 1e6,
       ParentWorkflowId: x.parent?.workflowId,
       ParentRunId: x.parent?.runId,
