@@ -57,6 +57,8 @@ const WFT_FAILED = enums.WorkflowTaskFailedCause;
 const QUEUE_NORMAL = enums.TaskQueueKind.TASK_QUEUE_KIND_NORMAL;
 const DEFAULT_WFT_TIMEOUT_MS = 10_000;
 const LONG_POLL_MS = 60_000;
+/** Activities handed out with one workflow task completion at most (the server's default). */
+const MAX_EAGER_ACTIVITIES = 3;
 /** Field numbers of `history` in PollWorkflowTaskQueueResponse and GetWorkflowExecutionHistoryResponse. */
 const POLL_HISTORY_FIELD = 8;
 const GET_HISTORY_FIELD = 1;
@@ -670,11 +672,12 @@ export class Engine {
     const leftoverQueries = wt.queries.filter((q) => !q.done);
 
     const after: Array<() => void> = [];
+    const eager: ActivityState[] = [];
     let wakes = false;
     let close: (() => void) | undefined;
     for (const cmd of commands) {
       if (close) break;
-      const r = this.applyCommand(x, cmd, completedId, after, req.identity ?? '');
+      const r = this.applyCommand(x, cmd, completedId, after, req.identity ?? '', eager);
       if (r === 'wake') wakes = true;
       else if (typeof r === 'function') close = r;
     }
@@ -689,7 +692,12 @@ export class Engine {
     }
     x.queries.unshift(...leftoverQueries);
     this.pumpQueries(x);
-    return {};
+    const activityTasks = [];
+    for (const act of eager) {
+      const task = this.startActivity(x, act, act.attempt, { identity: req.identity });
+      if (task) activityTasks.push(task);
+    }
+    return { activityTasks };
   }
 
   private failWorkflowTask(x: Execution, cause: number, message: string, identity?: string) {
@@ -751,12 +759,12 @@ export class Engine {
    * Applies one command. Returns 'wake' when a workflow task must follow, a function that
    * closes the run for a closing command, or undefined.
    */
-  private applyCommand(x: Execution, cmd: any, completedId: number, after: Array<() => void>, identity: string): 'wake' | (() => void) | undefined {
+  private applyCommand(x: Execution, cmd: any, completedId: number, after: Array<() => void>, identity: string, eager: ActivityState[]): 'wake' | (() => void) | undefined {
     const kind: string | undefined = cmd.attributes;
     const a = kind ? cmd[kind] : undefined;
     switch (kind) {
       case 'scheduleActivityTaskCommandAttributes':
-        this.scheduleActivity(x, a, completedId);
+        this.scheduleActivity(x, a, completedId, eager);
         return;
       case 'requestCancelActivityTaskCommandAttributes': {
         const scheduledEventId = toNum(a.scheduledEventId);
@@ -872,7 +880,12 @@ export class Engine {
 
   // ---------------------------------------------------------------- activities
 
-  private scheduleActivity(x: Execution, a: any, completedId: number) {
+  /**
+   * Schedules an activity. With `eager` (the worker asked for it and polls the same queue),
+   * the first attempt is not queued: the caller hands it to the worker in the completion's
+   * response, which saves the worker a poll.
+   */
+  private scheduleActivity(x: Execution, a: any, completedId: number, eager?: ActivityState[]) {
     const now = this.clock.now();
     let s2c = durToMs(a.scheduleToCloseTimeout);
     let st2c = durToMs(a.startToCloseTimeout);
@@ -944,7 +957,8 @@ export class Engine {
         }),
       );
     }
-    this.makeActivityAvailable(x, act);
+    if (eager && a.requestEagerExecution && taskQueue === x.taskQueue && eager.length < MAX_EAGER_ACTIVITIES) eager.push(act);
+    else this.makeActivityAvailable(x, act);
   }
 
   /** The activity's current attempt waits on its queue. */
