@@ -247,7 +247,9 @@ export class Engine {
   /** Writes an event now (never while a workflow task is in flight; see `record`). */
   private write(x: Execution, eventType: number, attrs: Record<string, unknown>): HistoryEvent {
     const ev = this.makeEvent(x, eventType, attrs);
-    const bytes = historyApi.HistoryEvent.encode(ev).finish();
+    // Copied out of the encoder's buffer: small Node buffers are slices of shared 8 KiB
+    // slabs, and a long-lived event would keep a whole slab of short-lived garbage alive.
+    const bytes = new Uint8Array(historyApi.HistoryEvent.encode(ev).finish());
     x.events.push(bytes);
     x.historyBytes += bytes.length;
     this.touch(x);
