@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createLocalEnv } from '../support/temporal.ts';
 import { parseArgs } from '../../emulator/src/cli.ts';
+import { GrpcServer } from '../../emulator/src/rpc.ts';
 
 let env: TestWorkflowEnvironment;
 beforeAll(async () => {
@@ -23,8 +24,8 @@ function frame(body: Uint8Array, compressed = false) {
   return out;
 }
 
-async function rawCall(method: string, payload: Buffer, headers: Record<string, string> = {}) {
-  const session = http2.connect(`http://${env.address}`);
+async function rawCall(method: string, payload: Buffer, headers: Record<string, string> = {}, address = env.address) {
+  const session = http2.connect(`http://${address}`);
   try {
     return await new Promise<{ status: number; message: string; body: Buffer }>((resolve, reject) => {
       const req = session.request({ ':method': 'POST', ':path': method, 'content-type': 'application/grpc', te: 'trailers', ...headers });
@@ -84,6 +85,34 @@ describe('wire robustness', () => {
     for (let i = 0; i < 5; i++) await rawCall(`${WS}/SignalWorkflowExecution`, frame(Buffer.from('garbage!')));
     const info = await env.connection.workflowService.getSystemInfo({});
     expect(info.capabilities?.signalAndQueryHeader).toBe(true);
+  });
+});
+
+describe('handler failures', () => {
+  it('turns an exception in one handler into INTERNAL for that call only', async () => {
+    const server = new GrpcServer(() => {});
+    server.addService('temporal.api.workflowservice.v1.WorkflowService', {
+      GetSystemInfo: () => ({ serverVersion: 'ok' }),
+      DescribeNamespace: () => {
+        throw new TypeError('boom');
+      },
+      ListNamespaces: async () => {
+        throw new Error('async boom');
+      },
+    });
+    const port = await server.listen('127.0.0.1', 0);
+    try {
+      const address = `127.0.0.1:${port}`;
+      const sync = await rawCall(`${WS}/DescribeNamespace`, frame(Buffer.alloc(0)), {}, address);
+      expect(sync.status).toBe(13);
+      expect(sync.message).toMatch(/internal error in DescribeNamespace: boom/);
+      const async_ = await rawCall(`${WS}/ListNamespaces`, frame(Buffer.alloc(0)), {}, address);
+      expect(async_.status).toBe(13);
+      const ok = await rawCall(`${WS}/GetSystemInfo`, frame(Buffer.alloc(0)), {}, address);
+      expect(ok.status).toBe(0);
+    } finally {
+      await server.close();
+    }
   });
 });
 
