@@ -97,3 +97,36 @@ describe('duplicate key', () => {
     expect(a).not.toBe(b);
   });
 });
+
+import { CADENCES, nextCadenceStep, shouldRecycle } from '../../workflows/lead/cadences.ts';
+
+describe('cadences', () => {
+  it('are ordered in time and start by calling highly engaged prospects at once', () => {
+    for (const steps of Object.values(CADENCES)) {
+      const times = steps.map((s) => s.afterMs);
+      expect([...times].sort((a, b) => a - b)).toEqual(times);
+    }
+    expect(CADENCES.highly_engaged_lat_mwi[0]).toMatchObject({ kind: 'call_task', afterMs: 0 });
+    expect(CADENCES.cold_prospects[0]).toMatchObject({ kind: 'email' });
+  });
+
+  it('gives the next step and its due time, and nothing once the cadence is done', () => {
+    const start = Date.parse('2026-01-01T00:00:00Z');
+    expect(nextCadenceStep('engaged_prospects', 1, start)).toMatchObject({ index: 1, dueAtMs: start + 2 * 86_400_000 });
+    expect(nextCadenceStep('engaged_prospects', CADENCES.engaged_prospects.length, start)).toBeUndefined();
+  });
+});
+
+describe('3-day recycle rule', () => {
+  const base = { status: 'new', assignedUserId: null, worked: false, dnc: false, dne: false, phones: [], emails: [] };
+  it('recycles a new unassigned lead with no usable phone or e-mail', () => {
+    expect(shouldRecycle(base)).toBe(true);
+    expect(shouldRecycle({ ...base, dnc: true, dne: true, phones: [{ e164: '+15125550101', valid: true }], emails: [{ address: 'a@b.co', valid: true }] })).toBe(true);
+  });
+  it('keeps a lead that is assigned, worked, or reachable on one channel', () => {
+    expect(shouldRecycle({ ...base, assignedUserId: 'u1' })).toBe(false);
+    expect(shouldRecycle({ ...base, worked: true })).toBe(false);
+    expect(shouldRecycle({ ...base, phones: [{ e164: '+15125550101', valid: true }] })).toBe(false);
+    expect(shouldRecycle({ ...base, dnc: true, phones: [{ e164: '+15125550101', valid: true }], emails: [{ address: 'a@b.co', valid: true }] })).toBe(false);
+  });
+});
