@@ -4,6 +4,7 @@ import { cadenceTemplateFor, segmentFor } from '../../workflows/lead/segment.ts'
 import { inCallingWindow, nextCallingTime } from '../../workflows/lead/calling-window.ts';
 import { duplicateKey } from '../../workflows/lead/dedupe.ts';
 import { LEAD_SOURCES } from '../../workflows/lead/templates.ts';
+import { CADENCES, nextCadenceStep, shouldRecycle } from '../../workflows/lead/cadences.ts';
 
 const fresh = { milestone: 'new', closed: false, cadenceStopped: false, seenActionIds: [] as string[] };
 
@@ -97,8 +98,6 @@ describe('duplicate key', () => {
     expect(a).not.toBe(b);
   });
 });
-
-import { CADENCES, nextCadenceStep, shouldRecycle } from '../../workflows/lead/cadences.ts';
 
 describe('cadences', () => {
   it('are ordered in time and start by calling highly engaged prospects at once', () => {
