@@ -21,7 +21,6 @@ import {
 import { log } from './log.ts';
 import type {
   ActivityState,
-  BufferedEvent,
   ChildState,
   Execution,
   Namespace,
@@ -889,7 +888,7 @@ export class Engine {
    */
   private scheduleActivity(x: Execution, a: any, completedId: number, eager?: ActivityState[]) {
     const now = this.clock.now();
-    let s2c = durToMs(a.scheduleToCloseTimeout);
+    const s2c = durToMs(a.scheduleToCloseTimeout);
     let st2c = durToMs(a.startToCloseTimeout);
     let s2s = durToMs(a.scheduleToStartTimeout);
     const hb = durToMs(a.heartbeatTimeout);
@@ -1796,7 +1795,7 @@ export class Engine {
     for (const q of pending) {
       if (q.done) continue;
       this.queryTokens.set(q.id, { x, q });
-      this.wfQueue(x.ns.name, x.taskQueue).offer((req) => {
+      this.wfQueue(x.ns.name, x.taskQueue).offer(() => {
         if (q.done) return null;
         if (x.wt) {
           // A workflow task came first: the query rides along with it or waits for its end.

@@ -4,7 +4,6 @@
 import { Clock } from './clock.ts';
 import { Engine, STATUS_NAMES, SYSTEM_SEARCH_ATTRIBUTES } from './engine.ts';
 import { Code, invalidArgument, notFound, RpcError } from './errors.ts';
-import { log } from './log.ts';
 import type { Execution, Namespace } from './model.ts';
 import { isOpen } from './model.ts';
 import { durToMs, enums, IndexedValueType, msToDur, msToTs, toNum, tsToMs, type IPayload } from './proto.ts';

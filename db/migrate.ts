@@ -1,0 +1,18 @@
+// `npm run db:migrate`: brings DATABASE_URL's database, or when it is unset the embedded one
+// `npm start` keeps in .data/postgres, to the latest migration.
+import { startLocalPostgres } from '../dev/postgres.ts';
+import { redactUrl } from '../dev/local.ts';
+import { createKnex, migrateLatest } from './knex.ts';
+
+const pg = await startLocalPostgres();
+const knex = createKnex(pg.url);
+try {
+  const applied = await migrateLatest(knex);
+  console.log(applied.length ? `Applied ${applied.join(', ')} to ${redactUrl(pg.url)}` : `${redactUrl(pg.url)} is up to date`);
+} catch (err) {
+  process.exitCode = 1;
+  console.error(err);
+} finally {
+  await knex.destroy();
+  await pg.stop();
+}

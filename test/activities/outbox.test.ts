@@ -1,0 +1,190 @@
+// sendOutboxEmail against a real SMTP server on a local port and this file's own database.
+import net from 'node:net';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { DefaultLogger } from '@temporalio/worker';
+import { simpleParser, type ParsedMail } from 'mailparser';
+import { SMTPServer } from 'smtp-server';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createActivities, type SendOutboxEmailResult } from '../../activities/index.ts';
+import { createMailer } from '../../activities/mailer.ts';
+import { createTestDatabase, type TestDatabase } from '../support/db.ts';
+import { createAccountWithAdmin } from '../support/fixtures.ts';
+
+interface Received {
+  rcptTo: string[];
+  mail: ParsedMail;
+}
+
+/** A real SMTP server; `delayMs` holds each message before accepting it, `rejectRcpt` answers 550. */
+async function startSmtp(opts: { delayMs?: number; rejectRcpt?: string } = {}) {
+  const received: Received[] = [];
+  const server = new SMTPServer({
+    logger: false,
+    authOptional: true,
+    disabledCommands: ['STARTTLS'],
+    onRcptTo(address, _session, callback) {
+      if (address.address === opts.rejectRcpt) return callback(Object.assign(new Error('No such mailbox'), { responseCode: 550 }));
+      callback();
+    },
+    onData(stream, session, callback) {
+      simpleParser(stream)
+        .then(async (mail) => {
+          if (opts.delayMs) await new Promise((r) => setTimeout(r, opts.delayMs));
+          received.push({ rcptTo: session.envelope.rcptTo.map((r) => r.address), mail });
+          callback();
+        })
+        .catch(callback);
+    },
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.server.address() as net.AddressInfo;
+  return { received, url: `smtp://127.0.0.1:${port}`, close: () => new Promise<void>((r) => server.close(() => r())) };
+}
+
+/** A localhost port nothing listens on: connecting is refused at once. */
+async function deadSmtpUrl(): Promise<string> {
+  const s = net.createServer();
+  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
+  const { port } = s.address() as net.AddressInfo;
+  await new Promise<void>((r) => s.close(() => r()));
+  return `smtp://127.0.0.1:${port}`;
+}
+
+const activityEnv = (info?: { attempt: number; retryPolicy?: { maximumAttempts: number } }) =>
+  new MockActivityEnvironment(info, { logger: new DefaultLogger('ERROR') });
+
+const sentAt = new Date('2026-03-04T05:06:07Z');
+const clock = { now: () => sentAt };
+
+let db: TestDatabase;
+let accountId: string;
+const cleanups: Array<() => Promise<void>> = [];
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  ({ accountId } = await createAccountWithAdmin(db.knex));
+});
+
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0)) await cleanup();
+});
+
+afterAll(async () => {
+  await db?.destroy();
+});
+
+async function outboxRow(overrides: Record<string, unknown> = {}): Promise<string> {
+  const [row] = await db.knex('email_outbox')
+    .insert({
+      account_id: accountId,
+      idempotency_key: `test-${crypto.randomUUID()}`,
+      to_address: 'lead@example.test',
+      subject: 'Your quote is ready',
+      body_text: 'Hello, your quote is ready.',
+      body_html: '<p>Hello, your quote is ready.</p>',
+      ...overrides,
+    })
+    .returning('id');
+  return row.id;
+}
+
+async function smtp(opts?: Parameters<typeof startSmtp>[0]) {
+  const server = await startSmtp(opts);
+  cleanups.push(server.close);
+  return server;
+}
+
+function activitiesFor(smtpUrl: string) {
+  const mailer = createMailer(smtpUrl);
+  cleanups.push(async () => mailer.close?.());
+  return createActivities({ db: db.knex, mailer, clock, mailFrom: 'Leadflow Test <noreply@leadflow.test>' });
+}
+
+const row = (id: string) => db.knex('email_outbox').where({ id }).first();
+
+describe('sendOutboxEmail', () => {
+  it('delivers a pending e-mail once and marks the row sent', async () => {
+    const server = await smtp();
+    const id = await outboxRow();
+
+    const result = await activityEnv().run(activitiesFor(server.url).sendOutboxEmail, id);
+
+    expect(result).toMatchObject({ outboxId: id, status: 'sent' });
+    expect(server.received).toHaveLength(1);
+    const [{ rcptTo, mail }] = server.received as [Received];
+    expect(rcptTo).toEqual(['lead@example.test']);
+    expect(mail.subject).toBe('Your quote is ready');
+    expect(mail.text?.trim()).toBe('Hello, your quote is ready.');
+    expect(mail.from?.text).toContain('noreply@leadflow.test');
+    expect(mail.messageId).toBe(`<${id}@leadflow>`);
+    expect(await row(id)).toMatchObject({ status: 'sent', attempts: 1, last_error: null, sent_at: sentAt });
+  });
+
+  it('does not send again when called for a row already sent', async () => {
+    const server = await smtp();
+    const id = await outboxRow();
+    const activities = activitiesFor(server.url);
+
+    await activityEnv().run(activities.sendOutboxEmail, id);
+    const again = await activityEnv({ attempt: 2 }).run(activities.sendOutboxEmail, id);
+
+    expect(again).toEqual({ outboxId: id, status: 'already-sent' });
+    expect(server.received).toHaveLength(1);
+    expect(await row(id)).toMatchObject({ status: 'sent', attempts: 1 });
+  });
+
+  it('throws when the SMTP server is down, leaving the row pending with the error, and sends on a later attempt', async () => {
+    const id = await outboxRow();
+
+    await expect(activityEnv({ attempt: 1, retryPolicy: { maximumAttempts: 5 } }).run(activitiesFor(await deadSmtpUrl()).sendOutboxEmail, id)).rejects.toThrow(
+      /ECONNREFUSED|ESOCKET|ECONNECTION/,
+    );
+    const failed = await row(id);
+    expect(failed).toMatchObject({ status: 'pending', attempts: 1, sent_at: null });
+    expect(failed.last_error).toMatch(/ECONNREFUSED|ESOCKET|ECONNECTION/);
+
+    const server = await smtp();
+    await activityEnv({ attempt: 2, retryPolicy: { maximumAttempts: 5 } }).run(activitiesFor(server.url).sendOutboxEmail, id);
+    expect(server.received).toHaveLength(1);
+    expect(await row(id)).toMatchObject({ status: 'sent', attempts: 2, last_error: null });
+  });
+
+  it('marks the row failed when the last attempt the retry policy allows fails', async () => {
+    const id = await outboxRow();
+    await expect(activityEnv({ attempt: 3, retryPolicy: { maximumAttempts: 3 } }).run(activitiesFor(await deadSmtpUrl()).sendOutboxEmail, id)).rejects.toThrow();
+    expect(await row(id)).toMatchObject({ status: 'failed', attempts: 1 });
+  });
+
+  it('gives up for good, without retries, when the server rejects the recipient permanently', async () => {
+    const server = await smtp({ rejectRcpt: 'gone@example.test' });
+    const id = await outboxRow({ to_address: 'gone@example.test' });
+
+    await expect(activityEnv().run(activitiesFor(server.url).sendOutboxEmail, id)).rejects.toMatchObject({ type: 'EmailRejected', nonRetryable: true });
+    const rejected = await row(id);
+    expect(rejected).toMatchObject({ status: 'failed', attempts: 1 });
+    expect(rejected.last_error).toContain('550');
+    expect(server.received).toHaveLength(0);
+  });
+
+  it('sends once when two attempts for the same row overlap', async () => {
+    // The first attempt is still inside the SMTP conversation when the second starts, as when
+    // Temporal retries after a start-to-close timeout while the first attempt lives on.
+    const server = await smtp({ delayMs: 300 });
+    const id = await outboxRow();
+    const activities = activitiesFor(server.url);
+
+    const send = (attempt: number) => activityEnv({ attempt }).run(activities.sendOutboxEmail, id) as Promise<SendOutboxEmailResult>;
+    const results = await Promise.all([send(1), send(2)]);
+
+    expect(results.map((r) => r.status).sort()).toEqual(['already-sent', 'sent']);
+    expect(server.received).toHaveLength(1);
+  });
+
+  it('fails for good for an outbox id that does not exist', async () => {
+    const server = await smtp();
+    await expect(activityEnv().run(activitiesFor(server.url).sendOutboxEmail, crypto.randomUUID())).rejects.toMatchObject({
+      type: 'OutboxEmailNotFound',
+      nonRetryable: true,
+    });
+  });
+});

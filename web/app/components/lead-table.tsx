@@ -1,0 +1,82 @@
+import type React from 'react';
+import { Link } from '@remix-run/react';
+import { formatDateTime, milestoneLabel, sourceLabel, statusLabel } from '../utils/labels.ts';
+import { FlagBadges } from './badges.tsx';
+
+export interface LeadTableRow {
+  id: string;
+  firstName: string;
+  lastName: string;
+  city: string;
+  state: string;
+  source: string;
+  importName: string | null;
+  kind: 'P' | 'C';
+  dnc: boolean;
+  dne: boolean;
+  dnm: boolean;
+  status: string;
+  milestone: string;
+  assigneeName: string | null;
+  nextFollowUpAt: Date | null;
+  createdAt: Date;
+}
+
+export type SortableColumn = 'name' | 'milestone' | 'follow_up' | 'created';
+
+/**
+ * Leads as a table on wide screens and as stacked cards on phones (styles.css, data-label).
+ * `header` renders each sortable column heading, so the list page can make them links.
+ */
+export function LeadTable({ leads, header, caption }: { leads: LeadTableRow[]; header?: (column: SortableColumn, label: string) => React.ReactNode; caption: string }) {
+  const th = (column: SortableColumn, label: string) => (header ? header(column, label) : <th scope="col">{label}</th>);
+  return (
+    <div className="table-wrap">
+      <table className="data-table lead-table">
+        <caption className="visually-hidden">{caption}</caption>
+        <thead>
+          <tr>
+            {th('name', 'Name')}
+            <th scope="col">Source</th>
+            <th scope="col">Status</th>
+            {th('milestone', 'Milestone')}
+            <th scope="col">Assignee</th>
+            {th('follow_up', 'Next follow-up')}
+            {th('created', 'Created')}
+            <th scope="col">Flags</th>
+          </tr>
+        </thead>
+        <tbody>
+          {leads.map((lead) => (
+            <tr key={lead.id}>
+              <td data-label="Name">
+                <Link to={`/leads/${lead.id}`} className="lead-name">
+                  {lead.lastName}, {lead.firstName}
+                </Link>
+                <span className="muted small-text">
+                  {' '}
+                  {[lead.city, lead.state].filter(Boolean).join(', ')}
+                </span>
+              </td>
+              <td data-label="Source">
+                {sourceLabel(lead.source)}
+                {lead.importName ? <span className="muted small-text"> · {lead.importName}</span> : null}
+              </td>
+              <td data-label="Status">{statusLabel(lead.status)}</td>
+              <td data-label="Milestone">{milestoneLabel(lead.milestone)}</td>
+              <td data-label="Assignee">{lead.assigneeName ?? <span className="muted">Unassigned</span>}</td>
+              <td data-label="Next follow-up">{lead.nextFollowUpAt ? formatDateTime(lead.nextFollowUpAt) : <span className="muted">—</span>}</td>
+              <td data-label="Created">{formatDateTime(lead.createdAt)}</td>
+              <td data-label="Flags">
+                <span className={`badge badge-${lead.kind === 'C' ? 'ok' : 'neutral'}`} title={lead.kind === 'C' ? 'Current customer' : 'Prospect'}>
+                  {lead.kind}
+                </span>
+                <FlagBadges dnc={lead.dnc} dne={lead.dne} dnm={lead.dnm} />
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}

@@ -1,0 +1,30 @@
+import type { LoaderFunctionArgs, MetaFunction } from '@remix-run/node';
+import { useLoaderData } from '@remix-run/react';
+import { GeneralErrorBoundary } from '../components/error-boundary.tsx';
+import { LeadTable } from '../components/lead-table.tsx';
+import { requireRole } from '../utils/auth.server.ts';
+import { listDueToday } from '../utils/leads.server.ts';
+
+export const meta: MetaFunction = () => [{ title: 'Due today · Leadflow' }];
+
+export async function loader({ request, context }: LoaderFunctionArgs) {
+  const user = await requireRole(request, context, ['owner', 'admin', 'lsp']);
+  return { leads: await listDueToday(context.services.db, user) };
+}
+
+export default function DueToday() {
+  const { leads } = useLoaderData<typeof loader>();
+  return (
+    <>
+      <div className="page-head">
+        <h1>Due today</h1>
+        <p className="muted">Your leads with a follow-up due by the end of today (UTC), overdue first.</p>
+      </div>
+      {leads.length ? <LeadTable leads={leads} caption="Leads due today" /> : <p className="empty">Nothing due today.</p>}
+    </>
+  );
+}
+
+export function ErrorBoundary() {
+  return <GeneralErrorBoundary />;
+}

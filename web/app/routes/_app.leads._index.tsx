@@ -1,0 +1,139 @@
+import type { LoaderFunctionArgs, MetaFunction } from '@remix-run/node';
+import { Form, Link, useLoaderData, useSearchParams, useSubmit } from '@remix-run/react';
+import { GeneralErrorBoundary } from '../components/error-boundary.tsx';
+import { LeadTable, type SortableColumn } from '../components/lead-table.tsx';
+import { LEAD_SOURCES } from '../../../workflows/lead/templates.ts';
+import { requireRole } from '../utils/auth.server.ts';
+import { LEAD_STATUSES, SOURCE_LABELS, STATUS_LABELS } from '../utils/labels.ts';
+import { leadFilterOptions, listLeads, parseLeadListParams } from '../utils/leads.server.ts';
+import { withParams } from '../utils/url.ts';
+
+export const meta: MetaFunction = () => [{ title: 'Leads · Leadflow' }];
+
+export async function loader({ request, context }: LoaderFunctionArgs) {
+  const user = await requireRole(request, context, ['owner', 'admin', 'lsp', 'support']);
+  const params = parseLeadListParams(new URL(request.url));
+  const [page, options] = await Promise.all([listLeads(context.services.db, user, params), leadFilterOptions(context.services.db, user)]);
+  return { ...page, options, params, isLsp: user.role === 'lsp', sharkTank: user.account.sharkTank };
+}
+
+const SORT_LABELS: Record<SortableColumn, string> = { created: 'Created', name: 'Name', follow_up: 'Next follow-up', milestone: 'Milestone' };
+
+export default function LeadsList() {
+  const { leads, total, page, pageCount, pageSize, options, params, isLsp, sharkTank } = useLoaderData<typeof loader>();
+  const [searchParams] = useSearchParams();
+  const submit = useSubmit();
+  const first = total === 0 ? 0 : (page - 1) * pageSize + 1;
+  const last = Math.min(total, page * pageSize);
+
+  const sortHeader = (column: SortableColumn, label: string) => {
+    const active = params.sort === column;
+    const nextDir = active && params.dir === 'asc' ? 'desc' : active ? 'asc' : undefined;
+    return (
+      <th scope="col" aria-sort={active ? (params.dir === 'asc' ? 'ascending' : 'descending') : 'none'}>
+        <Link to={withParams(searchParams, { sort: column, dir: nextDir, page: undefined })} className="sort-link">
+          {label}
+          {active ? <span aria-hidden="true">{params.dir === 'asc' ? ' ▲' : ' ▼'}</span> : null}
+        </Link>
+      </th>
+    );
+  };
+
+  return (
+    <>
+      <div className="page-head">
+        <h1>{isLsp ? 'My Leads' : 'Leads'}</h1>
+        <p className="muted">
+          {total === 0 ? 'No leads match.' : `Showing ${first}–${last} of ${total}`}
+          {isLsp && sharkTank ? ' · includes the unassigned pool (Shark Tank)' : ''}
+        </p>
+      </div>
+
+      <details className="filters" open={hasFilters(params)}>
+        <summary>Filter and sort</summary>
+        <Form
+          method="get"
+          className="filter-form"
+          key={searchParams.toString()}
+          onSubmit={(event) => {
+            // With JavaScript, leave "Any" filters out of the URL; without it the form still works.
+            event.preventDefault();
+            const chosen = new URLSearchParams();
+            for (const [key, value] of new FormData(event.currentTarget)) if (typeof value === 'string' && value) chosen.set(key, value);
+            submit(chosen, { method: 'get', action: '/leads' });
+          }}
+        >
+          <Select name="source" label="Source" value={params.source} options={LEAD_SOURCES.map((s) => [s, SOURCE_LABELS[s]])} />
+          <Select name="import" label="Import name" value={params.import} options={options.imports.map((i) => [i, i])} />
+          <Select name="status" label="Status" value={params.status} options={LEAD_STATUSES.map((s) => [s, STATUS_LABELS[s]])} />
+          {!isLsp ? (
+            <Select name="assignee" label="Assignee" value={params.assignee} options={[['unassigned', 'Unassigned'], ...options.assignees.map((a) => [a.id, a.name] as [string, string])]} />
+          ) : null}
+          <Select name="dnc" label="Do not call (DNC)" value={params.dnc} options={[['yes', 'DNC only'], ['no', 'Not DNC']]} />
+          <Select name="dne" label="Do not e-mail (DNE)" value={params.dne} options={[['yes', 'DNE only'], ['no', 'Not DNE']]} />
+          <Select name="dnm" label="Do not mail (DNM)" value={params.dnm} options={[['yes', 'DNM only'], ['no', 'Not DNM']]} />
+          <Select name="kind" label="Prospect or customer" value={params.kind} options={[['P', 'P: prospect'], ['C', 'C: current customer']]} />
+          <Select name="sort" label="Sort by" value={params.sort} options={Object.entries(SORT_LABELS)} noAny />
+          <Select name="dir" label="Order" value={params.dir} options={[['asc', 'Ascending'], ['desc', 'Descending']]} noAny />
+          <div className="filter-actions">
+            <button type="submit" className="button primary">
+              Apply
+            </button>
+            <Link to="/leads" className="button secondary">
+              Clear
+            </Link>
+          </div>
+        </Form>
+      </details>
+
+      {leads.length ? <LeadTable leads={leads} header={sortHeader} caption={isLsp ? 'My leads' : 'Leads'} /> : <p className="empty">No leads match these filters.</p>}
+
+      {pageCount > 1 ? (
+        <nav aria-label="Pages" className="pager">
+          {page > 1 ? (
+            <Link to={withParams(searchParams, { page: page - 1 })} rel="prev">
+              ← Previous
+            </Link>
+          ) : (
+            <span className="muted">← Previous</span>
+          )}
+          <span>
+            Page {page} of {pageCount}
+          </span>
+          {page < pageCount ? (
+            <Link to={withParams(searchParams, { page: page + 1 })} rel="next">
+              Next →
+            </Link>
+          ) : (
+            <span className="muted">Next →</span>
+          )}
+        </nav>
+      ) : null}
+    </>
+  );
+}
+
+function hasFilters(p: Record<string, unknown>): boolean {
+  return ['source', 'import', 'status', 'assignee', 'dnc', 'dne', 'dnm', 'kind'].some((k) => p[k] !== undefined);
+}
+
+function Select({ name, label, value, options, noAny }: { name: string; label: string; value: string | undefined; options: Array<[string, string]> | Array<readonly [string, string]>; noAny?: boolean }) {
+  const id = `filter-${name}`;
+  return (
+    <div className="field">
+      <label htmlFor={id}>{label}</label>
+      <select id={id} name={name} defaultValue={value ?? ''}>
+        {noAny ? null : <option value="">Any</option>}
+        {options.map(([v, l]) => (
+          <option key={v} value={v}>
+            {l}
+          </option>
+        ))}
+      </select>
+    </div>
+  );
+}
+
+export function ErrorBoundary() {
+  return <GeneralErrorBoundary />;
+}

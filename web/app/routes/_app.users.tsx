@@ -1,0 +1,206 @@
+import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node';
+import { Form, useActionData, useLoaderData } from '@remix-run/react';
+import { z } from 'zod';
+import { Badge } from '../components/badges.tsx';
+import { CsrfInput } from '../components/csrf-input.tsx';
+import { GeneralErrorBoundary } from '../components/error-boundary.tsx';
+import { Field, FormError } from '../components/field.tsx';
+import { requireRole } from '../utils/auth.server.ts';
+import { validateCsrf } from '../utils/csrf.server.ts';
+import { notFound, parseForm, type FieldErrors } from '../utils/forms.server.ts';
+import { formatDateTime, formatUsd, roleLabel } from '../utils/labels.ts';
+import { createAccountUser, createUserSchema, listAccountUsers, seatUsageOf, setAccountUserStatus } from '../utils/users.server.ts';
+
+export const meta: MetaFunction = () => [{ title: 'Users & Seats · Leadflow' }];
+
+export async function loader({ request, context }: LoaderFunctionArgs) {
+  const user = await requireRole(request, context, ['owner', 'admin']);
+  const [users, seats] = await Promise.all([listAccountUsers(context.services.db, user.accountId), seatUsageOf(context.services.db, user.accountId)]);
+  return { users, seats, canManage: user.role === 'owner', me: user.id };
+}
+
+const statusSchema = z.object({ userId: z.uuid(), status: z.enum(['active', 'inactive']) });
+
+type ActionResult = {
+  intent: 'create' | 'status';
+  fieldErrors: FieldErrors;
+  formError: string | null;
+  created: { username: string; name: string; temporaryPassword: string } | null;
+};
+
+// Answers may carry a temporary password; web/server.ts marks every page no-store, so no cache keeps it.
+const result = (r: Partial<ActionResult> & Pick<ActionResult, 'intent'>, init: { status?: number } = {}) =>
+  data<ActionResult>({ fieldErrors: {}, formError: null, created: null, ...r }, { status: init.status ?? 200 });
+
+export async function action({ request, context }: ActionFunctionArgs) {
+  // Only the owner manages users; admins see the page read-only.
+  const user = await requireRole(request, context, ['owner']);
+  const formData = await request.formData();
+  await validateCsrf(request, context, formData);
+  const { db } = context.services;
+  const intent = formData.get('intent');
+
+  if (intent === 'create') {
+    const parsed = parseForm(createUserSchema, formData);
+    if (!parsed.success) return result({ intent: 'create', fieldErrors: parsed.fieldErrors }, { status: 400 });
+    const created = await createAccountUser(db, user.accountId, parsed.data);
+    if (!created.ok) {
+      return 'formError' in created
+        ? result({ intent: 'create', formError: created.formError }, { status: created.status })
+        : result({ intent: 'create', fieldErrors: created.fieldErrors }, { status: created.status });
+    }
+    return result({ intent: 'create', created: { username: created.user.username, name: created.user.name, temporaryPassword: created.temporaryPassword } });
+  }
+
+  if (intent === 'status') {
+    const parsed = parseForm(statusSchema, formData);
+    if (!parsed.success) throw notFound();
+    const changed = await setAccountUserStatus(db, user.accountId, parsed.data.userId, parsed.data.status);
+    if (!changed.ok) {
+      if ('notFound' in changed) throw notFound();
+      return result({ intent: 'status', formError: changed.formError }, { status: changed.status });
+    }
+    throw redirect('/users');
+  }
+
+  return result({ intent: 'create', formError: 'Unknown action.' }, { status: 400 });
+}
+
+export default function UsersAndSeats() {
+  const { users, seats, canManage, me } = useLoaderData<typeof loader>();
+  const actionData = useActionData<typeof action>();
+  const createErrors = actionData?.intent === 'create' ? actionData : null;
+  return (
+    <>
+      <div className="page-head">
+        <h1>Users &amp; Seats</h1>
+      </div>
+
+      <section className="card" aria-labelledby="seats-title">
+        <h2 id="seats-title">Seats</h2>
+        <dl className="stats">
+          <div>
+            <dt>In use</dt>
+            <dd>
+              {seats.used} of {seats.total}
+            </dd>
+          </div>
+          <div>
+            <dt>Available</dt>
+            <dd>{seats.available}</dd>
+          </div>
+          <div>
+            <dt>Free seats</dt>
+            <dd>{seats.free}</dd>
+          </div>
+          <div>
+            <dt>Paid seats</dt>
+            <dd>{seats.paid}</dd>
+          </div>
+          <div>
+            <dt>Cost</dt>
+            <dd>{formatUsd(seats.monthlyCostUsd)} / month</dd>
+          </div>
+        </dl>
+        <p className="muted small-text">Two seats are free per account each calendar year; each further seat is $25 a month. The owner holds no seat; an inactive user frees theirs.</p>
+      </section>
+
+      {actionData?.intent === 'status' ? <FormError message={actionData.formError} /> : null}
+
+      <section className="card" aria-labelledby="users-title">
+        <h2 id="users-title">Users</h2>
+        <div className="table-wrap">
+          <table className="data-table">
+            <caption className="visually-hidden">Users of this account</caption>
+            <thead>
+              <tr>
+                <th scope="col">Name</th>
+                <th scope="col">Username</th>
+                <th scope="col">E-mail</th>
+                <th scope="col">Role</th>
+                <th scope="col">Status</th>
+                <th scope="col">Added</th>
+                {canManage ? <th scope="col">Change</th> : null}
+              </tr>
+            </thead>
+            <tbody>
+              {users.map((u) => (
+                <tr key={u.id}>
+                  <td data-label="Name">{u.name}</td>
+                  <td data-label="Username">{u.username}</td>
+                  <td data-label="E-mail">{u.email}</td>
+                  <td data-label="Role">{roleLabel(u.role)}</td>
+                  <td data-label="Status">
+                    <Badge tone={u.status === 'active' ? 'ok' : 'neutral'}>{u.status === 'active' ? 'Active' : 'Inactive'}</Badge>
+                    {u.mustChangePassword ? <span className="muted small-text"> · temporary password</span> : null}
+                  </td>
+                  <td data-label="Added">{formatDateTime(u.createdAt)}</td>
+                  {canManage ? (
+                    <td data-label="Change">
+                      {u.role !== 'owner' && u.id !== me ? (
+                        <Form method="post" className="inline-form">
+                          <CsrfInput />
+                          <input type="hidden" name="intent" value="status" />
+                          <input type="hidden" name="userId" value={u.id} />
+                          <input type="hidden" name="status" value={u.status === 'active' ? 'inactive' : 'active'} />
+                          <button type="submit" className="button secondary small" aria-label={`${u.status === 'active' ? 'Set inactive' : 'Set active'}: ${u.name}`}>
+                            {u.status === 'active' ? 'Set inactive' : 'Set active'}
+                          </button>
+                        </Form>
+                      ) : (
+                        <span className="muted">—</span>
+                      )}
+                    </td>
+                  ) : null}
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      </section>
+
+      {canManage ? (
+        <section className="card narrow" aria-labelledby="create-title">
+          <h2 id="create-title">Add a user</h2>
+          {createErrors?.created ? (
+            <div className="alert alert-ok" role="status">
+              <p>
+                {createErrors.created.name} ({createErrors.created.username}) can sign in now with this temporary password, shown only this once:
+              </p>
+              <p>
+                <code className="secret">{createErrors.created.temporaryPassword}</code>
+              </p>
+              <p>They will choose their own password at first sign-in.</p>
+            </div>
+          ) : null}
+          <FormError message={createErrors?.formError} />
+          <Form method="post" noValidate key={createErrors?.created?.username ?? 'new'}>
+            <CsrfInput />
+            <input type="hidden" name="intent" value="create" />
+            <Field label="Username" name="username" autoCapitalize="none" spellCheck={false} required errors={createErrors?.fieldErrors.username} />
+            <Field label="Name" name="name" autoComplete="off" required errors={createErrors?.fieldErrors.name} />
+            <Field label="E-mail address" name="email" type="email" autoComplete="off" required errors={createErrors?.fieldErrors.email} />
+            <div className="field">
+              <label htmlFor="new-user-role">Role</label>
+              <select id="new-user-role" name="role" defaultValue="lsp">
+                <option value="lsp">LSP (works assigned leads)</option>
+                <option value="admin">Admin (manages leads)</option>
+                <option value="support">Support (finds stuck leads)</option>
+              </select>
+              {createErrors?.fieldErrors.role ? <p className="field-error">{createErrors.fieldErrors.role.join('. ')}</p> : null}
+            </div>
+            <button type="submit" className="button primary">
+              Add the user
+            </button>
+          </Form>
+        </section>
+      ) : (
+        <p className="muted">Only the account owner adds users and changes their status.</p>
+      )}
+    </>
+  );
+}
+
+export function ErrorBoundary() {
+  return <GeneralErrorBoundary />;
+}

@@ -1,0 +1,63 @@
+// Display names and formatting shared by server and browser. Dates render in UTC with a
+// fixed format, so the server's HTML and the browser's hydration agree.
+import { QUICK_ACTIONS } from '../../../workflows/lead/quick-actions.ts';
+import { LEAD_SOURCES } from '../../../workflows/lead/templates.ts';
+
+export const SOURCE_LABELS: Record<(typeof LEAD_SOURCES)[number], string> = {
+  mwi: 'MWI unsold quote',
+  blueprint: 'Blueprint campaign',
+  national_campaign: 'National campaign',
+  cldp: 'CLDP',
+  web_vendor: 'Web vendor',
+  manual: 'Manual entry',
+  spreadsheet: 'Spreadsheet',
+};
+
+export function sourceLabel(source: string): string {
+  return (SOURCE_LABELS as Record<string, string>)[source] ?? source;
+}
+
+export const LEAD_STATUSES = ['new', 'active', 'recycled', 'archived', 'removed'] as const;
+
+export const STATUS_LABELS: Record<(typeof LEAD_STATUSES)[number], string> = {
+  new: 'New',
+  active: 'Active',
+  recycled: 'Recycle bin',
+  archived: 'Archived',
+  removed: 'Removed',
+};
+
+export function statusLabel(status: string): string {
+  return (STATUS_LABELS as Record<string, string>)[status] ?? status;
+}
+
+export function milestoneLabel(milestone: string): string {
+  if (milestone === 'new') return 'New';
+  return QUICK_ACTIONS.find((q) => q.milestone === milestone)?.label ?? milestone.replace(/_/g, ' ');
+}
+
+export const ROLE_LABELS = { owner: 'Owner', admin: 'Admin', lsp: 'LSP', support: 'Support' } as const;
+
+export function roleLabel(role: string): string {
+  return (ROLE_LABELS as Record<string, string>)[role] ?? role;
+}
+
+const dateTime = new Intl.DateTimeFormat('en-US', {
+  timeZone: 'UTC',
+  year: 'numeric',
+  month: 'short',
+  day: 'numeric',
+  hour: '2-digit',
+  minute: '2-digit',
+  hourCycle: 'h23',
+});
+
+export function formatDateTime(value: Date | string | null | undefined): string {
+  if (!value) return '—';
+  const d = value instanceof Date ? value : new Date(value);
+  return Number.isNaN(d.getTime()) ? '—' : `${dateTime.format(d)} UTC`;
+}
+
+export function formatUsd(amount: number): string {
+  return `$${amount.toLocaleString('en-US', { minimumFractionDigits: 0, maximumFractionDigits: 2 })}`;
+}

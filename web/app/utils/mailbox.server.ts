@@ -1,0 +1,80 @@
+// The development mail catcher's messages (caught_mail), as an owner or admin may see them:
+// only mail addressed to their own account's users or leads. caught_mail has no account
+// column (the catcher cannot know), so the account is derived from the recipients.
+import type { Knex } from 'knex';
+import { z } from 'zod';
+
+export const MAILBOX_PAGE_SIZE = 50;
+
+/** SQL for the lower-cased addresses of one account's users and leads. */
+function accountAddresses(db: Knex, accountId: string) {
+  return db
+    .select(db.raw('lower(email) as address'))
+    .from('users')
+    .where('account_id', accountId)
+    .union((u) => {
+      u.select(db.raw("lower(e->>'address')"))
+        .from(db.raw('leads, jsonb_array_elements(leads.emails) as e'))
+        .where('leads.account_id', accountId)
+        .whereRaw("e->>'address' is not null");
+    });
+}
+
+function visibleMail(db: Knex, accountId: string) {
+  // Recipients may be stored as `Name <addr>`; compare the bare address.
+  return db('caught_mail as m').whereExists((q) => {
+    q.select(db.raw('1'))
+      .from(db.raw('unnest(m.to_addresses) as r(addr)'))
+      // knex accepts a raw expression as the left side; its types only admit column names.
+      .whereIn(db.raw(`lower(trim(regexp_replace(r.addr, '^.*<([^>]+)>.*$', '\\1')))`) as unknown as string, accountAddresses(db, accountId));
+  });
+}
+
+export interface MailSummary {
+  id: string;
+  fromAddress: string;
+  toAddresses: string[];
+  subject: string;
+  receivedAt: Date;
+}
+
+export async function listMail(db: Knex, accountId: string, page: number) {
+  const [{ n }] = await visibleMail(db, accountId).count<{ n: string }[]>({ n: '*' });
+  const total = Number(n);
+  const pageCount = Math.max(1, Math.ceil(total / MAILBOX_PAGE_SIZE));
+  const current = Math.min(Math.max(1, page), pageCount);
+  const rows: Array<{ id: number | string; from_address: string; to_addresses: string[]; subject: string; received_at: Date }> = await visibleMail(db, accountId)
+    .orderBy([
+      { column: 'm.received_at', order: 'desc' },
+      { column: 'm.id', order: 'desc' },
+    ])
+    .limit(MAILBOX_PAGE_SIZE)
+    .offset((current - 1) * MAILBOX_PAGE_SIZE)
+    .select('m.id', 'm.from_address', 'm.to_addresses', 'm.subject', 'm.received_at');
+  const messages: MailSummary[] = rows.map((r) => ({
+    id: String(r.id),
+    fromAddress: r.from_address,
+    toAddresses: r.to_addresses,
+    subject: r.subject,
+    receivedAt: r.received_at,
+  }));
+  return { messages, total, page: current, pageCount };
+}
+
+export async function getMail(db: Knex, accountId: string, id: string) {
+  if (!z.string().regex(/^\d{1,18}$/).safeParse(id).success) return null;
+  const r = await visibleMail(db, accountId)
+    .where('m.id', id)
+    .first('m.id', 'm.message_id', 'm.from_address', 'm.to_addresses', 'm.subject', 'm.text', 'm.html', 'm.received_at');
+  if (!r) return null;
+  return {
+    id: String(r.id),
+    messageId: r.message_id as string | null,
+    fromAddress: r.from_address as string,
+    toAddresses: r.to_addresses as string[],
+    subject: r.subject as string,
+    text: r.text as string | null,
+    html: r.html as string | null,
+    receivedAt: r.received_at as Date,
+  };
+}

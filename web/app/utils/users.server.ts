@@ -1,0 +1,119 @@
+// Users and seats of an account (owner's page). Seat checks run inside the transaction that
+// adds or reactivates the user, with the account row locked (db/seats.ts).
+import { randomInt } from 'node:crypto';
+import type { Knex } from 'knex';
+import { z } from 'zod';
+import type { Role, UserStatus } from '../../../db/models/index.ts';
+import { hashPassword } from '../../../db/passwords.ts';
+import { accountSeatUsage, assertSeatAvailable, NoSeatAvailableError, type SeatUsage } from '../../../db/seats.ts';
+
+export const ASSIGNABLE_ROLES = ['lsp', 'admin', 'support'] as const;
+
+export const createUserSchema = z.object({
+  username: z
+    .string()
+    .trim()
+    .min(3, 'At least 3 characters')
+    .max(100, 'At most 100 characters')
+    .regex(/^[A-Za-z0-9._-]+$/, 'Letters, digits, dots, dashes and underscores only'),
+  name: z.string().trim().min(1, 'Enter a name').max(200, 'At most 200 characters'),
+  email: z.string().trim().max(320).pipe(z.email('Enter a valid e-mail address')),
+  role: z.enum(ASSIGNABLE_ROLES, 'Choose a role'),
+});
+
+export interface AccountUser {
+  id: string;
+  username: string;
+  name: string;
+  email: string;
+  role: Role;
+  status: UserStatus;
+  mustChangePassword: boolean;
+  createdAt: Date;
+}
+
+export async function listAccountUsers(db: Knex, accountId: string): Promise<AccountUser[]> {
+  const rows = await db('users')
+    .where({ account_id: accountId })
+    .orderByRaw("role = 'owner' desc, status asc, lower(name) asc")
+    .select('id', 'username', 'name', 'email', 'role', 'status', 'must_change_password', 'created_at');
+  return rows.map((r) => ({
+    id: r.id,
+    username: r.username,
+    name: r.name,
+    email: r.email,
+    role: r.role,
+    status: r.status,
+    mustChangePassword: r.must_change_password,
+    createdAt: r.created_at,
+  }));
+}
+
+export function seatUsageOf(db: Knex, accountId: string): Promise<SeatUsage> {
+  return accountSeatUsage(db, accountId);
+}
+
+// No 0/O or 1/l/I: the owner reads it out or types it into a message.
+const ALPHABET = 'abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789';
+
+export function temporaryPassword(): string {
+  const group = () => Array.from({ length: 4 }, () => ALPHABET[randomInt(ALPHABET.length)]).join('');
+  return `${group()}-${group()}-${group()}-${group()}`;
+}
+
+export type CreateUserResult =
+  | { ok: true; user: { id: string; username: string; name: string }; temporaryPassword: string }
+  | { ok: false; formError: string; status: 409 }
+  | { ok: false; fieldErrors: { username: string[] }; status: 400 };
+
+export async function createAccountUser(db: Knex, accountId: string, input: z.infer<typeof createUserSchema>): Promise<CreateUserResult> {
+  const password = temporaryPassword();
+  const passwordHash = await hashPassword(password);
+  try {
+    const user = await db.transaction(async (trx) => {
+      await assertSeatAvailable(trx, accountId);
+      const [row] = await trx('users')
+        .insert({
+          account_id: accountId,
+          username: input.username,
+          name: input.name,
+          email: input.email,
+          role: input.role,
+          status: 'active',
+          password_hash: passwordHash,
+          must_change_password: true,
+        })
+        .returning(['id', 'username', 'name']);
+      return row as { id: string; username: string; name: string };
+    });
+    return { ok: true, user, temporaryPassword: password };
+  } catch (err) {
+    if (err instanceof NoSeatAvailableError) return { ok: false, formError: err.message, status: 409 };
+    if (isUniqueViolation(err, 'users_username_unique')) return { ok: false, fieldErrors: { username: ['That username is taken'] }, status: 400 };
+    throw err;
+  }
+}
+
+export type SetStatusResult = { ok: true } | { ok: false; notFound: true } | { ok: false; formError: string; status: 400 | 409 };
+
+export async function setAccountUserStatus(db: Knex, accountId: string, userId: string, status: UserStatus): Promise<SetStatusResult> {
+  try {
+    return await db.transaction(async (trx): Promise<SetStatusResult> => {
+      // Scoped by account: another account's user id is simply not found.
+      const user = await trx('users').where({ id: userId, account_id: accountId }).forUpdate().first('id', 'role', 'status');
+      if (!user) return { ok: false, notFound: true };
+      if (user.role === 'owner') return { ok: false, formError: 'The owner holds the account and cannot be set inactive.', status: 400 };
+      if (user.status === status) return { ok: true };
+      if (status === 'active') await assertSeatAvailable(trx, accountId);
+      await trx('users').where({ id: userId }).update({ status, updated_at: trx.fn.now() });
+      return { ok: true };
+    });
+  } catch (err) {
+    if (err instanceof NoSeatAvailableError) return { ok: false, formError: err.message, status: 409 };
+    throw err;
+  }
+}
+
+function isUniqueViolation(err: unknown, constraint: string): boolean {
+  return typeof err === 'object' && err !== null && (err as { code?: string }).code === '23505' && (err as { constraint?: string }).constraint === constraint;
+}

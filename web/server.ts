@@ -1,0 +1,257 @@
+// The web server: Express serving the Remix app (through Vite's middleware in development,
+// from web/build in production) and /healthz. `startWebServer` is what `npm start`, the
+// docker image and the tests call; running this file directly reads the environment.
+import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { createRequestHandler } from '@remix-run/express';
+import type { ServerBuild } from '@remix-run/node';
+import type { Client } from '@temporalio/client';
+import express from 'express';
+import type { ViteDevServer } from 'vite';
+import { createMailer } from '../activities/mailer.ts';
+import { createKnex } from '../db/knex.ts';
+import type { TemporalSettings } from '../temporal.config.ts';
+import type { TemporalAccess, WebServices } from './app/context.ts';
+import { parseWebEnv } from './app/utils/env.server.ts';
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const MAX_BODY_BYTES = 1024 * 1024;
+
+export interface StartWebServerOptions {
+  port: number;
+  host?: string;
+  databaseUrl: string;
+  sessionSecret: string;
+  smtpUrl?: string;
+  mailFrom?: string;
+  /** Origin used in e-mailed links (default: the address the server listens on). */
+  publicUrl?: string;
+  /**
+   * A connected client, or settings to connect with on first use (the web app then owns and
+   * closes the connection). Without it the app runs, and the support page says Temporal is off.
+   */
+  temporal?: { client: Client } | TemporalSettings;
+  taskQueue?: string;
+  temporalWebUrl?: string;
+  /** Express's `trust proxy`; set it behind a reverse proxy so rate limits see the client's address. */
+  trustProxy?: string | number | boolean;
+  /** Default: production when NODE_ENV is production, else development. */
+  mode?: 'development' | 'production';
+}
+
+export interface RunningWebServer {
+  url: string;
+  close(): Promise<void>;
+}
+
+export async function startWebServer(opts: StartWebServerOptions): Promise<RunningWebServer> {
+  if (!opts.sessionSecret) throw new Error('startWebServer: sessionSecret is required');
+  const mode = opts.mode ?? (process.env.NODE_ENV === 'production' ? 'production' : 'development');
+  const host = opts.host ?? (mode === 'production' ? '0.0.0.0' : '127.0.0.1');
+  const temporal = temporalAccess(opts.temporal, opts.taskQueue);
+  const db = createKnex(opts.databaseUrl);
+  const mailer = opts.smtpUrl ? createMailer(opts.smtpUrl) : null;
+  const app = express();
+  const server = http.createServer(app);
+  let vite: ViteDevServer | undefined;
+
+  const services: WebServices = {
+    db,
+    mode,
+    sessionSecret: opts.sessionSecret,
+    publicUrl: opts.publicUrl ?? '', // filled in once the port is known
+    mailer,
+    mailFrom: opts.mailFrom ?? 'Leadflow <no-reply@leadflow.local>',
+    temporal: temporal?.access ?? null,
+    temporalWebUrl: opts.temporalWebUrl?.replace(/\/+$/, '') ?? null,
+  };
+
+  try {
+    app.disable('x-powered-by');
+    if (opts.trustProxy !== undefined) app.set('trust proxy', opts.trustProxy);
+    app.use((req, res, next) => {
+      res.set({
+        'X-Content-Type-Options': 'nosniff',
+        'X-Frame-Options': 'DENY',
+        'Content-Security-Policy': "frame-ancestors 'none'; base-uri 'self'; form-action 'self'; object-src 'none'",
+        // Reset links carry their token in the path; it must not leak to other sites.
+        'Referrer-Policy': 'same-origin',
+      });
+      const length = Number(req.headers['content-length'] ?? 0);
+      if (length > MAX_BODY_BYTES) {
+        res.status(413).type('text/plain').send('Request body too large');
+        return;
+      }
+      next();
+    });
+
+    app.get('/healthz', async (_req, res) => {
+      const database = await Promise.race([
+        db.raw('select 1').then(
+          () => 'ok' as const,
+          () => 'unreachable' as const,
+        ),
+        new Promise<'timeout'>((resolve) => setTimeout(resolve, 2000, 'timeout').unref()),
+      ]);
+      res.status(database === 'ok' ? 200 : 503).set('Cache-Control', 'no-store').json({ status: database === 'ok' ? 'ok' : 'error', database });
+    });
+
+    let build: ServerBuild | (() => Promise<ServerBuild>);
+    if (mode === 'development') {
+      const { createServer } = await import('vite');
+      vite = await createServer({
+        configFile: path.join(repoRoot, 'web/vite.config.ts'),
+        // HMR rides on this server's own port, so several dev servers (or test files) never
+        // fight over Vite's default HMR port.
+        server: { middlewareMode: true, hmr: { server } },
+        appType: 'custom',
+        logLevel: process.env.VITEST ? 'error' : 'info',
+      });
+      const devServer = vite;
+      app.use(devServer.middlewares);
+      build = () => devServer.ssrLoadModule('virtual:remix/server-build') as Promise<ServerBuild>;
+    } else {
+      const client = path.join(repoRoot, 'web/build/client');
+      app.use('/assets', express.static(path.join(client, 'assets'), { immutable: true, maxAge: '1y' }));
+      app.use(express.static(client, { maxAge: '1h', index: false }));
+      const serverBuild = path.join(repoRoot, 'web/build/server/index.js');
+      if (!fs.existsSync(serverBuild)) throw new Error(`Production mode needs the web build ${serverBuild}: run npx remix vite:build --config web/vite.config.ts`);
+      build = (await import(pathToFileURL(serverBuild).href)) as ServerBuild;
+    }
+
+    const remix = createRequestHandler({
+      build,
+      // Always Remix's production mode: it replaces error messages and stacks with "Unexpected
+      // Server Error" before they reach the browser, so a database error never leaks, even
+      // in development. The server still logs the full error.
+      mode: 'production',
+      getLoadContext: (req) => ({ services, clientIp: req.ip ?? req.socket.remoteAddress ?? 'unknown' }),
+    });
+    app.all('*', (req, res, next) => {
+      // Pages carry leads' personal data: no shared cache keeps them, nor the browser after sign-out.
+      res.setHeader('Cache-Control', 'private, no-store');
+      return remix(req, res, next);
+    });
+
+    app.use((err: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
+      console.error('[web] unhandled error', err);
+      if (!res.headersSent) res.status(500).type('text/plain').send('Internal Server Error');
+    });
+
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(opts.port, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (err) {
+    await vite?.close().catch(() => {});
+    await temporal?.close();
+    mailer?.close?.();
+    await db.destroy().catch(() => {});
+    throw err;
+  }
+
+  const { port } = server.address() as AddressInfo;
+  const urlHost = host === '0.0.0.0' || host === '::' ? 'localhost' : host.includes(':') ? `[${host}]` : host;
+  const url = `http://${urlHost}:${port}`;
+  if (!opts.publicUrl) services.publicUrl = url;
+
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    close: () =>
+      (closing ??= (async () => {
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        });
+        await vite?.close();
+        await temporal?.close();
+        mailer?.close?.();
+        await db.destroy();
+      })()),
+  };
+}
+
+function temporalAccess(
+  given: StartWebServerOptions['temporal'],
+  taskQueue: string | undefined,
+): { access: TemporalAccess; close(): Promise<void> } | undefined {
+  if (!given) return undefined;
+  if ('client' in given) {
+    const { client } = given;
+    // The caller owns this client and its connection.
+    return { access: { namespace: client.options.namespace, taskQueue, getClient: async () => client }, close: async () => {} };
+  }
+  const settings = given;
+  let connecting: Promise<{ client: Client; close(): Promise<void> }> | undefined;
+  return {
+    access: {
+      namespace: settings.namespace,
+      taskQueue: taskQueue ?? settings.taskQueue,
+      getClient: async () => {
+        // Connected on first use and retried after a failure, so the web app starts (and
+        // recovers) whether or not Temporal is up yet.
+        connecting ??= import('../temporal.config.ts')
+          .then(({ connectClient }) => connectClient(settings))
+          .then(({ connection, client }) => ({ client, close: () => connection.close() }));
+        try {
+          return (await connecting).client;
+        } catch (err) {
+          connecting = undefined;
+          throw err;
+        }
+      },
+    },
+    close: async () => {
+      const current = connecting;
+      connecting = undefined;
+      await current?.then((c) => c.close()).catch(() => {});
+    },
+  };
+}
+
+function parseTrustProxy(value: string | undefined): string | number | boolean | undefined {
+  if (value === undefined) return undefined;
+  if (/^(true|false)$/i.test(value)) return value.toLowerCase() === 'true';
+  if (/^\d+$/.test(value)) return Number(value);
+  return value;
+}
+
+async function main() {
+  const env = parseWebEnv();
+  // Only when configured: the Temporal modules are heavy and the web app runs without them.
+  const temporal = env.temporalAddress ? (await import('../temporal.config.ts')).temporalSettings() : undefined;
+  const web = await startWebServer({
+    port: env.port,
+    host: env.host,
+    databaseUrl: env.databaseUrl,
+    sessionSecret: env.sessionSecret,
+    smtpUrl: env.smtpUrl,
+    mailFrom: env.mailFrom,
+    publicUrl: env.publicUrl,
+    temporal,
+    temporalWebUrl: env.temporalWebUrl,
+    trustProxy: parseTrustProxy(env.trustProxy),
+    mode: env.mode,
+  });
+  console.log(`[web] Leadflow web (${env.mode}) listening on ${web.url}`);
+  const stop = async () => {
+    await web.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
+  main().catch((err) => {
+    console.error(err instanceof Error ? err.message : err);
+    process.exit(1);
+  });
+}

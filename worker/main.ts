@@ -1,0 +1,188 @@
+// The Leadflow worker: hosts every workflow and activity on Leadflow's task queue.
+// `npm run start:worker` runs it alone (production: one or many of these against a Temporal
+// cluster); `npm start` runs it inside the local stack through startWorker().
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Connection } from '@temporalio/client';
+import { DefaultLogger, Runtime, Worker, type LogLevel, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
+import { z } from 'zod';
+import { createActivities, defaultWorkerIdentity } from '../activities/index.ts';
+import { createMailer } from '../activities/mailer.ts';
+import { createKnex } from '../db/knex.ts';
+import { connectionOptions, connectWorker, registerSearchAttributes, temporalSettings, type TemporalSettings } from '../temporal.config.ts';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+export const WORKFLOWS_PATH = path.join(root, 'workflows/index.ts');
+export const WORKFLOWS_DIR = path.join(root, 'workflows');
+export const WORKFLOW_BUNDLE_PATH = path.join(root, 'build/workflow-bundle.js');
+
+/**
+ * Installs the SDK runtime once per process, before anything connects. Signals are left to
+ * the caller: the runtime's own SIGINT handler would drain workers while the process still
+ * closes the database under them.
+ */
+export function installRuntime(level: LogLevel = (process.env.TEMPORAL_LOG_LEVEL as LogLevel | undefined) ?? 'WARN'): void {
+  try {
+    Runtime.install({ logger: new DefaultLogger(level), shutdownSignals: [] });
+  } catch {
+    // Already installed in this process (npm start installs it first): keep that one.
+  }
+}
+
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile()) newest = Math.max(newest, fs.statSync(path.join(entry.parentPath, entry.name)).mtimeMs);
+  }
+  return newest;
+}
+
+/**
+ * Where the worker gets its workflow code. Production uses the bundle `npm run build` made
+ * (bundling at start-up costs seconds and needs the bundler's dependencies); development
+ * bundles from source unless a prebuilt bundle is newer than every file in workflows/, so an
+ * edited workflow is never run from a stale bundle.
+ */
+export function workflowCode(env: NodeJS.ProcessEnv = process.env): Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> & { source: string } {
+  const bundleExists = fs.existsSync(WORKFLOW_BUNDLE_PATH);
+  if (env.NODE_ENV === 'production') {
+    if (!bundleExists) throw new Error(`NODE_ENV=production needs the prebuilt workflow bundle ${WORKFLOW_BUNDLE_PATH}: run npm run build`);
+    return { workflowBundle: { codePath: WORKFLOW_BUNDLE_PATH }, source: WORKFLOW_BUNDLE_PATH };
+  }
+  // package-lock.json too: a new @temporalio/workflow changes what the bundle should contain.
+  const sourcesChanged = Math.max(newestMtime(WORKFLOWS_DIR), fs.statSync(path.join(root, 'package-lock.json')).mtimeMs);
+  if (bundleExists && fs.statSync(WORKFLOW_BUNDLE_PATH).mtimeMs > sourcesChanged) {
+    return { workflowBundle: { codePath: WORKFLOW_BUNDLE_PATH }, source: WORKFLOW_BUNDLE_PATH };
+  }
+  return { workflowsPath: WORKFLOWS_PATH, source: WORKFLOWS_PATH };
+}
+
+export interface StartWorkerOptions {
+  databaseUrl: string;
+  smtpUrl: string;
+  temporal?: TemporalSettings;
+  /** An existing connection to share; otherwise the worker opens (and later closes) its own. */
+  connection?: NativeConnection;
+  mailFrom?: string;
+  identity?: string;
+  /** Activities run at once by this worker, and the size of its database pool (default 20). */
+  activityConcurrency?: number;
+}
+
+export interface RunningWorker {
+  worker: Worker;
+  identity: string;
+  taskQueue: string;
+  workflowSource: string;
+  /** Settles when the worker has stopped and its resources are released. */
+  done: Promise<void>;
+  /** Stops polling, lets running tasks finish, then releases the database, mailer and connection. */
+  stop(): Promise<void>;
+}
+
+export async function startWorker(opts: StartWorkerOptions): Promise<RunningWorker> {
+  const settings = opts.temporal ?? temporalSettings();
+  const identity = opts.identity ?? defaultWorkerIdentity();
+  // One pooled connection per activity running at once: an activity holds at most one (the
+  // outbox sender keeps its row lock across the SMTP conversation), so none ever waits for the
+  // pool. More throughput means more workers, not a bigger pool per worker.
+  const concurrency = opts.activityConcurrency ?? 20;
+  const db = createKnex(opts.databaseUrl, { pool: { min: 0, max: concurrency } });
+  const mailer = createMailer(opts.smtpUrl);
+  const connection = opts.connection ?? (await connectWorker(settings));
+  const release = async () => {
+    mailer.close?.();
+    await db.destroy();
+    if (!opts.connection) await connection.close();
+  };
+  let worker: Worker;
+  const { source, ...code } = workflowCode();
+  try {
+    worker = await Worker.create({
+      connection,
+      namespace: settings.namespace,
+      taskQueue: settings.taskQueue,
+      identity,
+      maxConcurrentActivityTaskExecutions: concurrency,
+      activities: createActivities({ db, mailer, workerIdentity: identity, mailFrom: opts.mailFrom }),
+      ...code,
+    });
+  } catch (err) {
+    await release();
+    throw err;
+  }
+  const done = worker.run().finally(release);
+  return {
+    worker,
+    identity,
+    taskQueue: settings.taskQueue,
+    workflowSource: source,
+    done,
+    async stop() {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await done;
+    },
+  };
+}
+
+const Env = z.object({
+  DATABASE_URL: z.string().min(1, 'DATABASE_URL is required'),
+  SMTP_URL: z.string().min(1, 'SMTP_URL is required'),
+  MAIL_FROM: z.string().optional(),
+  WORKER_ACTIVITY_CONCURRENCY: z.coerce.number().int().positive().optional(),
+});
+
+/** Registers the search attributes if this deployment lets a worker do it (Temporal Cloud does not). */
+async function tryRegisterSearchAttributes(settings: TemporalSettings): Promise<void> {
+  let connection: Connection | undefined;
+  try {
+    connection = await Connection.connect(connectionOptions(settings));
+    const added = await registerSearchAttributes(connection, settings.namespace);
+    if (added.length) console.log(`Registered search attributes: ${added.join(', ')}`);
+  } catch (err) {
+    console.warn(`Could not register Leadflow's search attributes (register them with the operator tools): ${(err as Error).message}`);
+  } finally {
+    await connection?.close();
+  }
+}
+
+async function main() {
+  const parsed = Env.safeParse(process.env);
+  if (!parsed.success) {
+    console.error(`Worker configuration: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    process.exit(2);
+  }
+  const env = parsed.data;
+  installRuntime((process.env.TEMPORAL_LOG_LEVEL as LogLevel | undefined) ?? 'INFO');
+  const settings = temporalSettings();
+  await tryRegisterSearchAttributes(settings);
+  const running = await startWorker({
+    databaseUrl: env.DATABASE_URL,
+    smtpUrl: env.SMTP_URL,
+    mailFrom: env.MAIL_FROM,
+    temporal: settings,
+    activityConcurrency: env.WORKER_ACTIVITY_CONCURRENCY,
+  });
+  console.log(`Worker ${running.identity} polling task queue ${running.taskQueue} on ${settings.address} (namespace ${settings.namespace}); workflows from ${running.workflowSource}`);
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      console.log(`${signal} again: exiting without waiting for running tasks`);
+      process.exit(130);
+    }
+    stopping = true;
+    console.log(`${signal}: finishing running tasks, then stopping`);
+    void running.stop();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  await running.done;
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
+  main().catch((err) => {
+    console.error(err);
+    process.exit(1);
+  });
+}

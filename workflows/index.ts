@@ -1,0 +1,3 @@
+// Every workflow the worker registers: the worker's workflowsPath and the production bundle
+// (npm run build) both start here.
+export { systemCheckWorkflow } from './system-check/workflow.ts';
