@@ -8,28 +8,13 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Knex } from 'knex';
 import { createKnex, migrateLatest } from '../db/knex.ts';
+import { seedDemoAccount, type SeedResult } from '../db/seed.ts';
 import { installRuntime, startWorker, type RunningWorker } from '../worker/main.ts';
 import { DATA_DIR, ROOT, ensureDataDir, isPortFree, redactUrl, seconds } from './local.ts';
 import { startMailCatcher, type MailCatcher } from './mail-catcher.ts';
 import { PG_DATA_DIR, startLocalPostgres, type LocalPostgres } from './postgres.ts';
 import { startLocalTemporal, type LocalTemporal } from './temporal.ts';
 import { startWeb, type RunningWeb } from './web.ts';
-
-interface SeedResult {
-  created: boolean;
-  logins: Array<{ username: string; password: string; role: string }>;
-  apiKey?: string;
-}
-type SeedDemoAccount = (knex: Knex, opts: { apiKey?: string }) => Promise<SeedResult>;
-
-/** db/seed.ts is written alongside this; until it exists the stack runs without a demo account. */
-async function seedDemoAccount(knex: Knex, apiKey: string | undefined): Promise<SeedResult | undefined> {
-  const file = path.join(ROOT, 'db/seed.ts');
-  if (!fs.existsSync(file)) return undefined;
-  const mod = (await import(pathToFileURL(file).href)) as { seedDemoAccount?: SeedDemoAccount };
-  if (typeof mod.seedDemoAccount !== 'function') return undefined;
-  return mod.seedDemoAccount(knex, { apiKey });
-}
 
 /** SESSION_SECRET, else one generated on the first run and kept, so sign-ins survive restarts. */
 function sessionSecret(): string {
@@ -119,7 +104,6 @@ export async function runStack(): Promise<void> {
   const port = Number(process.env.PORT || 3000);
   let secret = '';
   let seed: SeedResult | undefined;
-  let seedMissing = false;
   let migrations: string[] = [];
   try {
     if (!(await isPortFree(port))) throw new Error(`Port ${port} is in use (another npm start?). Set PORT to use another.`);
@@ -130,8 +114,7 @@ export async function runStack(): Promise<void> {
       timings.push(['PostgreSQL', since()]);
       knex = createKnex(pg.url);
       migrations = await migrateLatest(knex);
-      seed = await seedDemoAccount(knex, process.env.DEMO_API_KEY || undefined);
-      seedMissing = seed === undefined;
+      seed = await seedDemoAccount(knex, { apiKey: process.env.DEMO_API_KEY || undefined });
       timings.push(['migrations + demo account', since()]);
       if (!process.env.SMTP_URL) catcher = await startMailCatcher({ db: knex });
     })();
@@ -198,7 +181,6 @@ export async function runStack(): Promise<void> {
   row('Database', `${redactUrl(pg!.url)}${pg!.embedded ? ` (embedded, data in ${path.relative(ROOT, PG_DATA_DIR)})` : ''}${migrations.length ? `; applied ${migrations.length} migration(s)` : ''}`);
   row('Worker', `${worker!.identity}, workflows from ${path.relative(ROOT, worker!.workflowSource)}`);
   for (const notice of [...(pg!.notice ? [pg!.notice] : []), ...temporal!.notices]) row('Note', notice);
-  if (seedMissing) row('Demo account', 'none: db/seed.ts (seedDemoAccount) does not exist yet');
   if (seed) {
     lines.push('', seed.created ? 'Demo account created. Sign in with:' : 'Demo account sign-ins:');
     for (const login of seed.logins) lines.push(`  ${login.role.padEnd(14)}${login.username} / ${login.password}`);
