@@ -1,0 +1,39 @@
+// The lead workflow's messages: the one contract between the web app / intake and the
+// workflow. The web app imports these constants too (style guide: messages.ts).
+import { defineQuery, defineSignal } from '@temporalio/workflow';
+import type { QuickActionRequest } from './quick-actions.ts';
+import type { LeadWorkflowState } from './state.ts';
+
+export const leadWorkflowId = (leadId: string) => `lead-${leadId}`;
+
+export interface LeadWorkflowInput {
+  leadId: string;
+  accountId: string;
+  /** Set when the workflow continues as new, or is restarted by reconcile from Postgres. */
+  state?: LeadWorkflowState;
+}
+
+/** A lead arrived again (duplicate merge): another source touch on the same person. */
+export interface LeadArrival {
+  touchId: string;
+  source: string;
+  importName?: string | null;
+  receivedAt: string;
+}
+
+export interface AssignmentChange {
+  userId: string | null;
+  byUserId: string | null;
+  reason: string;
+  at: string;
+}
+
+export const leadArrivedSignal = defineSignal<[LeadArrival]>('leadArrived');
+export const quickActionSignal = defineSignal<[QuickActionRequest]>('quickAction');
+export const assignmentChangedSignal = defineSignal<[AssignmentChange]>('assignmentChanged');
+/** Restore from the recycle bin. */
+export const restoreSignal = defineSignal<[{ byUserId: string; at: string }]>('restore');
+/** Test hook and operations aid: continue as new at the next opportunity. */
+export const continueAsNewNowSignal = defineSignal('continueAsNewNow');
+
+export const leadStateQuery = defineQuery<LeadWorkflowState>('leadState');

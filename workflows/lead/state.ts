@@ -1,0 +1,23 @@
+// The lead workflow's state: plain JSON, so it crosses continue-as-new and can be rebuilt
+// from Postgres by reconcile.
+import type { CadenceKey } from './cadences.ts';
+
+export interface LeadWorkflowState {
+  leadId: string;
+  accountId: string;
+  /** new | active | recycled | archived | removed (as in the leads table) */
+  status: string;
+  milestone: string;
+  segment: string | null;
+  assignedUserId: string | null;
+  /** Someone worked the lead (a Quick Action): it is no longer recyclable. */
+  worked: boolean;
+  closed: boolean;
+  cadence: { key: CadenceKey; startedAt: string; doneSteps: number; stopped: boolean } | null;
+  seenActionIds: string[];
+  callBack: { dueAt: string; byUserId: string; reminded: boolean } | null;
+  lastScrubAt: string | null;
+  eagentTransferred: boolean;
+  /** Touches merged into this lead, by id, so a redelivered signal is not counted twice. */
+  touchIds: string[];
+}
