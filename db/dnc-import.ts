@@ -1,0 +1,44 @@
+// `npm run dnc:import -- FILE [--account AGENT_ID]`: loads a DNC file (one 10-digit number a
+// line) into the federal list, or into an account's internal list with --account, in
+// DATABASE_URL's database or the embedded one `npm start` keeps in .data/postgres.
+import fs from 'node:fs';
+import readline from 'node:readline';
+import { startLocalPostgres } from '../dev/postgres.ts';
+import { importDncNumbers } from '../activities/suppression.ts';
+import { createKnex } from './knex.ts';
+
+const args = process.argv.slice(2);
+const file = args.find((a) => !a.startsWith('--'));
+const accountFlag = args.indexOf('--account');
+if (!file) {
+  console.error('usage: npm run dnc:import -- FILE [--account AGENT_ID]');
+  process.exit(2);
+}
+if (!fs.existsSync(file)) {
+  console.error(`dnc:import: no such file: ${file}`);
+  process.exit(2);
+}
+
+const pg = await startLocalPostgres();
+const knex = createKnex(pg.url);
+try {
+  let accountId: string | null = null;
+  if (accountFlag >= 0) {
+    const agentId = args[accountFlag + 1];
+    const account = await knex('accounts').whereRaw('? = ANY(agent_ids)', [agentId]).first('id');
+    if (!account) throw new Error(`no account has agent ID ${agentId}`);
+    accountId = account.id;
+  }
+  const started = Date.now();
+  const lines = readline.createInterface({ input: fs.createReadStream(file), crlfDelay: Infinity });
+  const r = await importDncNumbers(knex, lines, { accountId, source: accountId ? 'internal' : 'federal', reason: `imported from ${file}` });
+  console.log(`${file}: ${r.lines} lines, ${r.inserted} numbers added, ${r.alreadyListed} already listed, ${r.errorCount} bad lines (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+  for (const e of r.errors) console.log(`  line ${e.line}: ${e.reason}`);
+  if (r.errorCount > r.errors.length) console.log(`  ... and ${r.errorCount - r.errors.length} more`);
+} catch (err) {
+  process.exitCode = 1;
+  console.error(`dnc:import: ${(err as Error).message}`);
+} finally {
+  await knex.destroy();
+  await pg.stop();
+}
