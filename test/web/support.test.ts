@@ -82,4 +82,19 @@ describe('support page', () => {
     expect(page.status).toBe(200);
     expect(page.text).not.toContain('system-check-of-another-account');
   });
+
+  it('reconciles: starts the workflow of each open lead that has none, and says how many', async () => {
+    const dana = new WebClient(web.url);
+    await dana.login('A0DEMO1', 'owner-demo-pass');
+    const open = await db.knex('leads').where({ account_id: accountId }).whereIn('status', ['new', 'active']).pluck('id');
+    const res = await dana.submit('/support', { intent: 'reconcile' });
+    expect(res.status).toBe(200);
+    expect(visibleText(res.text)).toContain(`Checked ${open.length} open leads; restarted ${open.length}.`);
+    for (const id of open) {
+      expect((await env.client.workflow.getHandle(`lead-${id}`).describe()).status.name).toBe('RUNNING');
+    }
+    const again = await dana.submit('/support', { intent: 'reconcile' });
+    expect(visibleText(again.text)).toContain('restarted 0.');
+    for (const id of open) await env.client.workflow.getHandle(`lead-${id}`).terminate('test over');
+  });
 });

@@ -7,7 +7,7 @@ import { FormError } from '../components/field.tsx';
 import { requireRole } from '../utils/auth.server.ts';
 import { validateCsrf } from '../utils/csrf.server.ts';
 import { formatDateTime } from '../utils/labels.ts';
-import { listSystemChecks, runSystemCheck, temporalWorkflowUrl } from '../utils/system-check.server.ts';
+import { listSystemChecks, runReconcile, runSystemCheck, temporalWorkflowUrl } from '../utils/system-check.server.ts';
 
 export const meta: MetaFunction = () => [{ title: 'Support · Leadflow' }];
 
@@ -28,6 +28,11 @@ export async function action({ request, context }: ActionFunctionArgs) {
   const user = await requireRole(request, context, ROLES);
   const formData = await request.formData();
   await validateCsrf(request, context, formData);
+  if (formData.get('intent') === 'reconcile') {
+    const r = await runReconcile(context.services, { accountId: user.accountId });
+    if (!r.ok) return data({ formError: r.message }, { status: 503 });
+    return data({ reconciled: { checked: r.checked, restarted: r.restarted } });
+  }
   const started = await runSystemCheck(context.services, { accountId: user.accountId, userId: user.id });
   if (!started.ok) return data({ formError: started.message }, { status: 503 });
   throw redirect('/support');
@@ -55,7 +60,7 @@ export default function Support() {
         <h2 id="check-title">End-to-end check</h2>
         <p>Runs a workflow through Temporal and a worker that writes back to the database. A check that turns completed proves every link works.</p>
         {temporalConfigured ? (
-          <FormError message={actionData?.formError} />
+          <FormError message={actionData && 'formError' in actionData ? actionData.formError : undefined} />
         ) : (
           <p className="alert alert-warn">Temporal is not configured for this web server (TEMPORAL_ADDRESS), so checks cannot run.</p>
         )}
@@ -63,6 +68,22 @@ export default function Support() {
           <CsrfInput />
           <button type="submit" className="button primary" disabled={busy || !temporalConfigured}>
             {busy ? 'Starting…' : 'Run end-to-end check'}
+          </button>
+        </Form>
+      </section>
+      <section className="card" aria-labelledby="reconcile-title">
+        <h2 id="reconcile-title">Reconcile leads</h2>
+        <p>Finds open leads whose workflow is not running (after a lost Temporal server, say) and starts them again from what the database knows. Leads already running are left alone.</p>
+        {actionData && 'reconciled' in actionData && actionData.reconciled ? (
+          <p className="alert alert-ok" role="status">
+            Checked {actionData.reconciled.checked} open leads; restarted {actionData.reconciled.restarted}.
+          </p>
+        ) : null}
+        <Form method="post">
+          <CsrfInput />
+          <input type="hidden" name="intent" value="reconcile" />
+          <button type="submit" className="button" disabled={busy || !temporalConfigured}>
+            Reconcile leads
           </button>
         </Form>
       </section>

@@ -1,6 +1,7 @@
 // The support page's end-to-end check (web -> Temporal -> worker -> activity -> Postgres).
 // worker/system-check.ts owns starting it; this module adapts it to the web app's services.
 import type { Knex } from 'knex';
+import { reconcileLeads } from '../../../worker/reconcile.ts';
 import { startSystemCheck } from '../../../worker/system-check.ts';
 import type { WebServices } from '../context.ts';
 
@@ -16,6 +17,21 @@ export async function runSystemCheck(services: WebServices, input: { accountId: 
     // The cause goes to the server log only; the page says what the user can act on.
     console.error('[web] starting a system check failed', err);
     return { ok: false, message: 'Could not start the check: Temporal did not accept it. The failed attempt is listed below; see the server log for the cause.' };
+  }
+}
+
+export type ReconcileResult = { ok: true; checked: number; restarted: number } | { ok: false; message: string };
+
+/** Support's "Reconcile leads": restarts this account's open leads that have no running workflow. */
+export async function runReconcile(services: WebServices, input: { accountId: string }): Promise<ReconcileResult> {
+  if (!services.temporal) return { ok: false, message: 'Temporal is not configured for this web server (set TEMPORAL_ADDRESS), so leads cannot be reconciled.' };
+  try {
+    const client = await services.temporal.getClient();
+    const r = await reconcileLeads(client, services.db, { accountId: input.accountId, taskQueue: services.temporal.taskQueue });
+    return { ok: true, checked: r.checked, restarted: r.restarted.length };
+  } catch (err) {
+    console.error('[web] reconcile failed', err);
+    return { ok: false, message: 'Reconcile stopped: Temporal did not answer. Leads restarted so far stay running; run it again.' };
   }
 }
 
