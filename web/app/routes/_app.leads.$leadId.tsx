@@ -1,5 +1,11 @@
-import type { LoaderFunctionArgs, MetaFunction } from '@remix-run/node';
-import { Link, useLoaderData } from '@remix-run/react';
+import { randomUUID } from 'node:crypto';
+import { data, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node';
+import { Form, Link, useActionData, useLoaderData, useNavigation, useRevalidator } from '@remix-run/react';
+import { useEffect } from 'react';
+import { CsrfInput } from '../components/csrf-input.tsx';
+import { FormError } from '../components/field.tsx';
+import { validateCsrf } from '../utils/csrf.server.ts';
+import { QUICK_ACTION_ROLES, quickActionButtons, sendQuickAction } from '../utils/quick-actions.server.ts';
 import { Badge } from '../components/badges.tsx';
 import { GeneralErrorBoundary } from '../components/error-boundary.tsx';
 import { requireRole } from '../utils/auth.server.ts';
@@ -14,13 +20,93 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
   // Another account's lead, another LSP's lead and a lead that does not exist all answer 404.
   const lead = await getLeadForUser(context.services.db, user, params.leadId ?? '');
   if (!lead) throw notFound();
-  return { lead };
+  const canAct = (QUICK_ACTION_ROLES as readonly string[]).includes(user.role);
+  return {
+    lead,
+    canAct,
+    quickActions: canAct ? quickActionButtons() : [],
+    // A fresh id per page view: a double click sends the same id twice and is recorded once.
+    actionId: randomUUID(),
+  };
+}
+
+export async function action({ request, params, context }: ActionFunctionArgs) {
+  const user = await requireRole(request, context, QUICK_ACTION_ROLES);
+  const formData = await request.formData();
+  await validateCsrf(request, context, formData);
+  const lead = await getLeadForUser(context.services.db, user, params.leadId ?? '');
+  if (!lead) throw notFound();
+  const sent = await sendQuickAction(context.services, user, { id: lead.id, timeZone: lead.timeZone }, formData);
+  if (!sent.ok) return data({ formError: sent.message, sent: null }, { status: sent.status });
+  return data({ formError: null, sent: sent.actionId });
 }
 
 const FLAG_TITLES = { DNC: 'Do not call', DNE: 'Do not e-mail', DNM: 'Do not mail' } as const;
 
+/** Re-reads the page until the workflow has recorded the action just sent (at most ~15 s). */
+function useWaitForAction(actionId: string | null | undefined, recorded: boolean) {
+  const revalidator = useRevalidator();
+  useEffect(() => {
+    if (!actionId || recorded) return;
+    let tries = 0;
+    const timer = setInterval(() => {
+      if (++tries > 30) return clearInterval(timer);
+      if (revalidator.state === 'idle') revalidator.revalidate();
+    }, 500);
+    return () => clearInterval(timer);
+  }, [actionId, recorded, revalidator]);
+}
+
+function QuickActions({ actions, actionId }: { actions: Array<{ key: string; label: string; needsDueAt: boolean }>; actionId: string }) {
+  const result = useActionData<typeof action>();
+  const busy = useNavigation().state === 'submitting';
+  return (
+    <section className="card" aria-labelledby="lead-actions">
+      <h2 id="lead-actions">Quick Actions</h2>
+      <FormError message={result?.formError} />
+      {result?.sent ? (
+        <p className="alert alert-ok" role="status">
+          Sent; the lead's history shows it once the workflow has recorded it.
+        </p>
+      ) : null}
+      <div className="quick-actions">
+        {actions
+          .filter((a) => !a.needsDueAt)
+          .map((a) => (
+            <Form method="post" key={a.key} replace>
+              <CsrfInput />
+              <input type="hidden" name="actionId" value={actionId} />
+              <input type="hidden" name="action" value={a.key} />
+              <button type="submit" className="button" disabled={busy}>
+                {a.label}
+              </button>
+            </Form>
+          ))}
+      </div>
+      {actions
+        .filter((a) => a.needsDueAt)
+        .map((a) => (
+          <Form method="post" key={a.key} replace className="inline-form">
+            <CsrfInput />
+            <input type="hidden" name="actionId" value={actionId} />
+            <input type="hidden" name="action" value={a.key} />
+            <label>
+              {a.label} at <input type="datetime-local" name="dueAt" required />
+            </label>
+            <button type="submit" className="button" disabled={busy}>
+              Set {a.label}
+            </button>
+          </Form>
+        ))}
+    </section>
+  );
+}
+
 export default function LeadPage() {
-  const { lead } = useLoaderData<typeof loader>();
+  const { lead, canAct, quickActions, actionId } = useLoaderData<typeof loader>();
+  const result = useActionData<typeof action>();
+  const recorded = Boolean(result?.sent && lead.events.some((e) => e.idempotencyKey === `lead-${lead.id}:action:${result.sent}`));
+  useWaitForAction(result?.sent, recorded);
   return (
     <article className="lead-page" aria-labelledby="lead-title">
       <p className="breadcrumb">
@@ -121,6 +207,8 @@ export default function LeadPage() {
           ) : null}
         </section>
       </div>
+
+      {canAct ? <QuickActions actions={quickActions} actionId={actionId} /> : null}
 
       <section className="card" aria-labelledby="lead-history">
         <h2 id="lead-history">History</h2>

@@ -227,7 +227,7 @@ export interface LeadDetail {
   createdAt: Date;
   updatedAt: Date;
   recycledAt: Date | null;
-  events: Array<{ id: string; type: string; note: string | null; actor: string; createdAt: Date }>;
+  events: Array<{ id: string; type: string; note: string | null; actor: string; createdAt: Date; idempotencyKey: string | null }>;
   touches: Array<{ id: string; source: string; importName: string | null; receivedAt: Date }>;
   assignments: Array<{ id: string; to: string | null; by: string | null; reason: string; createdAt: Date }>;
 }
@@ -235,36 +235,45 @@ export interface LeadDetail {
 const UUID = z.uuid();
 
 /** The lead if this user may see it, else null (the route answers 404 either way). */
-export async function getLeadForUser(db: Knex, user: SessionUser, leadId: string): Promise<LeadDetail | null> {
+export function getLeadForUser(db: Knex, user: SessionUser, leadId: string): Promise<LeadDetail | null> {
+  return loadLeadDetail(db, scopedLeads(db, user), user.accountId, leadId);
+}
+
+/** For the intake API: an API key speaks for the whole account, like its owner. */
+export function getLeadForAccount(db: Knex, accountId: string, leadId: string): Promise<LeadDetail | null> {
+  return loadLeadDetail(db, db('leads').where('leads.account_id', accountId), accountId, leadId);
+}
+
+async function loadLeadDetail(db: Knex, scoped: Knex.QueryBuilder, accountId: string, leadId: string): Promise<LeadDetail | null> {
   if (!UUID.safeParse(leadId).success) return null;
-  const r = await scopedLeads(db, user)
+  const r = await scoped
     .leftJoin('users as assignee', 'assignee.id', 'leads.assigned_user_id')
     .where('leads.id', leadId)
     .first('leads.*', 'assignee.name as assignee_name', 'assignee.username as assignee_username');
   if (!r) return null;
   const [events, touches, assignments]: [
-    Array<{ id: number; type: string; note: string | null; actor_system: string | null; created_at: Date; actor_name: string | null }>,
+    Array<{ id: number; type: string; note: string | null; actor_system: string | null; created_at: Date; idempotency_key: string | null; actor_name: string | null }>,
     Array<{ id: number; source: string; import_name: string | null; received_at: Date }>,
     Array<{ id: number; reason: string; created_at: Date; to_name: string | null; by_name: string | null }>,
   ] = await Promise.all([
     db('lead_events as e')
       .leftJoin('users as u', 'u.id', 'e.actor_user_id')
-      .where({ 'e.lead_id': leadId, 'e.account_id': user.accountId })
+      .where({ 'e.lead_id': leadId, 'e.account_id': accountId })
       .orderBy([
         { column: 'e.created_at', order: 'desc' },
         { column: 'e.id', order: 'desc' },
       ])
       .limit(200)
-      .select('e.id', 'e.type', 'e.note', 'e.actor_system', 'e.created_at', 'u.name as actor_name'),
+      .select('e.id', 'e.type', 'e.note', 'e.actor_system', 'e.created_at', 'e.idempotency_key', 'u.name as actor_name'),
     db('lead_source_touches')
-      .where({ lead_id: leadId, account_id: user.accountId })
+      .where({ lead_id: leadId, account_id: accountId })
       .orderBy('received_at', 'desc')
       .limit(100)
       .select('id', 'source', 'import_name', 'received_at'),
     db('assignments as a')
       .leftJoin('users as to', 'to.id', 'a.user_id')
       .leftJoin('users as by', 'by.id', 'a.assigned_by_user_id')
-      .where({ 'a.lead_id': leadId, 'a.account_id': user.accountId })
+      .where({ 'a.lead_id': leadId, 'a.account_id': accountId })
       .orderBy('a.created_at', 'desc')
       .limit(100)
       .select('a.id', 'a.reason', 'a.created_at', 'to.name as to_name', 'by.name as by_name'),
@@ -303,6 +312,7 @@ export async function getLeadForUser(db: Knex, user: SessionUser, leadId: string
       note: e.note,
       actor: e.actor_name ?? (e.actor_system ? `system (${e.actor_system})` : 'system'),
       createdAt: e.created_at,
+      idempotencyKey: e.idempotency_key,
     })),
     touches: touches.map((t) => ({ id: String(t.id), source: t.source, importName: t.import_name, receivedAt: t.received_at })),
     assignments: assignments.map((a) => ({ id: String(a.id), to: a.to_name, by: a.by_name, reason: a.reason, createdAt: a.created_at })),

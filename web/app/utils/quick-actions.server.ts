@@ -1,0 +1,67 @@
+// Quick Actions from the lead page: each click is a signal to the lead's workflow, which
+// records it, moves the milestone and the cadence. The page then waits for the workflow's
+// record of that action (a lead_events row keyed by the action id) to show the new milestone.
+import { quickActionSignal, leadWorkflowId, type LeadWorkflowInput } from '../../../workflows/lead/messages.ts';
+import { QUICK_ACTIONS, validateQuickAction, type QuickActionRequest } from '../../../workflows/lead/quick-actions.ts';
+import type { WebServices } from '../context.ts';
+import type { SessionUser } from './auth.server.ts';
+
+export const QUICK_ACTION_ROLES = ['owner', 'admin', 'lsp'] as const;
+
+export function quickActionButtons() {
+  return QUICK_ACTIONS.map((a) => ({ key: a.key, label: a.label, needsDueAt: 'needsDueAt' in a && a.needsDueAt === true }));
+}
+
+/** The instant of a `datetime-local` value read as wall-clock time in `timeZone`. */
+export function zonedLocalToIso(local: string, timeZone: string): string | undefined {
+  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})$/.exec(local);
+  if (!m) return undefined;
+  const [, y, mo, d, h, mi] = m.map(Number) as [number, number, number, number, number, number];
+  const asUtc = Date.UTC(y, mo - 1, d, h, mi);
+  // The zone's offset at that moment: format the UTC guess in the zone and compare.
+  const offsetAt = (t: number) => {
+    const p = new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit' }).formatToParts(t);
+    const get = (type: string) => Number(p.find((x) => x.type === type)!.value);
+    return Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute')) - t;
+  };
+  let t = asUtc - offsetAt(asUtc);
+  t = asUtc - offsetAt(t);
+  return new Date(t).toISOString();
+}
+
+export type SendResult = { ok: true; actionId: string } | { ok: false; status: number; message: string };
+
+export async function sendQuickAction(
+  services: WebServices,
+  user: SessionUser,
+  lead: { id: string; timeZone: string | null },
+  form: FormData,
+): Promise<SendResult> {
+  const action = String(form.get('action') ?? '');
+  const actionId = String(form.get('actionId') ?? '');
+  const dueLocal = String(form.get('dueAt') ?? '');
+  const note = String(form.get('note') ?? '').trim() || undefined;
+  const dueAt = dueLocal ? zonedLocalToIso(dueLocal, lead.timeZone ?? 'UTC') ?? dueLocal : undefined;
+  const req: QuickActionRequest = { actionId, action: action as QuickActionRequest['action'], byUserId: user.id, at: new Date().toISOString(), note, dueAt };
+  const problem = validateQuickAction(req, new Date());
+  if (problem) return { ok: false, status: 400, message: problem };
+  if (!/^[0-9a-f-]{36}$/i.test(actionId)) return { ok: false, status: 400, message: 'actionId is not valid' };
+  if (!services.temporal) return { ok: false, status: 503, message: 'Temporal is not configured for this web server, so Quick Actions cannot be recorded.' };
+  try {
+    const client = await services.temporal.getClient();
+    const input: LeadWorkflowInput = { leadId: lead.id, accountId: user.accountId };
+    // Signal-with-start: a lead whose workflow is not running (yet) still gets the action.
+    await client.workflow.signalWithStart('leadWorkflow', {
+      workflowId: leadWorkflowId(lead.id),
+      taskQueue: services.temporal.taskQueue ?? 'leadflow',
+      args: [input],
+      signal: quickActionSignal,
+      signalArgs: [req],
+      workflowIdConflictPolicy: 'USE_EXISTING',
+    });
+    return { ok: true, actionId };
+  } catch (err) {
+    console.error('[web] sending a quick action failed', err);
+    return { ok: false, status: 503, message: 'The action could not be sent: Temporal did not accept it. Try again.' };
+  }
+}
