@@ -12,6 +12,7 @@ export function navFor(role: Role): NavItem[] {
     case 'admin':
       return [
         { to: '/leads', label: 'Leads' },
+        { to: '/recycle-bin', label: 'Recycle bin' },
         { to: '/users', label: 'Users & Seats' },
         { to: '/mailbox', label: 'Mailbox' },
         { to: '/support', label: 'Support' },
