@@ -13,6 +13,7 @@ export function navFor(role: Role): NavItem[] {
       return [
         { to: '/leads', label: 'Leads' },
         { to: '/recycle-bin', label: 'Recycle bin' },
+        { to: '/templates', label: 'Templates' },
         { to: '/users', label: 'Users & Seats' },
         { to: '/mailbox', label: 'Mailbox' },
         { to: '/support', label: 'Support' },
