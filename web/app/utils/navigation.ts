@@ -9,6 +9,15 @@ export interface NavItem {
 export function navFor(role: Role): NavItem[] {
   switch (role) {
     case 'owner':
+      return [
+        { to: '/leads', label: 'Leads' },
+        { to: '/recycle-bin', label: 'Recycle bin' },
+        { to: '/templates', label: 'Templates' },
+        { to: '/users', label: 'Users & Seats' },
+        { to: '/company', label: 'My Company' },
+        { to: '/mailbox', label: 'Mailbox' },
+        { to: '/support', label: 'Support' },
+      ];
     case 'admin':
       return [
         { to: '/leads', label: 'Leads' },

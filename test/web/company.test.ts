@@ -1,0 +1,48 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seedDemoAccount } from '../../db/seed.ts';
+import { startWebServer, type RunningWebServer } from '../../web/server.ts';
+import { createTestDatabase, type TestDatabase } from '../support/db.ts';
+import { TEST_SESSION_SECRET, WebClient } from '../support/http.ts';
+
+let db: TestDatabase;
+let web: RunningWebServer;
+let accountId: string;
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  accountId = (await seedDemoAccount(db.knex)).accountId;
+  web = await startWebServer({ port: 0, databaseUrl: db.url, sessionSecret: TEST_SESSION_SECRET, mode: 'development' });
+});
+afterAll(async () => {
+  await web?.close();
+  await db?.destroy();
+});
+
+const account = () => db.knex('accounts').where({ id: accountId }).first('shark_tank', 'eagent_enabled', 'eagent_url', 'eagent_milestone');
+
+describe('My Company', () => {
+  it('saves Shark Tank and the eAgent milestone and address', async () => {
+    const dana = new WebClient(web.url);
+    await dana.login('A0DEMO1', 'owner-demo-pass');
+    const res = await dana.submit('/company', { sharkTank: 'on', eagentEnabled: 'on', eagentUrl: 'https://eagent.example/leads', eagentMilestone: 'quoted' });
+    expect(res.status).toBe(200);
+    expect(await account()).toEqual({ shark_tank: true, eagent_enabled: true, eagent_url: 'https://eagent.example/leads', eagent_milestone: 'quoted' });
+  });
+
+  it('refuses to turn eAgent on without an address and a milestone, and changes nothing', async () => {
+    const before = await account();
+    const dana = new WebClient(web.url);
+    await dana.login('A0DEMO1', 'owner-demo-pass');
+    const res = await dana.submit('/company', { eagentEnabled: 'on', eagentUrl: 'not a url' });
+    expect(res.status).toBe(400);
+    expect(res.text).toContain('Enter the eAgent address');
+    expect(res.text).toContain('Choose the milestone');
+    expect(await account()).toEqual(before);
+  });
+
+  it('is the owner’s alone', async () => {
+    const alex = new WebClient(web.url);
+    await alex.login('lsp.alex', 'alex-demo-pass');
+    expect([403, 404]).toContain((await alex.get('/company')).status);
+  });
+});

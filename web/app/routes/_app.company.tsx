@@ -1,0 +1,110 @@
+// My Company: the owner's account settings — Shark Tank (LSPs also see unassigned leads) and
+// the eAgent integration (which milestone transfers a lead, and where to).
+import { data, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node';
+import { Form, useActionData, useLoaderData, useNavigation } from '@remix-run/react';
+import { z } from 'zod';
+import { CsrfInput } from '../components/csrf-input.tsx';
+import { GeneralErrorBoundary } from '../components/error-boundary.tsx';
+import { Field } from '../components/field.tsx';
+import { requireRole } from '../utils/auth.server.ts';
+import { validateCsrf } from '../utils/csrf.server.ts';
+import { parseForm } from '../utils/forms.server.ts';
+import { QUICK_ACTIONS } from '../../../workflows/lead/quick-actions.ts';
+
+export const meta: MetaFunction = () => [{ title: 'My Company · Leadflow' }];
+
+const MILESTONES = QUICK_ACTIONS.map((a) => ({ value: a.milestone, label: a.label }));
+
+const schema = z
+  .object({
+    sharkTank: z.enum(['on']).optional(),
+    eagentEnabled: z.enum(['on']).optional(),
+    eagentUrl: z.string().trim().max(500).optional(),
+    eagentMilestone: z.string().optional(),
+  })
+  .superRefine((v, ctx) => {
+    if (!v.eagentEnabled) return;
+    const url = v.eagentUrl ? z.url({ protocol: /^https?$/ }).safeParse(v.eagentUrl) : null;
+    if (!url?.success) ctx.addIssue({ code: 'custom', path: ['eagentUrl'], message: 'Enter the eAgent address (http or https) to turn the integration on' });
+    if (!MILESTONES.some((m) => m.value === v.eagentMilestone)) ctx.addIssue({ code: 'custom', path: ['eagentMilestone'], message: 'Choose the milestone that transfers a lead' });
+  });
+
+export async function loader({ request, context }: LoaderFunctionArgs) {
+  const user = await requireRole(request, context, ['owner']);
+  const a = await context.services.db('accounts').where({ id: user.accountId }).first('name', 'agent_ids', 'shark_tank', 'eagent_enabled', 'eagent_url', 'eagent_milestone');
+  return { account: { name: a.name as string, agentIds: a.agent_ids as string[], sharkTank: a.shark_tank as boolean, eagentEnabled: a.eagent_enabled as boolean, eagentUrl: (a.eagent_url as string | null) ?? '', eagentMilestone: (a.eagent_milestone as string | null) ?? '' }, milestones: MILESTONES };
+}
+
+export async function action({ request, context }: ActionFunctionArgs) {
+  const user = await requireRole(request, context, ['owner']);
+  const formData = await request.formData();
+  await validateCsrf(request, context, formData);
+  const parsed = parseForm(schema, formData);
+  if (!parsed.success) return data({ fieldErrors: parsed.fieldErrors, saved: false }, { status: 400 });
+  const v = parsed.data;
+  await context.services.db('accounts').where({ id: user.accountId }).update({
+    shark_tank: Boolean(v.sharkTank),
+    eagent_enabled: Boolean(v.eagentEnabled),
+    eagent_url: v.eagentUrl || null,
+    eagent_milestone: v.eagentMilestone || null,
+    updated_at: context.services.db.fn.now(),
+  });
+  return data({ fieldErrors: null, saved: true });
+}
+
+export default function Company() {
+  const { account, milestones } = useLoaderData<typeof loader>();
+  const result = useActionData<typeof action>();
+  const busy = useNavigation().state === 'submitting';
+  const errors = result?.fieldErrors ?? undefined;
+  return (
+    <>
+      <div className="page-head">
+        <h1>My Company</h1>
+        <p className="muted">
+          {account.name} · agent IDs {account.agentIds.join(', ')}
+        </p>
+      </div>
+      {result?.saved ? (
+        <p className="alert alert-ok" role="status">
+          Saved.
+        </p>
+      ) : null}
+      <Form method="post" className="card">
+        <CsrfInput />
+        <fieldset>
+          <legend>Shark Tank</legend>
+          <label>
+            <input type="checkbox" name="sharkTank" defaultChecked={account.sharkTank} /> LSPs also see and can work unassigned leads
+          </label>
+        </fieldset>
+        <fieldset>
+          <legend>eAgent integration</legend>
+          <label>
+            <input type="checkbox" name="eagentEnabled" defaultChecked={account.eagentEnabled} /> Transfer leads to eAgent at a milestone
+          </label>
+          <Field label="eAgent address" name="eagentUrl" type="url" defaultValue={account.eagentUrl} errors={errors?.eagentUrl} />
+          <div className="field">
+            <label htmlFor="eagentMilestone">Milestone that transfers a lead</label>
+            <select id="eagentMilestone" name="eagentMilestone" defaultValue={account.eagentMilestone}>
+              <option value="">Choose…</option>
+              {milestones.map((m) => (
+                <option key={m.value} value={m.value}>
+                  {m.label}
+                </option>
+              ))}
+            </select>
+            {errors?.eagentMilestone ? <p className="field-error">{errors.eagentMilestone.join('. ')}</p> : null}
+          </div>
+        </fieldset>
+        <button type="submit" className="button primary" disabled={busy}>
+          Save
+        </button>
+      </Form>
+    </>
+  );
+}
+
+export function ErrorBoundary() {
+  return <GeneralErrorBoundary />;
+}
