@@ -2,9 +2,11 @@
 // sources, from a bundle and from tests, with no file-system scanning.
 import type { Knex } from 'knex';
 import * as foundation from './20261122000000_foundation.ts';
+import * as intakeIdempotency from './20261122010000_intake_idempotency.ts';
 
 const migrations: Record<string, Knex.Migration> = {
   '20261122000000_foundation': foundation,
+  '20261122010000_intake_idempotency': intakeIdempotency,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

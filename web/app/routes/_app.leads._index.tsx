@@ -14,13 +14,13 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
   const user = await requireRole(request, context, ['owner', 'admin', 'lsp', 'support']);
   const params = parseLeadListParams(new URL(request.url));
   const [page, options] = await Promise.all([listLeads(context.services.db, user, params), leadFilterOptions(context.services.db, user)]);
-  return { ...page, options, params, isLsp: user.role === 'lsp', sharkTank: user.account.sharkTank };
+  return { ...page, options, params, isLsp: user.role === 'lsp', sharkTank: user.account.sharkTank, canAdd: user.role === 'owner' || user.role === 'admin' };
 }
 
 const SORT_LABELS: Record<SortableColumn, string> = { created: 'Created', name: 'Name', follow_up: 'Next follow-up', milestone: 'Milestone' };
 
 export default function LeadsList() {
-  const { leads, total, page, pageCount, pageSize, options, params, isLsp, sharkTank } = useLoaderData<typeof loader>();
+  const { leads, total, page, pageCount, pageSize, options, params, isLsp, sharkTank, canAdd } = useLoaderData<typeof loader>();
   const [searchParams] = useSearchParams();
   const submit = useSubmit();
   const first = total === 0 ? 0 : (page - 1) * pageSize + 1;
@@ -47,6 +47,11 @@ export default function LeadsList() {
           {total === 0 ? 'No leads match.' : `Showing ${first}–${last} of ${total}`}
           {isLsp && sharkTank ? ' · includes the unassigned pool (Shark Tank)' : ''}
         </p>
+        {canAdd ? (
+          <Link to="/leads/new" className="button">
+            New lead
+          </Link>
+        ) : null}
       </div>
 
       <details className="filters" open={hasFilters(params)}>

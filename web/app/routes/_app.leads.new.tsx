@@ -1,0 +1,128 @@
+// A single lead entered by hand (source 'manual'): the same intake path as the API and CSV
+// imports, so a person already on file merges into their lead instead of doubling it.
+import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node';
+import { Form, Link, useActionData, useNavigation } from '@remix-run/react';
+import { LeadWorkflowStartError, IntakeValidationError } from '../../../activities/intake.ts';
+import { CsrfInput } from '../components/csrf-input.tsx';
+import { GeneralErrorBoundary } from '../components/error-boundary.tsx';
+import { Field, FormError } from '../components/field.tsx';
+import { requireRole } from '../utils/auth.server.ts';
+import { validateCsrf } from '../utils/csrf.server.ts';
+import type { FieldErrors } from '../utils/forms.server.ts';
+import { submitLead } from '../utils/intake.server.ts';
+
+export const meta: MetaFunction = () => [{ title: 'New lead · Leadflow' }];
+
+const ROLES = ['owner', 'admin'] as const;
+
+export async function loader({ request, context }: LoaderFunctionArgs) {
+  await requireRole(request, context, ROLES);
+  return null;
+}
+
+// Intake reports nested paths; the form's inputs are flat.
+const FORM_FIELD: Record<string, string> = {
+  'address.line1': 'line1',
+  'address.line2': 'line2',
+  'address.city': 'city',
+  'address.state': 'state',
+  'address.zip': 'zip',
+  'phones.0': 'phone',
+  'emails.0': 'email',
+};
+
+export async function action({ request, context }: ActionFunctionArgs) {
+  const user = await requireRole(request, context, ROLES);
+  const formData = await request.formData();
+  await validateCsrf(request, context, formData);
+  const field = (name: string) => {
+    const v = formData.get(name);
+    return typeof v === 'string' ? v : '';
+  };
+  let id: string;
+  try {
+    ({ id } = await submitLead(
+      context,
+      user.accountId,
+      {
+        firstName: field('firstName'),
+        lastName: field('lastName'),
+        address: { line1: field('line1'), line2: field('line2') || null, city: field('city'), state: field('state'), zip: field('zip') },
+        phones: field('phone').trim() ? [field('phone')] : [],
+        emails: field('email').trim() ? [field('email')] : [],
+        source: 'manual',
+        customer: formData.get('customer') === 'on',
+      },
+      { actorUserId: user.id },
+    ));
+  } catch (err) {
+    if (err instanceof IntakeValidationError) {
+      const fieldErrors: FieldErrors = {};
+      for (const [path, message] of Object.entries(err.fieldErrors)) fieldErrors[FORM_FIELD[path] ?? path] = [message];
+      const values = Object.fromEntries(['firstName', 'lastName', 'line1', 'line2', 'city', 'state', 'zip', 'phone', 'email'].map((k) => [k, field(k)]));
+      return data({ fieldErrors, formError: null as string | null, values, customer: formData.get('customer') === 'on' }, { status: 400 });
+    }
+    if (err instanceof LeadWorkflowStartError) {
+      // Saved; reconcile starts its workflow. The lead page shows the failed start in its history.
+      console.error('[web] manual lead saved but its workflow did not start', err.leadId, err.cause);
+      throw redirect(`/leads/${err.leadId}`);
+    }
+    throw err;
+  }
+  throw redirect(`/leads/${id}`);
+}
+
+export default function NewLead() {
+  const actionData = useActionData<typeof action>();
+  const errors = actionData?.fieldErrors ?? {};
+  // Without JavaScript the page reloads on a 400: give back what was typed.
+  const v = (name: string) => ({ name, defaultValue: actionData?.values[name] ?? '', errors: errors[name] });
+  const busy = useNavigation().state === 'submitting';
+  return (
+    <>
+      <p className="breadcrumb">
+        <Link to="/leads">← Leads</Link>
+      </p>
+      <div className="page-head">
+        <h1>New lead</h1>
+        <p className="muted">Someone already on file (same name and address) is merged into their lead, not added twice.</p>
+      </div>
+      <section className="card" aria-labelledby="new-lead-title">
+        <h2 id="new-lead-title" className="visually-hidden">
+          Lead details
+        </h2>
+        <FormError message={actionData?.formError} />
+        <Form method="post" noValidate>
+          <CsrfInput />
+          <div className="grid-2">
+            <Field label="First name" {...v('firstName')} autoComplete="off" required />
+            <Field label="Last name" {...v('lastName')} autoComplete="off" required />
+          </div>
+          <Field label="Address" {...v('line1')} autoComplete="off" required />
+          <Field label="Address line 2" {...v('line2')} autoComplete="off" />
+          <div className="grid-2">
+            <Field label="City" {...v('city')} autoComplete="off" required />
+            <Field label="State" {...v('state')} autoComplete="off" required hint="Code or name, e.g. NJ or New Jersey" />
+          </div>
+          <Field label="ZIP" {...v('zip')} autoComplete="off" inputMode="numeric" required />
+          <div className="grid-2">
+            <Field label="Phone" {...v('phone')} type="tel" autoComplete="off" />
+            <Field label="E-mail" {...v('email')} type="email" autoComplete="off" />
+          </div>
+          <div className="field">
+            <label>
+              <input type="checkbox" name="customer" defaultChecked={actionData?.customer ?? false} /> Current customer
+            </label>
+          </div>
+          <button type="submit" className="button" disabled={busy}>
+            {busy ? 'Adding…' : 'Add lead'}
+          </button>
+        </Form>
+      </section>
+    </>
+  );
+}
+
+export function ErrorBoundary() {
+  return <GeneralErrorBoundary />;
+}

@@ -1,0 +1,31 @@
+// The web app's doors into intake (the intake API and the manual "New lead" form) share the
+// same activity as CSV imports; this module only adapts the web app's services to it and
+// authenticates API keys.
+import type { AppLoadContext } from '@remix-run/node';
+import type { Knex } from 'knex';
+import { intakeLead, type IntakeDeps, type IntakeInput, type IntakeOptions, type IntakeResult } from '../../../activities/intake.ts';
+import { sha256 } from '../../../db/passwords.ts';
+import { DEFAULT_TASK_QUEUE } from '../../../temporal.config.ts';
+
+export function intakeDeps(context: AppLoadContext): IntakeDeps {
+  const { db, temporal } = context.services;
+  return {
+    db,
+    // A getter, so a Temporal that is off or unreachable fails after the lead is committed.
+    temporal: () => (temporal ? temporal.getClient() : Promise.reject(new Error('Temporal is not configured for the web app'))),
+    taskQueue: temporal?.taskQueue ?? DEFAULT_TASK_QUEUE,
+  };
+}
+
+export function submitLead(context: AppLoadContext, accountId: string, input: IntakeInput, opts: IntakeOptions = {}): Promise<IntakeResult> {
+  return intakeLead(intakeDeps(context), accountId, input, opts);
+}
+
+/** The account an `Authorization: Bearer <key>` header speaks for, or null (unknown, revoked, missing). */
+export async function accountForApiKey(db: Knex, request: Request): Promise<string | null> {
+  const m = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.get('Authorization') ?? '');
+  if (!m) return null;
+  // Keys are high-entropy secrets stored only as their SHA-256: the lookup by hash is the comparison.
+  const row = await db('api_keys').where({ key_hash: sha256(m[1]!) }).whereNull('revoked_at').first('account_id');
+  return row?.account_id ?? null;
+}
