@@ -4,6 +4,7 @@ import os from 'node:os';
 import { ApplicationFailure, Context, log } from '@temporalio/activity';
 import type { Knex } from 'knex';
 import { FailureType } from '../workflows/failures.ts';
+import { createLeadActivities, emailSuppressed } from './lead.ts';
 import type { Mailer } from './mailer.ts';
 
 export interface Clock {
@@ -43,6 +44,7 @@ export type SendOutboxEmailResult = { outboxId: string; status: 'sent'; messageI
 
 interface OutboxRow {
   id: string;
+  account_id: string | null;
   to_address: string;
   subject: string;
   body_text: string;
@@ -79,6 +81,8 @@ function isFinalAttempt(): boolean {
 
 export function createActivities({ db, mailer, clock = systemClock, mailFrom = DEFAULT_MAIL_FROM, workerIdentity = defaultWorkerIdentity() }: ActivityDeps) {
   return {
+    ...createLeadActivities({ db, clock }),
+
     /**
      * Marks a system check completed. Idempotent: a retry after the first attempt's reply was
      * lost finds the row completed and reports the first attempt's result.
@@ -131,6 +135,7 @@ export function createActivities({ db, mailer, clock = systemClock, mailFrom = D
         | { kind: 'missing' }
         | { kind: 'already-sent' }
         | { kind: 'failed-before'; lastError: string | null }
+        | { kind: 'suppressed'; reason: string }
         | { kind: 'sent'; messageId: string }
         | { kind: 'error'; error: unknown; permanent: boolean; final: boolean };
 
@@ -139,6 +144,12 @@ export function createActivities({ db, mailer, clock = systemClock, mailFrom = D
         if (!row) return { kind: 'missing' };
         if (row.status === 'sent') return { kind: 'already-sent' };
         if (row.status === 'failed') return { kind: 'failed-before', lastError: row.last_error };
+        // Last line of defence: whoever queued the mail, a do-not-email recipient never gets it.
+        const suppressed = await emailSuppressed(trx, row.account_id, row.to_address);
+        if (suppressed) {
+          await trx('email_outbox').where({ id: row.id }).update({ status: 'failed', last_error: `not sent: recipient ${suppressed}` });
+          return { kind: 'suppressed', reason: suppressed };
+        }
         const attempts = row.attempts + 1;
         try {
           const messageId = `<${row.id}@leadflow>`;
@@ -172,6 +183,12 @@ export function createActivities({ db, mailer, clock = systemClock, mailFrom = D
           throw ApplicationFailure.create({
             type: FailureType.EmailRejected,
             message: `Outbox e-mail ${outboxId} was given up on earlier: ${outcome.lastError ?? 'no error recorded'}`,
+            nonRetryable: true,
+          });
+        case 'suppressed':
+          throw ApplicationFailure.create({
+            type: FailureType.EmailSuppressed,
+            message: `Outbox e-mail ${outboxId} not sent: recipient ${outcome.reason}`,
             nonRetryable: true,
           });
         case 'sent':

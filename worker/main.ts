@@ -8,9 +8,11 @@ import { Connection } from '@temporalio/client';
 import { DefaultLogger, Runtime, Worker, type LogLevel, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import { z } from 'zod';
 import { createActivities, defaultWorkerIdentity } from '../activities/index.ts';
+import { createImportActivities } from '../activities/import.ts';
 import { createMailer } from '../activities/mailer.ts';
 import { createKnex } from '../db/knex.ts';
-import { connectionOptions, connectWorker, registerSearchAttributes, temporalSettings, type TemporalSettings } from '../temporal.config.ts';
+import { connectClient, connectionOptions, connectWorker, registerSearchAttributes, temporalSettings, type TemporalSettings } from '../temporal.config.ts';
+import type { Client } from '@temporalio/client';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const WORKFLOWS_PATH = path.join(root, 'workflows/index.ts');
@@ -91,10 +93,14 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
   const db = createKnex(opts.databaseUrl, { pool: { min: 0, max: concurrency } });
   const mailer = createMailer(opts.smtpUrl);
   const connection = opts.connection ?? (await connectWorker(settings));
+  // Import activities start lead workflows: a client connection, made on first use.
+  let client: Promise<{ connection: Connection; client: Client }> | undefined;
+  const getClient = async () => (await (client ??= connectClient(settings))).client;
   const release = async () => {
     mailer.close?.();
     await db.destroy();
     if (!opts.connection) await connection.close();
+    if (client) await (await client).connection.close().catch(() => {});
   };
   let worker: Worker;
   const { source, ...code } = workflowCode();
@@ -105,7 +111,10 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
       taskQueue: settings.taskQueue,
       identity,
       maxConcurrentActivityTaskExecutions: concurrency,
-      activities: createActivities({ db, mailer, workerIdentity: identity, mailFrom: opts.mailFrom }),
+      activities: {
+        ...createActivities({ db, mailer, workerIdentity: identity, mailFrom: opts.mailFrom }),
+        ...createImportActivities({ db, temporal: getClient, taskQueue: settings.taskQueue }),
+      },
       ...code,
     });
   } catch (err) {

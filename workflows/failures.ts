@@ -5,5 +5,10 @@ export const FailureType = {
   OutboxEmailNotFound: 'OutboxEmailNotFound',
   /** The SMTP server refused the message for good (5xx); retrying would get the same answer. */
   EmailRejected: 'EmailRejected',
+  /** The recipient is on a do-not-email list or is a DNE lead: the mail must never go out. */
+  EmailSuppressed: 'EmailSuppressed',
+  LeadNotFound: 'LeadNotFound',
+  /** eAgent answered 4xx: the same request would be refused again. */
+  EagentRejected: 'EagentRejected',
 } as const;
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];

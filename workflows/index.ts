@@ -1,3 +1,5 @@
 // Every workflow the worker registers: the worker's workflowsPath and the production bundle
 // (npm run build) both start here.
 export { systemCheckWorkflow } from './system-check/workflow.ts';
+export { leadWorkflow } from './lead/workflow.ts';
+export { importWorkflow } from './import/workflow.ts';

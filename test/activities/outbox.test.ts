@@ -187,4 +187,28 @@ describe('sendOutboxEmail', () => {
       nonRetryable: true,
     });
   });
+
+  it('refuses for good to e-mail an address on a do-not-email list or of a DNE lead', async () => {
+    const server = await smtp();
+    const activities = activitiesFor(server.url);
+    await db.knex('suppression_entries').insert({ account_id: accountId, list: 'dne', value: 'listed@example.test', source: 'internal' });
+    await db.knex('leads').insert({
+      account_id: accountId,
+      first_name: 'Dee',
+      last_name: 'Ney',
+      dup_key: `dee|ney|${crypto.randomUUID()}`,
+      source: 'manual',
+      emails: JSON.stringify([{ raw: 'Flagged@Example.test', address: 'flagged@example.test', valid: true }]),
+      dne: true,
+    });
+
+    for (const to of ['Listed@example.test', 'flagged@example.test']) {
+      const id = await outboxRow({ to_address: to });
+      await expect(activityEnv().run(activities.sendOutboxEmail, id)).rejects.toMatchObject({ type: 'EmailSuppressed', nonRetryable: true });
+      const refused = await row(id);
+      expect(refused.status).toBe('failed');
+      expect(refused.last_error).toMatch(/do-not-email/);
+    }
+    expect(server.received).toHaveLength(0);
+  });
 });

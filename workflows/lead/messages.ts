@@ -11,6 +11,8 @@ export interface LeadWorkflowInput {
   accountId: string;
   /** Set when the workflow continues as new, or is restarted by reconcile from Postgres. */
   state?: LeadWorkflowState;
+  /** Continue as new once the history has more events than this (tests lower it). */
+  historyLimit?: number;
 }
 
 /** A lead arrived again (duplicate merge): another source touch on the same person. */

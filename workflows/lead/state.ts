@@ -20,4 +20,8 @@ export interface LeadWorkflowState {
   eagentTransferred: boolean;
   /** Touches merged into this lead, by id, so a redelivered signal is not counted twice. */
   touchIds: string[];
+  /** When the workflow first started (workflow time): the 3-day recycle counts from here. */
+  startedAt?: string;
+  /** The 3-day recycle rule fires once; true when it has been decided either way. */
+  recycleChecked?: boolean;
 }

@@ -1,0 +1,252 @@
+// One workflow per lead (`lead-<leadId>`), alive as long as the lead: it scrubs the lead at
+// entry and weekly, runs the cadence its source calls for, takes Quick Actions, reminds of
+// call-backs, recycles the uncontactable and hands the lead to eAgent. Every decision that
+// depends on what an admin or a list says is re-read by an activity at the moment it acts,
+// so turning a template off or adding a number to a DNC list takes effect at once.
+import { allHandlersFinished, condition, continueAsNew, log, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import type { Activities } from '../../activities/index.ts';
+import { FailureType } from '../failures.ts';
+import { CADENCES, nextCadenceStep, RECYCLE_AFTER_MS, type CadenceKey } from './cadences.ts';
+import {
+  assignmentChangedSignal,
+  continueAsNewNowSignal,
+  leadArrivedSignal,
+  leadStateQuery,
+  quickActionSignal,
+  restoreSignal,
+  type LeadWorkflowInput,
+} from './messages.ts';
+import { applyQuickAction, QUICK_ACTIONS, validateQuickAction } from './quick-actions.ts';
+import { nextRescrubAtMs, startOfLocalDay } from './schedule.ts';
+import type { LeadWorkflowState } from './state.ts';
+
+/** Events in one run's history before it continues as new; well below Temporal's 50k cap. */
+export const DEFAULT_HISTORY_LIMIT = 5_000;
+
+const db = proxyActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  // Postgres being away is transient: keep trying (support sees the retrying activity in the
+  // stuck-leads list) rather than lose the lead's step.
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', nonRetryableErrorTypes: [FailureType.LeadNotFound, 'CadenceStepNotFound'] },
+});
+
+const mail = proxyActivities<Activities>({
+  startToCloseTimeout: '1 minute',
+  retry: {
+    initialInterval: '5 seconds',
+    backoffCoefficient: 2,
+    maximumInterval: '10 minutes',
+    // The sender marks the outbox row failed on the last attempt, so it must be finite.
+    maximumAttempts: 20,
+    nonRetryableErrorTypes: [FailureType.EmailRejected, FailureType.EmailSuppressed, FailureType.OutboxEmailNotFound],
+  },
+});
+
+const eagent = proxyActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '10 minutes', maximumAttempts: 15, nonRetryableErrorTypes: [FailureType.EagentRejected, FailureType.LeadNotFound] },
+});
+
+const INACTIVE = ['recycled', 'removed', 'archived'];
+
+function freshState(input: LeadWorkflowInput): LeadWorkflowState {
+  return {
+    leadId: input.leadId,
+    accountId: input.accountId,
+    status: 'new',
+    milestone: 'new',
+    segment: null,
+    assignedUserId: null,
+    worked: false,
+    closed: false,
+    cadence: null,
+    seenActionIds: [],
+    callBack: null,
+    lastScrubAt: null,
+    eagentTransferred: false,
+    touchIds: [],
+  };
+}
+
+const milestoneStopsCadence = (milestone: string) => QUICK_ACTIONS.some((q) => q.milestone === milestone && q.stopsCadence);
+
+export async function leadWorkflow(input: LeadWorkflowInput): Promise<void> {
+  const { leadId } = input;
+  const historyLimit = input.historyLimit ?? DEFAULT_HISTORY_LIMIT;
+  const state: LeadWorkflowState = input.state ? (JSON.parse(JSON.stringify(input.state)) as LeadWorkflowState) : freshState(input);
+  let continueAsNewRequested = false;
+  /** A signal changed something the main loop schedules by: recompute the next wake-up. */
+  let rescheduled = false;
+  let eagentInFlight = false;
+
+  // History writes from handlers go one at a time, in signal order, so two quick clicks on
+  // different actions cannot land their milestone updates in Postgres out of order.
+  let serial: Promise<unknown> = Promise.resolve();
+  const serially = <T>(fn: () => Promise<T>): Promise<T> => {
+    const p = serial.then(fn);
+    serial = p.catch(() => undefined);
+    return p;
+  };
+
+  setHandler(leadStateQuery, () => state);
+
+  setHandler(quickActionSignal, async (req) => {
+    const problem = validateQuickAction(req, new Date());
+    if (problem) {
+      // A signal cannot answer; the web app validates with the same function before sending.
+      log.warn('Quick Action ignored', { leadId, actionId: req.actionId, problem });
+      return;
+    }
+    const next = applyQuickAction(
+      { milestone: state.milestone, closed: state.closed, cadenceStopped: state.cadence?.stopped ?? false, seenActionIds: state.seenActionIds },
+      req,
+    );
+    if (next.duplicate) return;
+    state.milestone = next.milestone;
+    state.closed = next.closed;
+    state.seenActionIds = next.seenActionIds;
+    state.worked = true;
+    if (state.status === 'new') state.status = 'active';
+    if (state.cadence) state.cadence.stopped = next.cadenceStopped;
+    // A new appointment replaces the old one; the main loop reads state.callBack afresh.
+    if (req.action === 'appointment' && req.dueAt) state.callBack = { dueAt: new Date(req.dueAt).toISOString(), byUserId: req.byUserId, reminded: false };
+    rescheduled = true;
+    const recorded = await serially(() => db.recordQuickAction({ leadId, request: req, milestone: next.milestone }));
+    if (recorded.eagentDue && !state.eagentTransferred && !eagentInFlight) {
+      eagentInFlight = true;
+      try {
+        const result = await eagent.transferToEagent(leadId);
+        if (result.transferred) state.eagentTransferred = true;
+      } catch (err) {
+        // Every failed attempt is in the lead's history; the lead itself carries on.
+        log.warn('eAgent transfer gave up', { leadId, error: String(err) });
+      } finally {
+        eagentInFlight = false;
+      }
+    }
+  });
+
+  setHandler(leadArrivedSignal, async (arrival) => {
+    if (state.touchIds.includes(arrival.touchId)) return;
+    state.touchIds = [...state.touchIds, arrival.touchId].slice(-200);
+    await serially(() =>
+      db.recordLeadEvent({ leadId, type: 'source_touch', key: `lead-${leadId}:touch:${arrival.touchId}`, data: { ...arrival } }),
+    );
+  });
+
+  setHandler(assignmentChangedSignal, (change) => {
+    state.assignedUserId = change.userId;
+    rescheduled = true;
+  });
+
+  setHandler(restoreSignal, async ({ byUserId, at }) => {
+    if (state.status !== 'recycled') return;
+    state.status = 'active';
+    await serially(() => db.restoreLead({ leadId, byUserId, at }));
+  });
+
+  setHandler(continueAsNewNowSignal, () => {
+    continueAsNewRequested = true;
+  });
+
+  const facts = await db.loadLead(leadId);
+  const timeZone = facts.timeZone;
+  if (!input.state) {
+    // Postgres is the truth for a lead restarted by reconcile; a Quick Action that arrived
+    // with the start (signal-with-start) is newer than the row, so it wins.
+    if (!state.worked) {
+      state.milestone = facts.milestone;
+      state.status = facts.status;
+      state.worked = facts.milestone !== 'new';
+    }
+    state.segment = facts.segment;
+    state.assignedUserId ??= facts.assignedUserId;
+  }
+  state.startedAt ??= new Date().toISOString();
+
+  const scrub = async () => {
+    const at = new Date().toISOString();
+    const result = await db.scrubLead(leadId, at);
+    state.lastScrubAt = at;
+    if (result.status === 'removed' && state.status !== 'removed') {
+      state.status = 'removed';
+      if (state.cadence) state.cadence.stopped = true;
+    }
+  };
+
+  if (!state.lastScrubAt) await scrub();
+
+  if (!state.cadence && facts.cadenceTemplate && facts.cadenceTemplate in CADENCES) {
+    state.cadence = {
+      key: facts.cadenceTemplate as CadenceKey,
+      startedAt: new Date().toISOString(),
+      doneSteps: 0,
+      stopped: state.closed || milestoneStopsCadence(state.milestone) || INACTIVE.includes(state.status),
+    };
+  }
+
+  const dueCadenceStep = () => {
+    const c = state.cadence;
+    if (!c || c.stopped || state.closed || INACTIVE.includes(state.status)) return undefined;
+    return nextCadenceStep(c.key, c.doneSteps, Date.parse(c.startedAt));
+  };
+  const recycleAt = () => (state.recycleChecked ? Infinity : Date.parse(state.startedAt!) + RECYCLE_AFTER_MS);
+  const callBackAt = () => (state.callBack && !state.callBack.reminded ? startOfLocalDay(new Date(state.callBack.dueAt), timeZone).getTime() : Infinity);
+  const shouldContinueAsNew = () => continueAsNewRequested || workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > historyLimit;
+
+  const send = async (outboxId: string) => {
+    try {
+      await mail.sendOutboxEmail(outboxId);
+    } catch (err) {
+      // The outbox row records why; a mail that cannot go out must not stop the lead.
+      log.warn('E-mail not sent', { leadId, outboxId, error: String(err) });
+    }
+  };
+
+  while (!shouldContinueAsNew()) {
+    const now = Date.now();
+    const nextScrubAt = nextRescrubAtMs(leadId, Date.parse(state.lastScrubAt!));
+    if (now >= nextScrubAt) {
+      await scrub();
+      continue;
+    }
+
+    if (now >= recycleAt()) {
+      state.recycleChecked = true;
+      // Assigned or worked leads are never recycled: no need to ask Postgres.
+      if (state.status === 'new' && !state.assignedUserId && !state.worked) {
+        const result = await db.recycleLead({ leadId, worked: state.worked, assignedUserId: state.assignedUserId });
+        if (result.recycled) {
+          state.status = 'recycled';
+          if (state.cadence) state.cadence.stopped = true;
+        }
+      }
+      continue;
+    }
+
+    const step = dueCadenceStep();
+    if (step && now >= step.dueAtMs) {
+      const cadence = state.cadence!;
+      const result = await db.performCadenceStep({ leadId, cadence: cadence.key, stepIndex: step.index, dueAt: new Date(now).toISOString() });
+      cadence.doneSteps = step.index + 1;
+      if (result.outcome === 'email_queued') await send(result.outboxId);
+      continue;
+    }
+
+    const callBack = state.callBack;
+    if (callBack && !callBack.reminded && now >= callBackAt()) {
+      const { outboxId } = await db.queueCallBackReminder({ leadId, dueAt: callBack.dueAt, byUserId: callBack.byUserId });
+      if (outboxId) await send(outboxId);
+      // Marks this call-back only: one booked meanwhile replaced it and still needs its reminder.
+      callBack.reminded = true;
+      continue;
+    }
+
+    const wakeAt = Math.min(nextScrubAt, recycleAt(), step?.dueAtMs ?? Infinity, callBackAt());
+    rescheduled = false;
+    await condition(() => rescheduled || shouldContinueAsNew(), Math.max(1, wakeAt - now));
+  }
+
+  await condition(allHandlersFinished);
+  await continueAsNew<typeof leadWorkflow>({ ...input, state });
+}
