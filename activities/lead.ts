@@ -382,6 +382,20 @@ export function createLeadActivities({ db, clock, appUrl = 'http://localhost:300
       });
     },
 
+    async archiveLead({ leadId, byUserId, at }: { leadId: string; byUserId: string; at: string }): Promise<{ archived: boolean }> {
+      return db.transaction(async (trx) => {
+        const lead = await leadRow(trx, leadId, { lock: true });
+        const key = `lead-${leadId}:archive:${at}`;
+        if (lead.status === 'archived' || lead.status === 'removed') {
+          return { archived: !!(await trx('lead_events').where({ idempotency_key: key }).first('id')) };
+        }
+        const actor = UUID.test(byUserId) ? await trx('users').where({ id: byUserId, account_id: lead.account_id }).first('id') : undefined;
+        await trx('leads').where({ id: leadId }).update({ status: 'archived', next_follow_up_at: null, updated_at: clock.now() });
+        await recordEvent(trx, { leadId, accountId: lead.account_id, type: 'archived', key, actorUserId: actor?.id ?? null, data: { byUserId, after: lead.milestone } });
+        return { archived: true };
+      });
+    },
+
     /**
      * The call-back's due day has begun: the lead goes on the LSP's due-today list
      * (next_follow_up_at) and a reminder for the assigned LSP (else whoever booked it) is

@@ -89,4 +89,19 @@ describe('Quick Actions on the lead page', () => {
     const res = await sam.submit(`/leads/${leadId}`, { action: 'sold', actionId: '00000000-0000-4000-8000-000000000001' });
     expect(res.status).toBe(404);
   });
+
+  it('offers to archive a lead at Personalized Proposal, and sends the archive to its workflow', async () => {
+    const { alexId, leadId } = await alexsLead();
+    const alex = new WebClient(web.url);
+    await alex.login('lsp.alex', 'alex-demo-pass');
+    expect((await alex.get(`/leads/${leadId}`)).text).not.toContain('Archive lead');
+    expect((await alex.submit(`/leads/${leadId}`, { intent: 'archive' })).status).toBe(400);
+    await db.knex('leads').where({ id: leadId }).update({ milestone: 'personalized_proposal' });
+    expect((await alex.get(`/leads/${leadId}`)).text).toContain('Archive lead');
+    await withWorker(env, { taskQueue, workflowsPath: WORKFLOWS }, async () => {
+      expect((await alex.submit(`/leads/${leadId}`, { intent: 'archive' })).status).toBe(200);
+      const archived = await env.client.workflow.getHandle(`lead-${leadId}`).query<Array<{ byUserId: string }>>('archived');
+      expect(archived).toEqual([expect.objectContaining({ byUserId: alexId })]);
+    });
+  });
 });

@@ -19,6 +19,7 @@ import {
   leadWorkflowId,
   quickActionSignal,
   restoreSignal,
+  archiveSignal,
 } from '../../workflows/lead/messages.ts';
 import type { QuickActionRequest } from '../../workflows/lead/quick-actions.ts';
 import { rescrubJitterMs, RESCRUB_JITTER_MAX_MS } from '../../workflows/lead/schedule.ts';
@@ -355,6 +356,21 @@ describe('Quick Actions and call-backs', () => {
       ]);
       expect(await leadRow(lead.leadId)).toMatchObject({ milestone: 'quoted', status: 'active' });
       expect((await handle.query(leadStateQuery)).seenActionIds).toHaveLength(2);
+    });
+  });
+
+  it('archives the lead when asked after a Personalized Proposal, and stops working it', async () => {
+    await run(async (tq) => {
+      const lead = await seedLead({ source: 'national_campaign', phones: ['+12175550106'] });
+      const handle = await startLead(tq, lead);
+      await handle.signal(quickActionSignal, action(lead.lspId, { action: 'personalized_proposal' }));
+      await eventually(async () => (await leadRow(lead.leadId)).milestone === 'personalized_proposal', 'milestone');
+      const at = new Date().toISOString();
+      await handle.signal(archiveSignal, { byUserId: lead.lspId, at });
+      await handle.signal(archiveSignal, { byUserId: lead.lspId, at });
+      await eventually(async () => (await leadRow(lead.leadId)).status === 'archived', 'archived');
+      expect(await events(lead.leadId, 'archived')).toMatchObject([{ actor_user_id: lead.lspId }]);
+      expect((await handle.query(leadStateQuery)).cadence?.stopped ?? true).toBe(true);
     });
   });
 

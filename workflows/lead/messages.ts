@@ -35,6 +35,11 @@ export const quickActionSignal = defineSignal<[QuickActionRequest]>('quickAction
 export const assignmentChangedSignal = defineSignal<[AssignmentChange]>('assignmentChanged');
 /** Restore from the recycle bin. */
 export const restoreSignal = defineSignal<[{ byUserId: string; at: string }]>('restore');
+/**
+ * Archive the lead: offered after a Personalized Proposal, because eAgent receives the lead
+ * at that point and keeping it here would duplicate it.
+ */
+export const archiveSignal = defineSignal<[{ byUserId: string; at: string }]>('archive');
 /** Test hook and operations aid: continue as new at the next opportunity. */
 export const continueAsNewNowSignal = defineSignal('continueAsNewNow');
 

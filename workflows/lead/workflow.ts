@@ -14,6 +14,7 @@ import {
   leadStateQuery,
   quickActionSignal,
   restoreSignal,
+  archiveSignal,
   type LeadWorkflowInput,
 } from './messages.ts';
 import { applyQuickAction, QUICK_ACTIONS, validateQuickAction } from './quick-actions.ts';
@@ -143,6 +144,15 @@ export async function leadWorkflow(input: LeadWorkflowInput): Promise<void> {
     if (state.status !== 'recycled') return;
     state.status = 'active';
     await serially(() => db.restoreLead({ leadId, byUserId, at }));
+  });
+
+  setHandler(archiveSignal, async ({ byUserId, at }) => {
+    if (state.status === 'archived' || state.status === 'removed') return;
+    state.status = 'archived';
+    state.closed = true;
+    if (state.cadence) state.cadence.stopped = true;
+    rescheduled = true;
+    await serially(() => db.archiveLead({ leadId, byUserId, at }));
   });
 
   setHandler(continueAsNewNowSignal, () => {

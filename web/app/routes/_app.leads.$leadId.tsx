@@ -5,7 +5,7 @@ import { useEffect } from 'react';
 import { CsrfInput } from '../components/csrf-input.tsx';
 import { FormError } from '../components/field.tsx';
 import { validateCsrf } from '../utils/csrf.server.ts';
-import { QUICK_ACTION_ROLES, quickActionButtons, sendQuickAction } from '../utils/quick-actions.server.ts';
+import { QUICK_ACTION_ROLES, quickActionButtons, sendArchive, sendQuickAction } from '../utils/quick-actions.server.ts';
 import { Badge } from '../components/badges.tsx';
 import { GeneralErrorBoundary } from '../components/error-boundary.tsx';
 import { requireRole } from '../utils/auth.server.ts';
@@ -36,7 +36,10 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
   await validateCsrf(request, context, formData);
   const lead = await getLeadForUser(context.services.db, user, params.leadId ?? '');
   if (!lead) throw notFound();
-  const sent = await sendQuickAction(context.services, user, { id: lead.id, timeZone: lead.timeZone }, formData);
+  const sent =
+    formData.get('intent') === 'archive'
+      ? await sendArchive(context.services, user, lead)
+      : await sendQuickAction(context.services, user, { id: lead.id, timeZone: lead.timeZone }, formData);
   if (!sent.ok) return data({ formError: sent.message, sent: null }, { status: sent.status });
   return data({ formError: null, sent: sent.actionId });
 }
@@ -57,12 +60,22 @@ function useWaitForAction(actionId: string | null | undefined, recorded: boolean
   }, [actionId, recorded, revalidator]);
 }
 
-function QuickActions({ actions, actionId }: { actions: Array<{ key: string; label: string; needsDueAt: boolean }>; actionId: string }) {
+function QuickActions({ actions, actionId, offerArchive }: { actions: Array<{ key: string; label: string; needsDueAt: boolean }>; actionId: string; offerArchive: boolean }) {
   const result = useActionData<typeof action>();
   const busy = useNavigation().state === 'submitting';
   return (
     <section className="card" aria-labelledby="lead-actions">
       <h2 id="lead-actions">Quick Actions</h2>
+      {offerArchive ? (
+        <Form method="post" replace className="alert alert-warn">
+          <CsrfInput />
+          <input type="hidden" name="intent" value="archive" />
+          <p>A Personalized Proposal sends this lead to eAgent. Archive it here to avoid working it twice?</p>
+          <button type="submit" className="button" disabled={busy}>
+            Archive lead
+          </button>
+        </Form>
+      ) : null}
       <FormError message={result?.formError} />
       {result?.sent ? (
         <p className="alert alert-ok" role="status">
@@ -208,7 +221,7 @@ export default function LeadPage() {
         </section>
       </div>
 
-      {canAct ? <QuickActions actions={quickActions} actionId={actionId} /> : null}
+      {canAct ? <QuickActions actions={quickActions} actionId={actionId} offerArchive={lead.milestone === 'personalized_proposal' && lead.status !== 'archived'} /> : null}
 
       <section className="card" aria-labelledby="lead-history">
         <h2 id="lead-history">History</h2>

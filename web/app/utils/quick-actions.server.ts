@@ -1,7 +1,7 @@
 // Quick Actions from the lead page: each click is a signal to the lead's workflow, which
 // records it, moves the milestone and the cadence. The page then waits for the workflow's
 // record of that action (a lead_events row keyed by the action id) to show the new milestone.
-import { quickActionSignal, leadWorkflowId, type LeadWorkflowInput } from '../../../workflows/lead/messages.ts';
+import { archiveSignal, quickActionSignal, leadWorkflowId, type LeadWorkflowInput } from '../../../workflows/lead/messages.ts';
 import { QUICK_ACTIONS, validateQuickAction, type QuickActionRequest } from '../../../workflows/lead/quick-actions.ts';
 import type { WebServices } from '../context.ts';
 import type { SessionUser } from './auth.server.ts';
@@ -63,5 +63,30 @@ export async function sendQuickAction(
   } catch (err) {
     console.error('[web] sending a quick action failed', err);
     return { ok: false, status: 503, message: 'The action could not be sent: Temporal did not accept it. Try again.' };
+  }
+}
+
+/** After a Personalized Proposal the page offers to archive the lead (eAgent now has it). */
+export async function sendArchive(services: WebServices, user: SessionUser, lead: { id: string; milestone: string; status: string }): Promise<SendResult> {
+  if (lead.milestone !== 'personalized_proposal' || lead.status === 'archived') {
+    return { ok: false, status: 400, message: 'Only a lead at Personalized Proposal is offered for archiving.' };
+  }
+  if (!services.temporal) return { ok: false, status: 503, message: 'Temporal is not configured for this web server, so the lead cannot be archived.' };
+  const at = new Date().toISOString();
+  try {
+    const client = await services.temporal.getClient();
+    const input: LeadWorkflowInput = { leadId: lead.id, accountId: user.accountId };
+    await client.workflow.signalWithStart('leadWorkflow', {
+      workflowId: leadWorkflowId(lead.id),
+      taskQueue: services.temporal.taskQueue ?? 'leadflow',
+      args: [input],
+      signal: archiveSignal,
+      signalArgs: [{ byUserId: user.id, at }],
+      workflowIdConflictPolicy: 'USE_EXISTING',
+    });
+    return { ok: true, actionId: at };
+  } catch (err) {
+    console.error('[web] archiving a lead failed', err);
+    return { ok: false, status: 503, message: 'The lead could not be archived: Temporal did not accept it. Try again.' };
   }
 }
