@@ -54,11 +54,14 @@ export type CadenceStepOutcome =
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const SYSTEM = 'lead-workflow';
 
-/** The 10-digit US number the DNC lists hold, from a cleaned phone entry. */
-export function tenDigits(p: PhoneEntry): string | null {
+/**
+ * A phone as the DNC lists hold it: a US number in E.164 (+1XXXXXXXXXX), the form
+ * activities/suppression.ts stores, from a cleaned phone entry.
+ */
+export function dncValue(p: PhoneEntry): string | null {
   const digits = (p.e164 ?? p.raw ?? '').replace(/\D/g, '');
-  if (digits.length === 11 && digits.startsWith('1')) return digits.slice(1);
-  return digits.length === 10 ? digits : null;
+  if (digits.length === 11 && digits.startsWith('1')) return `+${digits}`;
+  return digits.length === 10 ? `+1${digits}` : null;
 }
 
 const emailAddress = (e: EmailEntry) => (e.address ?? '').trim().toLowerCase() || null;
@@ -208,7 +211,7 @@ export function createLeadActivities({ db, clock, appUrl = 'http://localhost:300
     async scrubLead(leadId: string, at?: string): Promise<ScrubResult> {
       return db.transaction(async (trx) => {
         const lead = await leadRow(trx, leadId, { lock: true });
-        const phones = lead.phones.map(tenDigits).filter((d): d is string => !!d);
+        const phones = lead.phones.map(dncValue).filter((d): d is string => !!d);
         const emails = lead.emails.map(emailAddress).filter((e): e is string => !!e);
         const matches = await suppressionMatches(trx, lead.account_id, ['dnc', 'dne', 'dnm', 'customer'], [...phones, ...emails, lead.dup_key]);
         const reasons: Partial<Record<'dnc' | 'dne' | 'dnm' | 'customer', string>> = {};
@@ -313,8 +316,8 @@ export function createLeadActivities({ db, clock, appUrl = 'http://localhost:300
           if (lead.dnc) return skip('dnc');
           const valid = lead.phones.filter((p) => p.valid && p.e164);
           if (valid.length === 0) return skip('no_valid_phone');
-          const listed = new Set((await suppressionMatches(trx, lead.account_id, ['dnc'], valid.map(tenDigits).filter((d): d is string => !!d))).map((m) => m.value));
-          const phone = valid.find((p) => !listed.has(tenDigits(p) ?? ''));
+          const listed = new Set((await suppressionMatches(trx, lead.account_id, ['dnc'], valid.map(dncValue).filter((d): d is string => !!d))).map((m) => m.value));
+          const phone = valid.find((p) => !listed.has(dncValue(p) ?? ''));
           if (!phone) return skip('dnc_list');
           const due = new Date(dueAt);
           const scheduledFor = callingTimeFor(due, lead.time_zone);

@@ -1,6 +1,7 @@
 // The lead workflow end to end: a time-skipping Temporal server, a real worker running the real
 // activities against this file's own Postgres database, a real SMTP listener for mail and a
 // real local HTTP server standing in for eAgent.
+import { importDncNumbers } from '../../activities/suppression.ts';
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -230,7 +231,11 @@ describe('compliance scrub', () => {
       await eventually(async () => (await events(lead.leadId, 'scrubbed')).length === 1, 'entry scrub');
       expect((await leadRow(lead.leadId)).dnc).toBe(false);
 
-      await db.knex('suppression_entries').insert({ account_id: null, list: 'dnc', value: '2175550101', source: 'federal' });
+      // Loaded the way `npm run dnc:import` loads the federal file, so the formats must agree.
+      const r = await importDncNumbers(db.knex, (async function* () {
+        yield '217-555-0101';
+      })(), { accountId: null, source: 'federal' });
+      expect(r.inserted).toBe(1);
       await env.sleep('6 days');
       expect(await events(lead.leadId, 'scrubbed')).toHaveLength(1);
 
@@ -238,7 +243,7 @@ describe('compliance scrub', () => {
       await eventually(async () => (await events(lead.leadId, 'scrubbed')).length === 2, 'weekly re-scrub');
       const row = await leadRow(lead.leadId);
       expect(row).toMatchObject({ dnc: true, dne: false });
-      expect(row.dnc_reason).toContain('federal DNC list: 2175550101');
+      expect(row.dnc_reason).toContain('federal DNC list: +12175550101');
       expect(row.dnc_at).toBeInstanceOf(Date);
       expect(await events(lead.leadId, 'flagged')).toHaveLength(1);
       const state = await handle.query(leadStateQuery);
@@ -327,7 +332,7 @@ describe('cadence', () => {
       const lead = await seedLead({ source: 'web_vendor', phones: ['+12175550104'] });
       const handle = await startLead(tq, lead);
       await eventually(async () => (await cadenceEvents(lead.leadId)).length === 1, 'first step');
-      await db.knex('suppression_entries').insert({ account_id: lead.accountId, list: 'dnc', value: '2175550104', source: 'internal', reason: 'asked us not to call' });
+      await db.knex('suppression_entries').insert({ account_id: lead.accountId, list: 'dnc', value: '+12175550104', source: 'internal', reason: 'asked us not to call' });
 
       await env.sleep('1 day');
       await eventually(async () => (await handle.query(leadStateQuery)).cadence?.doneSteps === 3, 'next call step');
