@@ -19,6 +19,10 @@ import { parseWebEnv } from './app/utils/env.server.ts';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const MAX_BODY_BYTES = 1024 * 1024;
+// File uploads (CSV imports, DNC lists) need more; the routes cap each file themselves
+// (utils/uploads.server.ts), this only keeps the multipart envelope within reach of that cap.
+const MAX_UPLOAD_BODY_BYTES = 21 * 1024 * 1024;
+const UPLOAD_PATH = /^\/(imports|compliance)\/?$/;
 
 export interface StartWebServerOptions {
   port: number;
@@ -81,7 +85,7 @@ export async function startWebServer(opts: StartWebServerOptions): Promise<Runni
         'Referrer-Policy': 'same-origin',
       });
       const length = Number(req.headers['content-length'] ?? 0);
-      if (length > MAX_BODY_BYTES) {
+      if (length > (UPLOAD_PATH.test(req.path) ? MAX_UPLOAD_BODY_BYTES : MAX_BODY_BYTES)) {
         res.status(413).type('text/plain').send('Request body too large');
         return;
       }

@@ -75,6 +75,21 @@ export class WebClient {
     return this.post(path, { csrf: token, ...fields });
   }
 
+  /**
+   * Like `submit`, as multipart/form-data with files (a browser's file upload); fetch writes the
+   * boundary into the Content-Type itself.
+   */
+  async upload(path: string, fields: Record<string, string>, files: Record<string, { name: string; content: string | Buffer; type?: string }>, opts: { from?: string } = {}): Promise<Page> {
+    const form = await this.follow(opts.from ?? path);
+    const token = csrfToken(form.text);
+    if (!token) throw new Error(`no CSRF token on ${form.path} (status ${form.status})`);
+    const body = new FormData();
+    body.set('csrf', token);
+    for (const [k, v] of Object.entries(fields)) body.set(k, v);
+    for (const [k, f] of Object.entries(files)) body.set(k, new Blob([typeof f.content === 'string' ? f.content : new Uint8Array(f.content)], { type: f.type ?? 'text/csv' }), f.name);
+    return this.request(path, { method: 'POST', body });
+  }
+
   /** Signs in; returns the login POST's answer (302 on success). */
   login(username: string, password: string): Promise<Page> {
     return this.submit('/login', { username, password });

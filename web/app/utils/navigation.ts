@@ -12,6 +12,8 @@ export function navFor(role: Role): NavItem[] {
       return [
         { to: '/leads', label: 'Leads' },
         { to: '/recycle-bin', label: 'Recycle bin' },
+        { to: '/imports', label: 'Imports' },
+        { to: '/compliance', label: 'Compliance' },
         { to: '/templates', label: 'Templates' },
         { to: '/users', label: 'Users & Seats' },
         { to: '/company', label: 'My Company' },
@@ -22,6 +24,8 @@ export function navFor(role: Role): NavItem[] {
       return [
         { to: '/leads', label: 'Leads' },
         { to: '/recycle-bin', label: 'Recycle bin' },
+        { to: '/imports', label: 'Imports' },
+        { to: '/compliance', label: 'Compliance' },
         { to: '/templates', label: 'Templates' },
         { to: '/users', label: 'Users & Seats' },
         { to: '/mailbox', label: 'Mailbox' },
