@@ -32,9 +32,11 @@ export async function loader({ request, context, params }: LoaderFunctionArgs) {
 }
 
 export async function action({ request, context, params }: ActionFunctionArgs) {
-  const imp = await load(request, context, params.importId ?? '');
+  // CSRF before anything else, so a forged post learns nothing, not even whether the import exists.
+  await requireRole(request, context, ROLES);
   const formData = await request.formData();
   await validateCsrf(request, context, formData);
+  const imp = await load(request, context, params.importId ?? '');
   const preview = await importPreview(context.services.db, imp.id);
   if (!preview) throw notFound();
   const parsed = parseMappingForm(formData, preview.header.length);

@@ -9,7 +9,9 @@ export type UploadResult = { ok: true; formData: FormData } | { ok: false; messa
 
 export async function parseUpload(request: Request, maxBytes = MAX_UPLOAD_BYTES): Promise<UploadResult> {
   const contentType = request.headers.get('content-type') ?? '';
-  if (!contentType.startsWith('multipart/form-data')) return { ok: false, message: 'Choose a file to upload.' };
+  // A plain form post carries no file, but it still goes through the caller's CSRF check
+  // (and then fails for the missing file), rather than being answered before it.
+  if (!contentType.startsWith('multipart/form-data')) return { ok: true, formData: await request.formData() };
   try {
     const formData = await unstable_parseMultipartFormData(request, unstable_createMemoryUploadHandler({ maxPartSize: maxBytes }));
     return { ok: true, formData };
