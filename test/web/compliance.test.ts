@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashPassword } from '../../db/passwords.ts';
 import { seedDemoAccount } from '../../db/seed.ts';
+import { createLeadActivities } from '../../activities/lead.ts';
 import type { RunningWebServer } from '../../web/server.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
 import { startTestWebServer, visibleText, WebClient } from '../support/http.ts';
@@ -79,5 +80,28 @@ describe('upload size', () => {
     expect(res.status).toBe(413);
     expect(visibleText(res.text)).toContain('The file is larger than 20 MB');
     expect(await db.knex('suppression_entries').where({ account_id: accountId }).where('value', '+12125550143').first()).toBeUndefined();
+  });
+
+  it('loads a current-customer list, and the next scrub removes a prospect on it with the reason', async () => {
+    const dana = await signedIn('A0DEMO1', 'owner-demo-pass');
+    const csv = ['First Name,Last Name,Address,City,State,ZIP', 'JAMES,  smith,400 Pine  Ave,Columbus,OH,43004', ',NoFirst,1 Road,X,TX,75001', ''].join('\n');
+    const res = await dana.upload('/compliance', { list: 'customer' }, { file: { name: 'customers.csv', content: csv, type: 'text/csv' } });
+    expect(res.status).toBe(200);
+    const text = visibleText(res.text);
+    expect(text).toContain('Customer list');
+    expect(text).toMatch(/line 3/i);
+    const james = await db.knex('leads').where({ account_id: accountId, first_name: 'James' }).first('id');
+    await createLeadActivities({ db: db.knex, clock: { now: () => new Date() } }).scrubLead(james.id);
+    const row = await db.knex('leads').where({ id: james.id }).first('status');
+    expect(row.status).toBe('removed');
+    const ev = await db.knex('lead_events').where({ lead_id: james.id, type: 'removed' }).first('note');
+    expect(ev.note).toContain('current customer');
+  });
+
+  it('refuses a customer list without name and address columns, saying what it found', async () => {
+    const dana = await signedIn('A0DEMO1', 'owner-demo-pass');
+    const res = await dana.upload('/compliance', { list: 'customer' }, { file: { name: 'c.csv', content: 'phone,email\n1,2\n', type: 'text/csv' } });
+    expect(res.status).toBe(400);
+    expect(visibleText(res.text)).toContain('Not a customer list: the header row needs first name, last name and address columns (found: phone, email)');
   });
 });

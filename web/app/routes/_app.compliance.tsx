@@ -2,7 +2,7 @@
 // scrub reads. Only an owner may load the federal list, since it changes what all agencies see.
 import { data, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node';
 import { Form, useActionData, useLoaderData, useNavigation } from '@remix-run/react';
-import { importDncNumbers, type SuppressionImportResult } from '../../../activities/suppression.ts';
+import { importCustomerList, importDncNumbers, type SuppressionImportResult } from '../../../activities/suppression.ts';
 import { CsrfInput } from '../components/csrf-input.tsx';
 import { GeneralErrorBoundary } from '../components/error-boundary.tsx';
 import { Field, FormError } from '../components/field.tsx';
@@ -25,7 +25,7 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
   };
 }
 
-type ActionData = { formError: string | null; fileError: string | null; list: 'internal' | 'federal' | null; result: SuppressionImportResult | null };
+type ActionData = { formError: string | null; fileError: string | null; list: 'internal' | 'federal' | 'customer' | null; result: SuppressionImportResult | null };
 
 export async function action({ request, context }: ActionFunctionArgs) {
   const user = await requireRole(request, context, ROLES);
@@ -33,16 +33,26 @@ export async function action({ request, context }: ActionFunctionArgs) {
   if (!upload.ok) return data<ActionData>({ formError: upload.message, fileError: null, list: null, result: null }, { status: 413 });
   const formData = upload.formData;
   await validateCsrf(request, context, formData);
-  const list = formData.get('list') === 'federal' ? 'federal' : 'internal';
+  const chosen = formData.get('list');
+  const list = chosen === 'federal' ? 'federal' : chosen === 'customer' ? 'customer' : 'internal';
   if (list === 'federal' && user.role !== 'owner') {
     throw new Response('Only the account owner can load the federal do-not-call list.', { status: 403, statusText: 'Forbidden' });
   }
   const file = await uploadedFile(formData, 'file');
   if (!file) return data<ActionData>({ formError: null, fileError: 'Choose a file with one phone number a line', list, result: null }, { status: 400 });
+  const reason = `uploaded by ${user.username} (${file.name.slice(0, 100)})`;
+  if (list === 'customer') {
+    try {
+      const result = await importCustomerList(context.services.db, user.accountId, file.content, { reason });
+      return data<ActionData>({ formError: null, fileError: null, list, result });
+    } catch (err) {
+      return data<ActionData>({ formError: null, fileError: `Not a customer list: ${(err as Error).message}`, list, result: null }, { status: 400 });
+    }
+  }
   const result = await importDncNumbers(context.services.db, bufferLines(file.content), {
     accountId: list === 'federal' ? null : user.accountId,
     source: list,
-    reason: `uploaded by ${user.username} (${file.name.slice(0, 100)})`,
+    reason,
   });
   return data<ActionData>({ formError: null, fileError: null, list, result });
 }
@@ -72,6 +82,9 @@ export default function Compliance() {
             <label>
               <input type="radio" name="list" value="internal" defaultChecked /> This account’s internal DNC list
             </label>
+            <label>
+              <input type="radio" name="list" value="customer" /> Current customers (CSV with first name, last name, address, city, state, ZIP columns): prospects on it are removed at their next scrub
+            </label>
             {canLoadFederal ? (
               <label>
                 <input type="radio" name="list" value="federal" /> Federal DNC list (used by every account’s scrub)
@@ -85,7 +98,7 @@ export default function Compliance() {
       </section>
       {r ? (
         <section className="card" aria-labelledby="result-title" role="status">
-          <h2 id="result-title">{done?.list === 'federal' ? 'Federal list' : 'Internal list'}: upload result</h2>
+          <h2 id="result-title">{done?.list === 'federal' ? 'Federal list' : done?.list === 'customer' ? 'Customer list' : 'Internal list'}: upload result</h2>
           <dl className="facts">
             <dt>Lines read</dt>
             <dd>{r.lines}</dd>
