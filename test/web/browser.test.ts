@@ -4,41 +4,33 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium, type BrowserContext } from 'playwright-core';
+import type { BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedDemoAccount } from '../../db/seed.ts';
 import type { RunningWebServer } from '../../web/server.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
 import { startTestWebServer } from '../support/http.ts';
+import { launchBrowser } from '../support/browser.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SCREENSHOTS = process.env.LEADFLOW_SCREENSHOTS ?? path.join(os.tmpdir(), 'leadflow-screenshots');
 
 let db: TestDatabase;
 let web: RunningWebServer;
 let context: BrowserContext;
-let profile: string;
+let closeBrowser: (() => Promise<void>) | undefined;
 
 beforeAll(async () => {
-  if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get update && apt-get install -y chromium (or set CHROMIUM_PATH)`);
   db = await createTestDatabase();
   await seedDemoAccount(db.knex);
   web = await startTestWebServer(db);
   fs.mkdirSync(SCREENSHOTS, { recursive: true });
-  profile = fs.mkdtempSync(path.join(os.tmpdir(), 'leadflow-chromium-'));
-  // A fresh profile directory per run: nothing cached or remembered from an earlier run.
-  context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    viewport: { width: 1280, height: 900 },
-  });
+  ({ context, close: closeBrowser } = await launchBrowser());
 });
 
 afterAll(async () => {
-  await context?.close();
+  await closeBrowser?.();
   await web?.close();
   await db?.destroy();
-  if (profile) fs.rmSync(profile, { recursive: true, force: true });
 });
 
 describe('in a real browser', () => {

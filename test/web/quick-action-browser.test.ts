@@ -1,12 +1,11 @@
 // The whole Quick Action path in a real browser, with the real lead workflow: an LSP clicks
 // "Quoted" on a lead page and, without reloading, sees the milestone change once the
 // workflow has recorded it (web -> signal -> worker -> activity -> Postgres -> page).
-import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { chromium, type BrowserContext } from 'playwright-core';
+import type { BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../../activities/index.ts';
 import { seedDemoAccount } from '../../db/seed.ts';
@@ -15,38 +14,31 @@ import { startWebServer, type RunningWebServer } from '../../web/server.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
 import { TEST_SESSION_SECRET } from '../support/http.ts';
 import { createLocalEnv, uniqueTaskQueue, withWorker } from '../support/temporal.ts';
+import { launchBrowser } from '../support/browser.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const WORKFLOWS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../workflows/index.ts');
 let db: TestDatabase;
 let env: TestWorkflowEnvironment;
 let web: RunningWebServer;
 let context: BrowserContext;
-let profile: string;
+let closeBrowser: (() => Promise<void>) | undefined;
 const taskQueue = uniqueTaskQueue('quick-action-browser');
 
 beforeAll(async () => {
-  if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get update && apt-get install -y chromium (or set CHROMIUM_PATH)`);
   db = await createTestDatabase();
   await seedDemoAccount(db.knex);
   // Real time: the lead's cadence must not race ahead while the browser looks.
   env = await createLocalEnv();
   await registerSearchAttributes(env.connection, env.namespace ?? 'default');
   web = await startWebServer({ port: 0, databaseUrl: db.url, sessionSecret: TEST_SESSION_SECRET, mode: 'development', temporal: { client: env.client }, taskQueue });
-  profile = fs.mkdtempSync(path.join(os.tmpdir(), 'leadflow-chromium-'));
-  context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    viewport: { width: 1280, height: 900 },
-  });
+  ({ context, close: closeBrowser } = await launchBrowser());
 });
 
 afterAll(async () => {
-  await context?.close();
+  await closeBrowser?.();
   await web?.close();
   await env?.teardown();
   await db?.destroy();
-  if (profile) fs.rmSync(profile, { recursive: true, force: true });
 });
 
 describe('Quick Action in a real browser', () => {

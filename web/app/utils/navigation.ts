@@ -5,32 +5,25 @@ export interface NavItem {
   label: string;
 }
 
+/** What owners and admins see; My Company is the owner's alone. */
+const ADMIN_NAV: Array<NavItem & { ownerOnly?: true }> = [
+  { to: '/leads', label: 'Leads' },
+  { to: '/recycle-bin', label: 'Recycle bin' },
+  { to: '/imports', label: 'Imports' },
+  { to: '/compliance', label: 'Compliance' },
+  { to: '/templates', label: 'Templates' },
+  { to: '/users', label: 'Users & Seats' },
+  { to: '/company', label: 'My Company', ownerOnly: true },
+  { to: '/mailbox', label: 'Mailbox' },
+  { to: '/support', label: 'Support' },
+];
+
 /** The app shell's navigation; each route still checks the role itself. */
 export function navFor(role: Role): NavItem[] {
   switch (role) {
     case 'owner':
-      return [
-        { to: '/leads', label: 'Leads' },
-        { to: '/recycle-bin', label: 'Recycle bin' },
-        { to: '/imports', label: 'Imports' },
-        { to: '/compliance', label: 'Compliance' },
-        { to: '/templates', label: 'Templates' },
-        { to: '/users', label: 'Users & Seats' },
-        { to: '/company', label: 'My Company' },
-        { to: '/mailbox', label: 'Mailbox' },
-        { to: '/support', label: 'Support' },
-      ];
     case 'admin':
-      return [
-        { to: '/leads', label: 'Leads' },
-        { to: '/recycle-bin', label: 'Recycle bin' },
-        { to: '/imports', label: 'Imports' },
-        { to: '/compliance', label: 'Compliance' },
-        { to: '/templates', label: 'Templates' },
-        { to: '/users', label: 'Users & Seats' },
-        { to: '/mailbox', label: 'Mailbox' },
-        { to: '/support', label: 'Support' },
-      ];
+      return ADMIN_NAV.filter((item) => role === 'owner' || !item.ownerOnly).map(({ to, label }) => ({ to, label }));
     case 'lsp':
       return [
         { to: '/leads', label: 'My Leads' },
