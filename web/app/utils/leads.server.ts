@@ -7,6 +7,7 @@ import type { EmailEntry, PhoneEntry } from '../../../db/models/index.ts';
 import { LEAD_SOURCES } from '../../../workflows/lead/templates.ts';
 import type { SessionUser } from './auth.server.ts';
 import { LEAD_STATUSES } from './labels.ts';
+import type { LeadTableRow } from '../components/lead-table.tsx';
 
 export const PAGE_SIZE = 25;
 export const LEAD_SORTS = ['created', 'name', 'follow_up', 'milestone'] as const;
@@ -48,24 +49,8 @@ export function scopedLeads(db: Knex, user: SessionUser): Knex.QueryBuilder {
   return q;
 }
 
-export interface LeadRow {
-  id: string;
-  firstName: string;
-  lastName: string;
-  city: string;
-  state: string;
-  source: string;
-  importName: string | null;
-  kind: 'P' | 'C';
-  dnc: boolean;
-  dne: boolean;
-  dnm: boolean;
-  status: string;
-  milestone: string;
-  assigneeName: string | null;
-  nextFollowUpAt: Date | null;
-  createdAt: Date;
-}
+/** A row of the leads list: the shape the table component renders. */
+export type LeadRow = LeadTableRow;
 
 const LIST_COLUMNS = [
   'leads.id',
