@@ -1,12 +1,13 @@
 // The CSV import workflow's activities. The upload lives in import_files (bytea); a batch reads
 // the file from the byte offset the previous batch reached and streams it through csv-parse,
 // stopping after `batchSize` records, so memory holds one batch of rows, never the file's rows.
-// Each row goes through intakeLead with the idempotency key `import:<importId>:<line>`: a batch
-// repeated after a crash finds its rows already taken and adds no second touch.
+// A batch goes through intakeLeads as one set, each row with the idempotency key
+// `import:<importId>:<line>`: a batch repeated after a crash finds its rows already taken and
+// adds no second touch (and starts any workflow the crash left unstarted).
 import { Readable } from 'node:stream';
 import { parse } from 'csv-parse';
 import type { Knex } from 'knex';
-import { intakeLead, IntakeValidationError, LeadWorkflowStartError, type IntakeDeps, type IntakeInput } from './intake.ts';
+import { intakeLeads, IntakeValidationError, LeadWorkflowStartError, type IntakeDeps, type IntakeInput } from './intake.ts';
 import type { LeadSource } from '../workflows/lead/templates.ts';
 
 /** Lead field -> zero-based CSV column index. */
@@ -38,8 +39,6 @@ export interface ImportBatchResult {
   /** Null when the file is finished. */
   next: ImportCursor | null;
 }
-
-const PARALLEL = 8;
 
 function rowToInput(record: string[], mapping: ImportMapping, source: LeadSource, importName: string): IntakeInput {
   const at = (i: number | undefined) => (i === undefined ? '' : (record[i] ?? '').trim());
@@ -89,27 +88,27 @@ export function createImportActivities(deps: IntakeDeps) {
 
       // A repeated batch records its bad rows again; drop the earlier attempt's.
       if (rows.length) await db('import_row_errors').where({ import_id: importId }).whereBetween('line_number', [rows[0]!.line, rows.at(-1)!.line]).del();
+      const outcomes = await intakeLeads(
+        deps,
+        imp.account_id,
+        rows.map(({ line, record }) => ({ raw: rowToInput(record, file.mapping, file.source, imp.name), opts: { importId, idempotencyKey: `import:${importId}:${line}` } })),
+      );
       let ok = 0;
       const errors: Array<{ import_id: string; line_number: number; reason: string; raw: string }> = [];
-      for (let i = 0; i < rows.length; i += PARALLEL) {
-        await Promise.all(
-          rows.slice(i, i + PARALLEL).map(async ({ line, record }) => {
-            try {
-              await intakeLead(deps, imp.account_id, rowToInput(record, file.mapping, file.source, imp.name), { importId, idempotencyKey: `import:${importId}:${line}` });
-              ok += 1;
-            } catch (err) {
-              if (err instanceof IntakeValidationError) {
-                const reason = Object.entries(err.fieldErrors).map(([f, m]) => `${f}: ${m}`).join('; ');
-                errors.push({ import_id: importId, line_number: line, reason, raw: record.join(',').slice(0, 2000) });
-              } else if (err instanceof LeadWorkflowStartError) {
-                ok += 1; // saved; reconcile starts its workflow
-              } else {
-                throw err;
-              }
-            }
-          }),
-        );
-      }
+      outcomes.forEach((outcome, i) => {
+        const { line, record } = rows[i]!;
+        if (outcome.ok || outcome.error instanceof LeadWorkflowStartError) {
+          ok += 1; // saved; a workflow that did not start is started by reconcile
+          return;
+        }
+        const reason =
+          outcome.error instanceof IntakeValidationError
+            ? Object.entries(outcome.error.fieldErrors)
+                .map(([f, m]) => `${f}: ${m}`)
+                .join('; ')
+            : outcome.error.message;
+        errors.push({ import_id: importId, line_number: line, reason, raw: record.join(',').slice(0, 2000) });
+      });
       if (errors.length) await db('import_row_errors').insert(errors);
       return { processed: rows.length, ok, errors: errors.length, bytesTotal, next: done ? null : next };
     },

@@ -1,7 +1,9 @@
 // Intake: the one path every door (intake API, manual entry, CSV import) takes into Leadflow.
-// Validate, clean (hygiene.ts), then in ONE transaction upsert the lead by its duplicate key
-// and record the arrival as a source touch and a history event; after the commit,
-// signal-with-start the lead's workflow.
+// Validate, clean (hygiene.ts), then in ONE transaction upsert the lead by its duplicate key,
+// record the arrival as a source touch and a history event, and scrub the lead against the
+// compliance lists (scrub.ts); after the commit, signal-with-start the lead's workflow. A CSV
+// batch goes through the same function as one lead does (intakeLeads), set-based: the cost of
+// a batch is a handful of statements, not a handful per row.
 //
 // Why this order: Postgres's unique (account_id, dup_key) decides who the person is, so two
 // simultaneous arrivals of the same person serialise on that index and cannot both create a
@@ -25,6 +27,7 @@ import { leadArrivedSignal, leadWorkflowId, type LeadArrival, type LeadWorkflowI
 import { segmentFor } from '../workflows/lead/segment.ts';
 import { LEAD_SOURCES } from '../workflows/lead/templates.ts';
 import { cleanName, normalizeEmail, normalizePhone, normalizeState, normalizeZip, timeZoneFor } from './hygiene.ts';
+import { scrubLeads } from './scrub.ts';
 
 /** The workflow type, by name, so intake does not import the workflow's code. */
 export const LEAD_WORKFLOW_TYPE = 'leadWorkflow';
@@ -200,119 +203,255 @@ const MERGE_EMAILS = `leads.emails || (
   WHERE NOT EXISTS (SELECT 1 FROM jsonb_array_elements(leads.emails) f
                     WHERE lower(coalesce(f->>'address', f->>'raw')) = lower(coalesce(e->>'address', e->>'raw'))))`;
 
+/** One arrival for intakeLeads. */
+export interface IntakeItem {
+  raw: IntakeInput;
+  opts?: IntakeOptions;
+}
+
+/** What became of one arrival: its lead, or why not (the others are not affected). */
+export type IntakeOutcome =
+  | { ok: true; result: IntakeResult }
+  | { ok: false; error: IntakeValidationError | IdempotencyConflictError | LeadWorkflowStartError };
+
+/** Workflow starts in flight at once for one intakeLeads call. */
+const START_CONCURRENCY = 16;
+
+/** One arrival through intake (the intake API, the New lead form). Throws what intakeLeads reports. */
 export async function intakeLead(deps: IntakeDeps, accountId: string, raw: IntakeInput, opts: IntakeOptions = {}): Promise<IntakeResult> {
-  const lead = validateIntake(raw);
+  const [outcome] = await intakeLeads(deps, accountId, [{ raw, opts }]);
+  if (!outcome!.ok) throw outcome!.error;
+  return outcome!.result;
+}
+
+interface Pending {
+  index: number;
+  lead: CleanLead;
+  raw: IntakeInput;
+  opts: IntakeOptions;
+  hash: string | null;
+}
+
+/**
+ * Any number of arrivals for one account (a CSV batch, or one lead), set-based: one transaction
+ * with a constant number of statements for the lot (idempotency claims, the lead upsert, the
+ * touches, the history events, the compliance scrub), then a signal-with-start per saved
+ * arrival. Outcomes come back in the order of `items`; a bad arrival does not stop the others.
+ */
+export async function intakeLeads(deps: IntakeDeps, accountId: string, items: IntakeItem[]): Promise<IntakeOutcome[]> {
   const now = deps.clock?.() ?? new Date();
   const { db } = deps;
-  const idemKey = opts.idempotencyKey;
-  const hash = idemKey ? requestHash(raw) : null;
-
-  const saved = await db.transaction(async (trx): Promise<Saved> => {
-    if (idemKey) {
-      // A concurrent request with the same key blocks here until the first commits, then
-      // finds its row: the second is a replay, never a second touch.
-      const claimed = await trx('intake_idempotency')
-        .insert({ account_id: accountId, key: idemKey, request_hash: hash })
-        .onConflict(['account_id', 'key'])
-        .ignore()
-        .returning('key');
-      if (claimed.length === 0) {
-        const prior = await trx('intake_idempotency').where({ account_id: accountId, key: idemKey }).first();
-        if (prior.request_hash !== hash) throw new IdempotencyConflictError(idemKey);
-        const touch = await trx('lead_source_touches').where({ id: prior.touch_id }).first();
-        return {
-          leadId: prior.lead_id,
-          merged: prior.merged,
-          replay: true,
-          arrival: { touchId: String(prior.touch_id), source: touch.source, importName: touch.import_name, receivedAt: new Date(touch.received_at).toISOString() },
-        };
-      }
+  const outcomes: Array<IntakeOutcome | undefined> = new Array(items.length);
+  const pending: Pending[] = [];
+  // The same Idempotency-Key twice in one call: the later one is answered like a retry.
+  const firstWithKey = new Map<string, Pending>();
+  const laterWithKey: Array<{ index: number; first: Pending; hash: string }> = [];
+  items.forEach(({ raw, opts = {} }, index) => {
+    let lead: CleanLead;
+    try {
+      lead = validateIntake(raw);
+    } catch (err) {
+      if (!(err instanceof IntakeValidationError)) throw err;
+      outcomes[index] = { ok: false, error: err };
+      return;
     }
-
-    const insert = trx('leads')
-      .insert({
-        account_id: accountId,
-        first_name: lead.firstName,
-        last_name: lead.lastName,
-        address_line1: lead.addressLine1,
-        address_line2: lead.addressLine2,
-        city: lead.city,
-        state: lead.state,
-        zip: lead.zip,
-        phones: JSON.stringify(lead.phones),
-        emails: JSON.stringify(lead.emails),
-        dup_key: lead.dupKey,
-        source: lead.source,
-        import_name: lead.importName,
-        import_id: opts.importId ?? null,
-        kind: lead.kind,
-        time_zone: lead.timeZone,
-        segment: segmentFor(lead.source),
-        created_at: now,
-        updated_at: now,
-      })
-      .onConflict(['account_id', 'dup_key'])
-      .merge({
-        phones: trx.raw(MERGE_PHONES),
-        emails: trx.raw(MERGE_EMAILS),
-        // Once a current customer, always one: a prospect list does not demote them.
-        kind: trx.raw(`CASE WHEN excluded.kind = 'C' THEN 'C' ELSE leads.kind END`),
-        time_zone: trx.raw('coalesce(leads.time_zone, excluded.time_zone)'),
-        updated_at: now,
-      });
-    // xmax is 0 only on a freshly inserted row version; an ON CONFLICT update sets it.
-    const { sql, bindings } = insert.toSQL();
-    const { rows } = await trx.raw(`${sql} RETURNING id, (xmax = 0) AS inserted`, bindings as readonly Knex.RawBinding[]);
-    const leadId: string = rows[0].id;
-    const merged = !rows[0].inserted;
-
-    const [touch] = await trx('lead_source_touches')
-      .insert({ lead_id: leadId, account_id: accountId, source: lead.source, import_name: lead.importName, payload: JSON.stringify(raw), received_at: now })
-      .returning(['id', 'received_at']);
-    await trx('lead_events').insert({
-      lead_id: leadId,
-      account_id: accountId,
-      actor_user_id: opts.actorUserId ?? null,
-      actor_system: opts.actorUserId ? null : 'intake',
-      type: merged ? 'merged' : 'created',
-      note: merged ? `Arrived again from ${lead.source}; merged as another source touch` : `Lead received from ${lead.source}`,
-      data: JSON.stringify({ touchId: String(touch.id), source: lead.source, importName: lead.importName, importId: opts.importId ?? null }),
-      idempotency_key: `intake:touch:${touch.id}`,
-      created_at: now,
-    });
-    if (idemKey) {
-      await trx('intake_idempotency').where({ account_id: accountId, key: idemKey }).update({ lead_id: leadId, touch_id: touch.id, merged });
+    const key = opts.idempotencyKey;
+    const hash = key ? requestHash(raw) : null;
+    const first = key ? firstWithKey.get(key) : undefined;
+    if (key && first) {
+      laterWithKey.push({ index, first, hash: hash! });
+      return;
     }
-    return {
-      leadId,
-      merged,
-      replay: false,
-      arrival: { touchId: String(touch.id), source: lead.source, importName: lead.importName, receivedAt: new Date(touch.received_at).toISOString() },
-    };
+    const p: Pending = { index, lead, raw, opts, hash };
+    if (key) firstWithKey.set(key, p);
+    pending.push(p);
   });
 
-  try {
-    const client = typeof deps.temporal === 'function' ? await deps.temporal() : deps.temporal;
-    if (saved.replay) {
-      // The first request committed; if its start failed, this retry is the moment to start it.
-      if (!(await workflowExists(client, saved.leadId))) await signalWithStart(client, deps.taskQueue, accountId, saved);
-    } else {
-      await signalWithStart(client, deps.taskQueue, accountId, saved);
-    }
-  } catch (err) {
-    await db('lead_events')
-      .insert({
-        lead_id: saved.leadId,
-        account_id: accountId,
-        actor_system: 'intake',
-        type: 'workflow_start_failed',
-        note: 'The lead is saved; its workflow will be started by reconcile',
-        data: JSON.stringify({ touchId: saved.arrival.touchId, error: err instanceof Error ? err.message : String(err) }),
-      })
-      .catch(() => {});
-    throw new LeadWorkflowStartError(saved.leadId, saved.merged, err);
+  const saved = new Map<number, Saved>();
+  if (pending.length) {
+    await db.transaction(async (trx) => {
+      // 1. Claim the idempotency keys. A concurrent request with the same key blocks here until
+      //    the first commits, then finds the key taken: a replay, never a second touch.
+      let fresh = pending;
+      const keyed = pending.filter((p) => p.opts.idempotencyKey);
+      if (keyed.length) {
+        const claimed = new Set(
+          (
+            await trx('intake_idempotency')
+              .insert(keyed.map((p) => ({ account_id: accountId, key: p.opts.idempotencyKey, request_hash: p.hash })))
+              .onConflict(['account_id', 'key'])
+              .ignore()
+              .returning('key')
+          ).map((r: { key: string }) => r.key),
+        );
+        const replays = keyed.filter((p) => !claimed.has(p.opts.idempotencyKey!));
+        if (replays.length) {
+          const priors = await trx('intake_idempotency as i')
+            .leftJoin('lead_source_touches as t', 't.id', 'i.touch_id')
+            .where('i.account_id', accountId)
+            .whereIn(
+              'i.key',
+              replays.map((p) => p.opts.idempotencyKey!),
+            )
+            .select('i.key', 'i.request_hash', 'i.lead_id', 'i.merged', 'i.touch_id', 't.source', 't.import_name', 't.received_at');
+          const byKey = new Map(priors.map((r) => [r.key as string, r]));
+          for (const p of replays) {
+            const prior = byKey.get(p.opts.idempotencyKey!)!;
+            if (prior.request_hash !== p.hash) {
+              outcomes[p.index] = { ok: false, error: new IdempotencyConflictError(p.opts.idempotencyKey!) };
+              continue;
+            }
+            saved.set(p.index, {
+              leadId: prior.lead_id,
+              merged: prior.merged,
+              replay: true,
+              arrival: { touchId: String(prior.touch_id), source: prior.source, importName: prior.import_name, receivedAt: new Date(prior.received_at).toISOString() },
+            });
+          }
+          fresh = pending.filter((p) => !p.opts.idempotencyKey || claimed.has(p.opts.idempotencyKey));
+        }
+      }
+
+      // 2. Upsert by duplicate key, in duplicate-key order (so concurrent intakes lock leads in
+      //    the same order and cannot deadlock). One INSERT ... ON CONFLICT cannot touch a row
+      //    twice, so the same person twice in one call goes in rounds: the later arrival merges
+      //    into the row the earlier one made.
+      const rounds: Pending[][] = [];
+      const occurrences = new Map<string, number>();
+      for (const p of [...fresh].sort((a, b) => (a.lead.dupKey < b.lead.dupKey ? -1 : a.lead.dupKey > b.lead.dupKey ? 1 : 0))) {
+        const n = occurrences.get(p.lead.dupKey) ?? 0;
+        occurrences.set(p.lead.dupKey, n + 1);
+        (rounds[n] ??= []).push(p);
+      }
+      const updates: Array<{ key: string; leadId: string; touchId: string; merged: boolean }> = [];
+      for (const round of rounds) {
+        const insert = trx('leads')
+          .insert(round.map((p) => leadColumns(p.lead, accountId, p.opts.importId ?? null, now)))
+          .onConflict(['account_id', 'dup_key'])
+          .merge({
+            phones: trx.raw(MERGE_PHONES),
+            emails: trx.raw(MERGE_EMAILS),
+            // Once a current customer, always one: a prospect list does not demote them.
+            kind: trx.raw(`CASE WHEN excluded.kind = 'C' THEN 'C' ELSE leads.kind END`),
+            time_zone: trx.raw('coalesce(leads.time_zone, excluded.time_zone)'),
+            updated_at: now,
+          });
+        // xmax is 0 only on a freshly inserted row version; an ON CONFLICT update sets it.
+        const { sql, bindings } = insert.toSQL();
+        const { rows } = await trx.raw(`${sql} RETURNING id, dup_key, (xmax = 0) AS inserted`, bindings as readonly Knex.RawBinding[]);
+        const leadByKey = new Map((rows as Array<{ id: string; dup_key: string; inserted: boolean }>).map((r) => [r.dup_key, r]));
+        const leadOf = (p: Pending) => leadByKey.get(p.lead.dupKey)!;
+
+        const touches: Array<{ id: string; lead_id: string; received_at: Date }> = await trx('lead_source_touches')
+          .insert(round.map((p) => ({ lead_id: leadOf(p).id, account_id: accountId, source: p.lead.source, import_name: p.lead.importName, payload: JSON.stringify(p.raw), received_at: now })))
+          .returning(['id', 'lead_id', 'received_at']);
+        const touchByLead = new Map(touches.map((t) => [t.lead_id, t]));
+
+        await trx('lead_events').insert(
+          round.map((p) => {
+            const merged = !leadOf(p).inserted;
+            const touch = touchByLead.get(leadOf(p).id)!;
+            return {
+              lead_id: leadOf(p).id,
+              account_id: accountId,
+              actor_user_id: p.opts.actorUserId ?? null,
+              actor_system: p.opts.actorUserId ? null : 'intake',
+              type: merged ? 'merged' : 'created',
+              note: merged ? `Arrived again from ${p.lead.source}; merged as another source touch` : `Lead received from ${p.lead.source}`,
+              data: JSON.stringify({ touchId: String(touch.id), source: p.lead.source, importName: p.lead.importName, importId: p.opts.importId ?? null }),
+              idempotency_key: `intake:touch:${touch.id}`,
+              created_at: now,
+            };
+          }),
+        );
+        for (const p of round) {
+          const lead = leadOf(p);
+          const touch = touchByLead.get(lead.id)!;
+          const arrival: LeadArrival = { touchId: String(touch.id), source: p.lead.source, importName: p.lead.importName, receivedAt: new Date(touch.received_at).toISOString() };
+          saved.set(p.index, { leadId: lead.id, merged: !lead.inserted, replay: false, arrival });
+          if (p.opts.idempotencyKey) updates.push({ key: p.opts.idempotencyKey, leadId: lead.id, touchId: String(touch.id), merged: !lead.inserted });
+        }
+      }
+
+      // 3. What each idempotency key answers from now on.
+      if (updates.length) {
+        await trx.raw(
+          `UPDATE intake_idempotency i SET lead_id = v.lead_id, touch_id = v.touch_id, merged = v.merged
+             FROM unnest(?::text[], ?::uuid[], ?::bigint[], ?::boolean[]) AS v(key, lead_id, touch_id, merged)
+            WHERE i.account_id = ? AND i.key = v.key`,
+          [updates.map((u) => u.key), updates.map((u) => u.leadId), updates.map((u) => u.touchId), updates.map((u) => u.merged), accountId],
+        );
+      }
+
+      // 4. The compliance scrub at entry, in the same transaction: no lead is ever visible
+      //    unscrubbed, and a merge that brought a listed phone is flagged at once.
+      const touched = fresh.map((p) => saved.get(p.index)?.leadId).filter((id): id is string => !!id);
+      await scrubLeads(trx, touched, { at: now, actor: 'intake' });
+    });
   }
-  return { id: saved.leadId, merged: saved.merged };
+
+  // After the commit: start (or signal) each lead's workflow.
+  let client: Promise<Client> | undefined;
+  const getClient = () => (client ??= Promise.resolve(typeof deps.temporal === 'function' ? deps.temporal() : deps.temporal));
+  await forEachLimit([...saved], START_CONCURRENCY, async ([index, s]) => {
+    try {
+      const c = await getClient();
+      // A replay: the first request committed; if its start failed, this retry is the moment to start it.
+      if (!s.replay || !(await workflowExists(c, s.leadId))) await signalWithStart(c, deps.taskQueue, accountId, s);
+      outcomes[index] = { ok: true, result: { id: s.leadId, merged: s.merged } };
+    } catch (err) {
+      await db('lead_events')
+        .insert({
+          lead_id: s.leadId,
+          account_id: accountId,
+          actor_system: 'intake',
+          type: 'workflow_start_failed',
+          note: 'The lead is saved; its workflow will be started by reconcile',
+          data: JSON.stringify({ touchId: s.arrival.touchId, error: err instanceof Error ? err.message : String(err) }),
+        })
+        .catch(() => {});
+      outcomes[index] = { ok: false, error: new LeadWorkflowStartError(s.leadId, s.merged, err) };
+    }
+  });
+
+  for (const { index, first, hash } of laterWithKey) {
+    outcomes[index] = hash === first.hash ? outcomes[first.index] : { ok: false, error: new IdempotencyConflictError(first.opts.idempotencyKey!) };
+  }
+  return outcomes as IntakeOutcome[];
+}
+
+function leadColumns(lead: CleanLead, accountId: string, importId: string | null, now: Date) {
+  return {
+    account_id: accountId,
+    first_name: lead.firstName,
+    last_name: lead.lastName,
+    address_line1: lead.addressLine1,
+    address_line2: lead.addressLine2,
+    city: lead.city,
+    state: lead.state,
+    zip: lead.zip,
+    phones: JSON.stringify(lead.phones),
+    emails: JSON.stringify(lead.emails),
+    dup_key: lead.dupKey,
+    source: lead.source,
+    import_name: lead.importName,
+    import_id: importId,
+    kind: lead.kind,
+    time_zone: lead.timeZone,
+    segment: segmentFor(lead.source),
+    created_at: now,
+    updated_at: now,
+  };
+}
+
+/** Runs `fn` over `items`, at most `limit` at a time. */
+async function forEachLimit<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) await fn(items[next++]!);
+    }),
+  );
 }
 
 async function signalWithStart(client: Client, taskQueue: string, accountId: string, saved: Saved): Promise<void> {

@@ -12,6 +12,9 @@ import { cadenceTemplateFor } from '../workflows/lead/segment.ts';
 import { LEAD_SOURCES, type LeadSource, type WorkflowTemplateKey } from '../workflows/lead/templates.ts';
 import { FailureType } from '../workflows/failures.ts';
 import type { Clock } from './index.ts';
+import { dncValue, emailAddress, scrubLeads, suppressionMatches, type ScrubResult } from './scrub.ts';
+
+export type { ScrubResult } from './scrub.ts';
 
 export interface LeadActivityDeps {
   db: Knex;
@@ -33,17 +36,8 @@ export interface LeadFacts {
   emailable: boolean;
   /** The cadence template this lead's source calls for; null for a source Leadflow does not know. */
   cadenceTemplate: WorkflowTemplateKey | null;
-}
-
-export interface ScrubResult {
-  dnc: boolean;
-  dne: boolean;
-  dnm: boolean;
-  callable: boolean;
-  emailable: boolean;
-  status: string;
-  /** Flags this scrub set (a flag, once set, stays: compliance outlives list edits). */
-  newlyFlagged: string[];
+  /** When the lead was last scrubbed (intake scrubs every lead it saves); null if never. */
+  scrubbedAt: string | null;
 }
 
 export type CadenceStepOutcome =
@@ -53,18 +47,6 @@ export type CadenceStepOutcome =
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const SYSTEM = 'lead-workflow';
-
-/**
- * A phone as the DNC lists hold it: a US number in E.164 (+1XXXXXXXXXX), the form
- * activities/suppression.ts stores, from a cleaned phone entry.
- */
-export function dncValue(p: PhoneEntry): string | null {
-  const digits = (p.e164 ?? p.raw ?? '').replace(/\D/g, '');
-  if (digits.length === 11 && digits.startsWith('1')) return `+${digits}`;
-  return digits.length === 10 ? `+1${digits}` : null;
-}
-
-const emailAddress = (e: EmailEntry) => (e.address ?? '').trim().toLowerCase() || null;
 
 interface LeadRow {
   id: string;
@@ -90,6 +72,7 @@ interface LeadRow {
   status: string;
   milestone: string;
   assigned_user_id: string | null;
+  scrubbed_at: Date | null;
 }
 
 async function leadRow(q: Knex | Knex.Transaction, leadId: string, opts: { lock?: boolean } = {}): Promise<LeadRow> {
@@ -133,16 +116,6 @@ async function queueEmail(trx: Knex.Transaction, m: { accountId: string; key: st
   if (inserted) return inserted.id as string;
   const existing = await trx('email_outbox').where({ idempotency_key: m.key }).first('id');
   return existing.id as string;
-}
-
-/** Suppression entries (the federal list and the account's own) matching any of `values`. */
-function suppressionMatches(q: Knex | Knex.Transaction, accountId: string, lists: string[], values: string[]) {
-  if (values.length === 0) return Promise.resolve([] as Array<{ list: string; value: string; account_id: string | null; reason: string | null }>);
-  return q('suppression_entries')
-    .whereIn('list', lists)
-    .whereIn('value', values)
-    .where((w) => w.whereNull('account_id').orWhere('account_id', accountId))
-    .select('list', 'value', 'account_id', 'reason') as Promise<Array<{ list: string; value: string; account_id: string | null; reason: string | null }>>;
 }
 
 /**
@@ -199,51 +172,21 @@ export function createLeadActivities({ db, clock, appUrl = 'http://localhost:300
         callable: canBeCalled(lead),
         emailable: canBeEmailed(lead),
         cadenceTemplate,
+        scrubbedAt: lead.scrubbed_at ? new Date(lead.scrubbed_at).toISOString() : null,
       };
     },
 
     /**
-     * Compliance scrub: the federal DNC list, the account's DNC, DNE and DNM lists, and its
-     * customer list. DNC and DNE match the lead's phones (10 digits) and e-mail addresses;
-     * DNM and the customer list also match the lead's duplicate key (the person at the
-     * address). `at` (the workflow's time) keys the scrub's own history event.
+     * The compliance scrub of one lead (activities/scrub.ts). `at` (the workflow's time) keys
+     * the scrub's own history event, so a retried attempt records it once.
      */
     async scrubLead(leadId: string, at?: string): Promise<ScrubResult> {
+      const notFound = () => ApplicationFailure.create({ type: FailureType.LeadNotFound, message: `No lead ${leadId}`, nonRetryable: true });
+      if (!UUID.test(leadId)) throw notFound();
       return db.transaction(async (trx) => {
-        const lead = await leadRow(trx, leadId, { lock: true });
-        const phones = lead.phones.map(dncValue).filter((d): d is string => !!d);
-        const emails = lead.emails.map(emailAddress).filter((e): e is string => !!e);
-        const matches = await suppressionMatches(trx, lead.account_id, ['dnc', 'dne', 'dnm', 'customer'], [...phones, ...emails, lead.dup_key]);
-        const reasons: Partial<Record<'dnc' | 'dne' | 'dnm' | 'customer', string>> = {};
-        for (const m of matches) {
-          const where = m.account_id ? 'account' : 'federal';
-          const why = `${where} ${m.list.toUpperCase()} list: ${m.value === lead.dup_key ? 'name and address' : m.value}${m.reason ? ` (${m.reason})` : ''}`;
-          if (m.list === 'dnc' && phones.includes(m.value)) reasons.dnc ??= why;
-          if (m.list === 'dne' && emails.includes(m.value)) reasons.dne ??= why;
-          if (m.list === 'dnm') reasons.dnm ??= why;
-          if (m.list === 'customer') reasons.customer ??= `current customer (${m.value === lead.dup_key ? 'name and address' : m.value} on the customer list)`;
-        }
-        const now = clock.now();
-        const update: Record<string, unknown> = {};
-        const newlyFlagged: string[] = [];
-        for (const flag of ['dnc', 'dne', 'dnm'] as const) {
-          const reason = reasons[flag];
-          if (!reason || lead[flag]) continue;
-          Object.assign(update, { [flag]: true, [`${flag}_at`]: now, [`${flag}_reason`]: reason });
-          newlyFlagged.push(flag);
-          await recordEvent(trx, { leadId, accountId: lead.account_id, type: 'flagged', key: `lead-${leadId}:flag:${flag}`, note: reason, data: { flag, reason } });
-        }
-        let status = lead.status;
-        // A lead flagged C was uploaded as a customer on purpose; only prospects are scrubbed out.
-        if (reasons.customer && lead.kind === 'P' && status !== 'removed') {
-          status = 'removed';
-          update.status = 'removed';
-          await recordEvent(trx, { leadId, accountId: lead.account_id, type: 'removed', key: `lead-${leadId}:removed:customer`, note: reasons.customer, data: { reason: reasons.customer } });
-        }
-        if (Object.keys(update).length) await trx('leads').where({ id: leadId }).update({ ...update, updated_at: now });
-        const flags = { dnc: lead.dnc || !!reasons.dnc, dne: lead.dne || !!reasons.dne, dnm: lead.dnm || !!reasons.dnm };
-        await recordEvent(trx, { leadId, accountId: lead.account_id, type: 'scrubbed', key: `lead-${leadId}:scrub:${at ?? now.toISOString()}`, data: { ...flags, newlyFlagged } });
-        return { ...flags, callable: canBeCalled({ ...lead, ...flags }), emailable: canBeEmailed({ ...lead, ...flags }), status, newlyFlagged };
+        const result = (await scrubLeads(trx, [leadId], { at: at ? new Date(at) : clock.now(), now: clock.now(), actor: SYSTEM })).get(leadId);
+        if (!result) throw notFound();
+        return result;
       });
     },
 
@@ -316,7 +259,7 @@ export function createLeadActivities({ db, clock, appUrl = 'http://localhost:300
           if (lead.dnc) return skip('dnc');
           const valid = lead.phones.filter((p) => p.valid && p.e164);
           if (valid.length === 0) return skip('no_valid_phone');
-          const listed = new Set((await suppressionMatches(trx, lead.account_id, ['dnc'], valid.map(dncValue).filter((d): d is string => !!d))).map((m) => m.value));
+          const listed = new Set((await suppressionMatches(trx, [lead.account_id], ['dnc'], valid.map(dncValue).filter((d): d is string => !!d))).map((m) => m.value));
           const phone = valid.find((p) => !listed.has(dncValue(p) ?? ''));
           if (!phone) return skip('dnc_list');
           const due = new Date(dueAt);
@@ -331,7 +274,7 @@ export function createLeadActivities({ db, clock, appUrl = 'http://localhost:300
         if (lead.dne) return skip('dne');
         const valid = lead.emails.filter((e) => e.valid && emailAddress(e)).map((e) => emailAddress(e)!);
         if (valid.length === 0) return skip('no_valid_email');
-        const listed = new Set((await suppressionMatches(trx, lead.account_id, ['dne'], valid)).map((m) => m.value));
+        const listed = new Set((await suppressionMatches(trx, [lead.account_id], ['dne'], valid)).map((m) => m.value));
         const to = valid.find((a) => !listed.has(a));
         if (!to) return skip('dne_list');
         const outboxId = await queueEmail(trx, {

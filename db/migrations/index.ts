@@ -3,10 +3,12 @@
 import type { Knex } from 'knex';
 import * as foundation from './20261122000000_foundation.ts';
 import * as intakeIdempotency from './20261122010000_intake_idempotency.ts';
+import * as leadScrubbedAt from './20261122020000_lead_scrubbed_at.ts';
 
 const migrations: Record<string, Knex.Migration> = {
   '20261122000000_foundation': foundation,
   '20261122010000_intake_idempotency': intakeIdempotency,
+  '20261122020000_lead_scrubbed_at': leadScrubbedAt,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -4,7 +4,8 @@
 import { Client, Connection } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { intakeLead, IdempotencyConflictError, IntakeValidationError, LeadWorkflowStartError, type IntakeInput } from '../../activities/intake.ts';
+import { intakeLead, intakeLeads, IdempotencyConflictError, IntakeValidationError, LeadWorkflowStartError, type IntakeInput } from '../../activities/intake.ts';
+import { importDncNumbers } from '../../activities/suppression.ts';
 import { leadWorkflowId } from '../../workflows/lead/messages.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
 import { createAccountWithAdmin } from '../support/fixtures.ts';
@@ -62,7 +63,9 @@ describe('intakeLead', () => {
     expect(lead.phones).toEqual([{ raw: '(856) 456-7890', e164: '+18564567890', valid: true }]);
     expect(lead.emails).toEqual([{ raw: 'Pat@Example.COM', address: 'Pat@example.com', valid: true }]);
     expect(await db.knex('lead_source_touches').where({ lead_id: result.id })).toHaveLength(1);
-    expect((await db.knex('lead_events').where({ lead_id: result.id })).map((e) => e.type)).toEqual(['created']);
+    // Intake scrubs the lead in the transaction that saves it.
+    expect((await db.knex('lead_events').where({ lead_id: result.id }).orderBy('id')).map((e) => e.type)).toEqual(['created', 'scrubbed']);
+    expect(lead.scrubbed_at).toBeInstanceOf(Date);
 
     const description = await env.client.workflow.getHandle(leadWorkflowId(result.id)).describe();
     expect(description.type).toBe('leadWorkflow');
@@ -97,7 +100,7 @@ describe('intakeLead', () => {
       ['web_vendor', null],
       ['mwi', 'MWI March'],
     ]);
-    expect((await db.knex('lead_events').where({ lead_id: first.id }).orderBy('id')).map((e) => e.type)).toEqual(['created', 'merged']);
+    expect((await db.knex('lead_events').where({ lead_id: first.id }).orderBy('id')).map((e) => e.type)).toEqual(['created', 'scrubbed', 'merged', 'scrubbed']);
     expect(await arrivalSignals(first.id)).toBe(2);
     expect(await runsOf(first.id)).toBe(1);
   });
@@ -152,7 +155,7 @@ describe('intakeLead', () => {
     expect(err).toBeInstanceOf(LeadWorkflowStartError);
     const { leadId } = err as LeadWorkflowStartError;
     expect(await db.knex('leads').where({ id: leadId }).first()).toBeTruthy();
-    expect((await db.knex('lead_events').where({ lead_id: leadId }).orderBy('id')).map((e) => e.type)).toEqual(['created', 'workflow_start_failed']);
+    expect((await db.knex('lead_events').where({ lead_id: leadId }).orderBy('id')).map((e) => e.type)).toEqual(['created', 'scrubbed', 'workflow_start_failed']);
     await expect(env.client.workflow.getHandle(leadWorkflowId(leadId)).describe()).rejects.toThrow();
 
     const retried = await intakeLead(deps(), accountId, input, { idempotencyKey: 'retry-me' });
@@ -174,3 +177,54 @@ describe('intakeLead', () => {
     }
   });
 });
+
+describe('intakeLeads (a CSV batch)', () => {
+  it('takes a batch in one go: bad rows reported in place, the same person twice merged, listed phones flagged at once, and a repeat adds nothing', async () => {
+    await importDncNumbers(db.knex, (async function* () { yield '(973) 555-0142'; })(), { accountId: null, source: 'federal' });
+    const twin = person({ phones: ['973-555-0142'] });
+    const items = [
+      { raw: person(), opts: { idempotencyKey: 'batch:2' } },
+      { raw: { ...person(), address: { line1: '1 Main St', city: 'Boston', state: 'Ontario', zip: '02134' } }, opts: { idempotencyKey: 'batch:3' } },
+      { raw: twin, opts: { idempotencyKey: 'batch:4' } },
+      { raw: { ...twin, firstName: 'pat', phones: ['856-555-0100'] }, opts: { idempotencyKey: 'batch:5' } },
+    ];
+    const outcomes = await intakeLeads(deps(), accountId, items);
+    expect(outcomes.map((o) => o.ok)).toEqual([true, false, true, true]);
+    const bad = outcomes[1]!;
+    expect(!bad.ok && bad.error instanceof IntakeValidationError && bad.error.fieldErrors).toEqual({ 'address.state': 'Not a US state, DC or territory' });
+    const [a, , b, c] = outcomes.map((o) => (o.ok ? o.result : null));
+    expect(b).toEqual({ id: b!.id, merged: false });
+    expect(c).toEqual({ id: b!.id, merged: true });
+    expect(a!.id).not.toBe(b!.id);
+
+    const twinLead = await db.knex('leads').where({ id: b!.id }).first();
+    expect(twinLead.phones.map((p: { e164: string }) => p.e164)).toEqual(['+19735550142', '+18565550100']);
+    expect(twinLead).toMatchObject({ dnc: true, dnc_reason: 'federal DNC list: +19735550142' });
+    expect(twinLead.scrubbed_at).toBeInstanceOf(Date);
+    expect((await db.knex('lead_events').where({ lead_id: b!.id }).orderBy('id')).map((e) => e.type)).toEqual(['created', 'merged', 'flagged', 'scrubbed']);
+    expect(await db.knex('lead_source_touches').where({ lead_id: b!.id })).toHaveLength(2);
+    expect(await arrivalSignals(b!.id)).toBe(2);
+    expect(await arrivalSignals(a!.id)).toBe(1);
+
+    // The batch again (a worker crashed before the import recorded it): the same answers, nothing twice.
+    const again = await intakeLeads(deps(), accountId, items);
+    expect(again.map((o) => (o.ok ? o.result : null))).toEqual([a, null, b, c]);
+    expect(await db.knex('lead_source_touches').where({ lead_id: b!.id })).toHaveLength(2);
+    expect(await arrivalSignals(b!.id)).toBe(2);
+    expect(await runsOf(b!.id)).toBe(1);
+  });
+
+  it('answers the same Idempotency-Key twice in one batch like a retry, and a different body under it as a conflict', async () => {
+    const raw = person();
+    const outcomes = await intakeLeads(deps(), accountId, [
+      { raw, opts: { idempotencyKey: 'twice' } },
+      { raw, opts: { idempotencyKey: 'twice' } },
+      { raw: person(), opts: { idempotencyKey: 'twice' } },
+    ]);
+    expect(outcomes[0]).toEqual(outcomes[1]);
+    const third = outcomes[2]!;
+    expect(!third.ok && third.error).toBeInstanceOf(IdempotencyConflictError);
+    expect(outcomes[0]!.ok && (await db.knex('lead_source_touches').where({ lead_id: outcomes[0]!.result.id }))).toHaveLength(1);
+  });
+});
+

@@ -3,7 +3,7 @@
 // call-backs, recycles the uncontactable and hands the lead to eAgent. Every decision that
 // depends on what an admin or a list says is re-read by an activity at the moment it acts,
 // so turning a template off or adding a number to a DNC list takes effect at once.
-import { allHandlersFinished, condition, continueAsNew, log, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { allHandlersFinished, condition, continueAsNew, log, patched, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../../activities/index.ts';
 import { FailureType } from '../failures.ts';
 import { CADENCES, nextCadenceStep, RECYCLE_AFTER_MS, type CadenceKey } from './cadences.ts';
@@ -20,6 +20,12 @@ import {
 import { applyQuickAction, QUICK_ACTIONS, validateQuickAction } from './quick-actions.ts';
 import { nextRescrubAtMs, startOfLocalDay } from './schedule.ts';
 import type { LeadWorkflowState } from './state.ts';
+
+/**
+ * Patches (workflow versioning): code paths that changed under running leads. Each keeps the
+ * old path for histories recorded before it (test/histories/ replays them in CI).
+ */
+export const PATCH_INTAKE_RECORDS_ARRIVALS = 'intake-records-arrivals';
 
 /** Events in one run's history before it continues as new; well below Temporal's 50k cap. */
 export const DEFAULT_HISTORY_LIMIT = 5_000;
@@ -130,6 +136,9 @@ export async function leadWorkflow(input: LeadWorkflowInput): Promise<void> {
   setHandler(leadArrivedSignal, async (arrival) => {
     if (state.touchIds.includes(arrival.touchId)) return;
     state.touchIds = [...state.touchIds, arrival.touchId].slice(-200);
+    // Intake records every arrival in the lead's history (`created` / `merged`) in the
+    // transaction that saves it; runs started before that recorded a `source_touch` here too.
+    if (patched(PATCH_INTAKE_RECORDS_ARRIVALS)) return;
     await serially(() =>
       db.recordLeadEvent({ leadId, type: 'source_touch', key: `lead-${leadId}:touch:${arrival.touchId}`, data: { ...arrival } }),
     );
@@ -184,7 +193,12 @@ export async function leadWorkflow(input: LeadWorkflowInput): Promise<void> {
     }
   };
 
-  if (!state.lastScrubAt) await scrub();
+  // Intake scrubs every lead it saves; a lead without that scrub (restarted by reconcile, or
+  // saved before intake scrubbed) is scrubbed now.
+  if (!state.lastScrubAt) {
+    if (facts.scrubbedAt) state.lastScrubAt = facts.scrubbedAt;
+    else await scrub();
+  }
 
   if (!state.cadence && facts.cadenceTemplate && facts.cadenceTemplate in CADENCES) {
     state.cadence = {

@@ -1,0 +1,181 @@
+// The compliance scrub (product.md, "Compliance"), set-based: any number of leads against the
+// federal DNC list, the account's DNC, DNE and DNM lists and its customer list, in a constant
+// number of queries. Intake scrubs every lead it saves in the same transaction (so no lead is
+// ever visible unscrubbed), and the lead workflow's scrubLead activity re-scrubs one lead a
+// week through the same function.
+//
+// DNC matches the lead's phones (E.164, as the lists store them), DNE its e-mail addresses,
+// DNM and the customer list any of those or its duplicate key (the person at the address). A flag, once set,
+// stays: compliance outlives list edits. A prospect (kind P) found on the customer list is
+// removed with the reason; a lead uploaded as a customer (kind C) is not scrubbed out.
+import type { Knex } from 'knex';
+import type { EmailEntry, PhoneEntry } from '../db/models/index.ts';
+import { canBeCalled, canBeEmailed } from '../workflows/lead/cadences.ts';
+
+export interface ScrubResult {
+  dnc: boolean;
+  dne: boolean;
+  dnm: boolean;
+  callable: boolean;
+  emailable: boolean;
+  status: string;
+  /** Flags this scrub set. */
+  newlyFlagged: string[];
+}
+
+type Flag = 'dnc' | 'dne' | 'dnm';
+type List = Flag | 'customer';
+
+/** The lead columns a scrub reads. */
+export interface ScrubbedLead {
+  id: string;
+  account_id: string;
+  phones: PhoneEntry[];
+  emails: EmailEntry[];
+  dup_key: string;
+  kind: 'P' | 'C';
+  dnc: boolean;
+  dne: boolean;
+  dnm: boolean;
+  status: string;
+}
+
+export interface SuppressionMatch {
+  list: string;
+  value: string;
+  account_id: string | null;
+  reason: string | null;
+}
+
+/**
+ * A phone as the DNC lists hold it: a US number in E.164 (+1XXXXXXXXXX), the form
+ * activities/suppression.ts stores, from a cleaned phone entry.
+ */
+export function dncValue(p: PhoneEntry): string | null {
+  const digits = (p.e164 ?? p.raw ?? '').replace(/\D/g, '');
+  if (digits.length === 11 && digits.startsWith('1')) return `+${digits}`;
+  return digits.length === 10 ? `+1${digits}` : null;
+}
+
+export const emailAddress = (e: EmailEntry) => (e.address ?? '').trim().toLowerCase() || null;
+
+/** Suppression entries (the federal lists and the accounts' own) matching any of `values`. */
+export function suppressionMatches(q: Knex | Knex.Transaction, accountIds: string[], lists: List[], values: string[]): Promise<SuppressionMatch[]> {
+  if (values.length === 0) return Promise.resolve([]);
+  return q('suppression_entries')
+    .whereIn('list', lists)
+    .whereRaw('value = any(?::text[])', [values])
+    .where((w) => w.whereNull('account_id').orWhereRaw('account_id = any(?::uuid[])', [accountIds]))
+    .select('list', 'value', 'account_id', 'reason') as Promise<SuppressionMatch[]>;
+}
+
+export interface ScrubDecision {
+  /** Why each flag is (newly) due, and why a customer match removes the lead. */
+  reasons: Partial<Record<List, string>>;
+  flags: Record<Flag, boolean>;
+  newlyFlagged: Flag[];
+  /** True when this scrub removes a prospect found on the customer list. */
+  remove: boolean;
+}
+
+/** What the lists say about one lead: pure, given the entries that match its values. */
+export function decideScrub(lead: ScrubbedLead, matches: SuppressionMatch[]): ScrubDecision {
+  const phones = lead.phones.map(dncValue).filter((d): d is string => !!d);
+  const emails = lead.emails.map(emailAddress).filter((e): e is string => !!e);
+  const reasons: Partial<Record<List, string>> = {};
+  for (const m of matches) {
+    if (m.account_id !== null && m.account_id !== lead.account_id) continue;
+    const isKey = m.value === lead.dup_key;
+    const what = isKey ? 'name and address' : m.value;
+    const why = `${m.account_id ? 'account' : 'federal'} ${m.list.toUpperCase()} list: ${what}${m.reason ? ` (${m.reason})` : ''}`;
+    if (m.list === 'dnc' && phones.includes(m.value)) reasons.dnc ??= why;
+    if (m.list === 'dne' && emails.includes(m.value)) reasons.dne ??= why;
+    if (m.list === 'dnm') reasons.dnm ??= why;
+    if (m.list === 'customer') reasons.customer ??= `current customer (${what} on the customer list)`;
+  }
+  const newlyFlagged = (['dnc', 'dne', 'dnm'] as const).filter((f) => reasons[f] && !lead[f]);
+  const flags = { dnc: lead.dnc || !!reasons.dnc, dne: lead.dne || !!reasons.dne, dnm: lead.dnm || !!reasons.dnm };
+  return { reasons, flags, newlyFlagged, remove: !!reasons.customer && lead.kind === 'P' && lead.status !== 'removed' };
+}
+
+export interface ScrubOptions {
+  /** When the scrub happens (the workflow's time, or intake's); keys the `scrubbed` event. */
+  at: Date;
+  /** Who scrubs, for the lead's history (`actor_system`). */
+  actor: string;
+  /** The wall-clock time flags are stamped with; `at` when absent. */
+  now?: Date;
+}
+
+/**
+ * Scrubs the given leads inside `trx`: locks their rows, reads every matching list entry in one
+ * query, sets new flags (with when and why) and removals, stamps `scrubbed_at`, and records
+ * the `flagged`, `removed` and `scrubbed` events, each under an idempotency key so a repeated
+ * scrub at the same `at` records nothing twice. Leads that do not exist are left out of the
+ * result.
+ */
+export async function scrubLeads(trx: Knex.Transaction, leadIds: string[], { at, actor, now = at }: ScrubOptions): Promise<Map<string, ScrubResult>> {
+  const results = new Map<string, ScrubResult>();
+  if (leadIds.length === 0) return results;
+  // Row locks in id order: two scrubs of overlapping sets cannot deadlock.
+  const leads = (await trx('leads')
+    .whereRaw('id = any(?::uuid[])', [[...new Set(leadIds)]])
+    .orderBy('id')
+    .forUpdate()
+    .select('id', 'account_id', 'phones', 'emails', 'dup_key', 'kind', 'dnc', 'dne', 'dnm', 'status')) as ScrubbedLead[];
+  if (leads.length === 0) return results;
+
+  const values = new Set<string>();
+  for (const l of leads) {
+    for (const p of l.phones) {
+      const v = dncValue(p);
+      if (v) values.add(v);
+    }
+    for (const e of l.emails) {
+      const v = emailAddress(e);
+      if (v) values.add(v);
+    }
+    values.add(l.dup_key);
+  }
+  const accountIds = [...new Set(leads.map((l) => l.account_id))];
+  const matches = await suppressionMatches(trx, accountIds, ['dnc', 'dne', 'dnm', 'customer'], [...values]);
+  const byValue = new Map<string, SuppressionMatch[]>();
+  for (const m of matches) byValue.set(m.value, [...(byValue.get(m.value) ?? []), m]);
+
+  const iso = at.toISOString();
+  const events: Array<Record<string, unknown>> = [];
+  const event = (l: ScrubbedLead, type: string, key: string, note: string | null, data: Record<string, unknown>) =>
+    events.push({ lead_id: l.id, account_id: l.account_id, actor_system: actor, type, note, data: JSON.stringify(data), idempotency_key: key });
+
+  for (const lead of leads) {
+    const own = [...lead.phones.map(dncValue), ...lead.emails.map(emailAddress), lead.dup_key].flatMap((v) => (v ? (byValue.get(v) ?? []) : []));
+    const d = decideScrub(lead, own);
+    const update: Record<string, unknown> = {};
+    for (const flag of d.newlyFlagged) {
+      const reason = d.reasons[flag]!;
+      Object.assign(update, { [flag]: true, [`${flag}_at`]: now, [`${flag}_reason`]: reason });
+      event(lead, 'flagged', `lead-${lead.id}:flag:${flag}`, reason, { flag, reason });
+    }
+    let status = lead.status;
+    if (d.remove) {
+      status = 'removed';
+      update.status = 'removed';
+      event(lead, 'removed', `lead-${lead.id}:removed:customer`, d.reasons.customer!, { reason: d.reasons.customer });
+    }
+    // Flags and removals are rare: one statement each is fine.
+    if (Object.keys(update).length) await trx('leads').where({ id: lead.id }).update({ ...update, updated_at: now });
+    event(lead, 'scrubbed', `lead-${lead.id}:scrub:${iso}`, null, { ...d.flags, newlyFlagged: d.newlyFlagged });
+    results.set(lead.id, {
+      ...d.flags,
+      callable: canBeCalled({ ...lead, ...d.flags }),
+      emailable: canBeEmailed({ ...lead, ...d.flags }),
+      status,
+      newlyFlagged: d.newlyFlagged,
+    });
+  }
+  await trx('leads')
+    .whereRaw('id = any(?::uuid[])', [leads.map((l) => l.id)])
+    .update({ scrubbed_at: at });
+  await trx('lead_events').insert(events).onConflict('idempotency_key').ignore();
+  return results;
+}
