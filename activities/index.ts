@@ -4,6 +4,7 @@ import os from 'node:os';
 import { ApplicationFailure, Context, log } from '@temporalio/activity';
 import type { Knex } from 'knex';
 import { FailureType } from '../workflows/failures.ts';
+import { createHousekeepingActivities } from './housekeeping.ts';
 import { createLeadActivities, emailSuppressed } from './lead.ts';
 import type { Mailer } from './mailer.ts';
 
@@ -82,6 +83,7 @@ function isFinalAttempt(): boolean {
 export function createActivities({ db, mailer, clock = systemClock, mailFrom = DEFAULT_MAIL_FROM, workerIdentity = defaultWorkerIdentity() }: ActivityDeps) {
   return {
     ...createLeadActivities({ db, clock }),
+    ...createHousekeepingActivities({ db, clock }),
 
     /**
      * Marks a system check completed. Idempotent: a retry after the first attempt's reply was

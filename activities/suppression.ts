@@ -3,7 +3,7 @@
 // e-mails lower-cased.
 import { parse } from 'csv-parse';
 import type { Knex } from 'knex';
-import { duplicateKey } from '../workflows/lead/dedupe.ts';
+import { IntakeValidationError, validateIntake } from './intake.ts';
 
 export type SuppressionList = 'dnc' | 'dne' | 'dnm' | 'customer';
 
@@ -73,24 +73,36 @@ export async function importDncNumbers(
   return result;
 }
 
-const CUSTOMER_COLUMNS: Record<'firstName' | 'lastName' | 'addressLine1' | 'city' | 'state' | 'zip', RegExp> = {
+const CUSTOMER_COLUMNS = {
   firstName: /^(first[\s_-]*name|fname|first)$/i,
   lastName: /^(last[\s_-]*name|lname|last|surname)$/i,
   addressLine1: /^(address([\s_-]*(line)?[\s_-]*1)?|street|address1)$/i,
+  addressLine2: /^(address[\s_-]*(line)?[\s_-]*2|address2|apt|apartment|suite|unit)$/i,
   city: /^(city|town)$/i,
   state: /^(state|st|province)$/i,
   zip: /^(zip([\s_-]*code)?|postal([\s_-]*code)?|zip5)$/i,
-};
+} satisfies Record<string, RegExp>;
+
+type CustomerColumn = keyof typeof CUSTOMER_COLUMNS;
+const OPTIONAL_CUSTOMER_COLUMNS: ReadonlySet<CustomerColumn> = new Set(['addressLine2']);
 
 /**
  * Loads an account's current-customer list (a CSV with a header row naming first name, last
- * name, address, city, state and ZIP columns). Customers are matched by the same duplicate
- * key as leads, so the scrub removes a prospect who is already a customer, with the reason.
+ * name, address, city, state and ZIP columns; an address line 2 column is optional).
+ * Customers are matched by the lead's duplicate key, so the scrub removes a prospect who is
+ * already a customer, with the reason.
+ *
+ * Each row goes through validateIntake, the very function intake cleans a lead with, and its
+ * `dupKey` is what is stored: "Texas" becomes TX, a ZIP that lost its leading zero is padded,
+ * names and addresses are cleaned as intake cleans them, so a customer row matches the lead
+ * intake stored for the same person. Building the key any other way would drift from intake
+ * and silently stop matching. A row intake would refuse is reported with its line number and
+ * the same field reasons the CSV import gives; the good rows still go in.
  */
 export async function importCustomerList(db: Knex, accountId: string, csv: Buffer, opts: { reason?: string } = {}): Promise<SuppressionImportResult> {
   const result: SuppressionImportResult = { lines: 0, inserted: 0, alreadyListed: 0, errors: [], errorCount: 0 };
   const parser = parse(csv, { bom: true, relax_column_count: true, skip_empty_lines: true, trim: true, info: true });
-  let columns: Partial<Record<keyof typeof CUSTOMER_COLUMNS, number>> | undefined;
+  let columns: Partial<Record<CustomerColumn, number>> | undefined;
   let batch: string[] = [];
   const fail = (line: number, reason: string) => {
     result.errorCount++;
@@ -113,23 +125,36 @@ export async function importCustomerList(db: Knex, accountId: string, csv: Buffe
   for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
     result.lines = info.lines;
     if (!columns) {
-      columns = {};
-      for (const [field, re] of Object.entries(CUSTOMER_COLUMNS)) {
+      const found: Partial<Record<CustomerColumn, number>> = {};
+      for (const [field, re] of Object.entries(CUSTOMER_COLUMNS) as Array<[CustomerColumn, RegExp]>) {
         const i = record.findIndex((h) => re.test(h));
-        if (i >= 0) columns[field as keyof typeof CUSTOMER_COLUMNS] = i;
+        if (i >= 0) found[field] = i;
       }
-      const missing = Object.keys(CUSTOMER_COLUMNS).filter((f) => columns![f as keyof typeof CUSTOMER_COLUMNS] === undefined);
-      if (missing.includes('firstName') || missing.includes('lastName') || missing.includes('addressLine1')) {
-        throw new Error(`the header row needs first name, last name and address columns (found: ${record.join(', ')})`);
+      // Without any one of them no row could ever equal a lead's key: refuse the file, not every row.
+      const missing = (Object.keys(CUSTOMER_COLUMNS) as CustomerColumn[]).filter((f) => found[f] === undefined && !OPTIONAL_CUSTOMER_COLUMNS.has(f));
+      if (missing.length) {
+        throw new Error(`the header row needs first name, last name, address, city, state and ZIP columns (found: ${record.join(', ')})`);
       }
+      columns = found;
       continue;
     }
-    const at = (f: keyof typeof CUSTOMER_COLUMNS) => (columns![f] === undefined ? '' : (record[columns![f]!] ?? ''));
-    if (!at('firstName') || !at('lastName') || !at('addressLine1')) {
-      fail(info.lines, 'first name, last name and address are required');
+    const at = (f: CustomerColumn) => (columns![f] === undefined ? '' : (record[columns![f]!] ?? ''));
+    let dupKey: string;
+    try {
+      ({ dupKey } = validateIntake({
+        firstName: at('firstName'),
+        lastName: at('lastName'),
+        address: { line1: at('addressLine1'), line2: at('addressLine2'), city: at('city'), state: at('state'), zip: at('zip') },
+        phones: [],
+        emails: [],
+        source: 'manual',
+      }));
+    } catch (err) {
+      if (!(err instanceof IntakeValidationError)) throw err;
+      fail(info.lines, Object.entries(err.fieldErrors).map(([f, m]) => `${f}: ${m}`).join('; '));
       continue;
     }
-    batch.push(duplicateKey({ firstName: at('firstName'), lastName: at('lastName'), addressLine1: at('addressLine1'), city: at('city'), state: at('state'), zip: at('zip') }));
+    batch.push(dupKey);
     if (batch.length >= BATCH) await flush();
   }
   await flush();

@@ -1,6 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { importDncNumbers, normaliseDncNumber } from '../../activities/suppression.ts';
+import { validateIntake, type IntakeInput } from '../../activities/intake.ts';
+import { createLeadActivities } from '../../activities/lead.ts';
+import { importCustomerList, importDncNumbers, normaliseDncNumber } from '../../activities/suppression.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
+import { createAccountWithAdmin } from '../support/fixtures.ts';
 
 let db: TestDatabase;
 beforeAll(async () => {
@@ -54,5 +57,101 @@ describe('importing a DNC file', () => {
     }
     const r = await importDncNumbers(db.knex, many(), { accountId: null, source: 'federal' });
     expect(r).toMatchObject({ lines: 12_000, inserted: 12_000, errorCount: 0 });
+  });
+});
+
+/** Stores a lead as intakeLead does: cleaned by validateIntake, keyed by its dupKey. */
+async function leadFromIntake(accountId: string, raw: Omit<IntakeInput, 'source' | 'phones' | 'emails'>): Promise<string> {
+  const lead = validateIntake({ ...raw, source: 'web_vendor', phones: [], emails: [] });
+  const [row] = await db
+    .knex('leads')
+    .insert({
+      account_id: accountId,
+      first_name: lead.firstName,
+      last_name: lead.lastName,
+      address_line1: lead.addressLine1,
+      address_line2: lead.addressLine2,
+      city: lead.city,
+      state: lead.state,
+      zip: lead.zip,
+      dup_key: lead.dupKey,
+      source: lead.source,
+      kind: lead.kind,
+    })
+    .returning('id');
+  return row.id;
+}
+
+const csv = (...lines: string[]) => Buffer.from(lines.join('\n'));
+
+describe('importing a customer list', () => {
+  it('matches the lead intake stored although the list spells the state out, drops the ZIP’s leading zero and spaces and cases names differently', async () => {
+    const { accountId } = await createAccountWithAdmin(db.knex);
+    const maria = await leadFromIntake(accountId, { firstName: 'Maria', lastName: 'Lopez', address: { line1: '500 Congress Ave', city: 'Austin', state: 'TX', zip: '78701' } });
+    const pat = await leadFromIntake(accountId, { firstName: 'Pat', lastName: 'Kelly', address: { line1: '12 Beacon St', line2: 'Apt 4', city: 'Boston', state: 'MA', zip: '02134' } });
+    const stranger = await leadFromIntake(accountId, { firstName: 'Sam', lastName: 'Other', address: { line1: '1 Main St', city: 'Austin', state: 'TX', zip: '78701' } });
+
+    const r = await importCustomerList(
+      db.knex,
+      accountId,
+      csv(
+        'First Name,Last Name,Address,Address 2,City,State,ZIP',
+        '  maria ,LOPEZ,500  congress   AVE,,AUSTIN,texas,78701-1234',
+        'PAT,kelly ,12 Beacon St,apt  4,boston,Massachusetts,2134',
+      ),
+    );
+
+    expect(r).toMatchObject({ lines: 3, inserted: 2, alreadyListed: 0, errorCount: 0, errors: [] });
+    const onList = await db
+      .knex('leads')
+      .join('suppression_entries', function () {
+        this.on('suppression_entries.account_id', 'leads.account_id').andOn('suppression_entries.value', 'leads.dup_key');
+      })
+      .where({ 'leads.account_id': accountId, 'suppression_entries.list': 'customer' })
+      .pluck('leads.id');
+    expect(onList.sort()).toEqual([maria, pat].sort());
+
+    // And the scrub, which matches on leads.dup_key, removes both prospects but not the stranger.
+    const { scrubLead } = createLeadActivities({ db: db.knex, clock: { now: () => new Date() } });
+    for (const id of [maria, pat, stranger]) await scrubLead(id);
+    const statuses = Object.fromEntries((await db.knex('leads').whereIn('id', [maria, pat, stranger]).select('id', 'status')).map((l) => [l.id, l.status]));
+    expect(statuses).toEqual({ [maria]: 'removed', [pat]: 'removed', [stranger]: 'new' });
+  });
+
+  it('reports each row intake would refuse by its line number and field reasons, and stores the good rows', async () => {
+    const { accountId } = await createAccountWithAdmin(db.knex);
+    const r = await importCustomerList(
+      db.knex,
+      accountId,
+      csv(
+        'first_name,last_name,street,town,st,zip_code',
+        'Ann,Lee,1 Oak St,Trenton,NJ,8608', // line 2
+        'Bo,Diaz,2 Elm St,Austin,Atlantis,78701', // 3: no such state
+        '',
+        ',NoFirst,3 Ash St,Austin,TX,ABCDE', // 5: no first name, bad ZIP
+        'Cy,Park,4 Fir St,Denver,Colorado,80202', // 6
+        'ann,LEE,1 oak st,trenton,new jersey,08608', // 7: line 2 again
+      ),
+      { reason: 'test upload' },
+    );
+
+    expect(r).toMatchObject({ lines: 7, inserted: 2, alreadyListed: 1, errorCount: 2 });
+    expect(r.errors).toEqual([
+      { line: 3, reason: 'address.state: Not a US state, DC or territory' },
+      { line: 5, reason: 'firstName: Required; address.zip: Not a ZIP code' },
+    ]);
+    const stored = await db.knex('suppression_entries').where({ account_id: accountId, list: 'customer' }).select('value', 'source', 'reason');
+    const key = (firstName: string, lastName: string, line1: string, city: string, state: string, zip: string) =>
+      validateIntake({ firstName, lastName, address: { line1, city, state, zip }, source: 'manual' }).dupKey;
+    expect(stored.map((e) => e.value).sort()).toEqual([key('Ann', 'Lee', '1 Oak St', 'Trenton', 'NJ', '08608'), key('Cy', 'Park', '4 Fir St', 'Denver', 'CO', '80202')].sort());
+    expect(stored.every((e) => e.source === 'upload' && e.reason === 'test upload')).toBe(true);
+  });
+
+  it('refuses a file whose header lacks a city, state or ZIP column: no row of it could match a lead', async () => {
+    const { accountId } = await createAccountWithAdmin(db.knex);
+    await expect(importCustomerList(db.knex, accountId, csv('First,Last,Address,City', 'Ann,Lee,1 Oak St,Trenton'))).rejects.toThrow(
+      'the header row needs first name, last name, address, city, state and ZIP columns (found: First, Last, Address, City)',
+    );
+    expect(await db.knex('suppression_entries').where({ account_id: accountId })).toHaveLength(0);
   });
 });

@@ -102,6 +102,6 @@ describe('upload size', () => {
     const dana = await signedIn('A0DEMO1', 'owner-demo-pass');
     const res = await dana.upload('/compliance', { list: 'customer' }, { file: { name: 'c.csv', content: 'phone,email\n1,2\n', type: 'text/csv' } });
     expect(res.status).toBe(400);
-    expect(visibleText(res.text)).toContain('Not a customer list: the header row needs first name, last name and address columns (found: phone, email)');
+    expect(visibleText(res.text)).toContain('Not a customer list: the header row needs first name, last name, address, city, state and ZIP columns (found: phone, email)');
   });
 });

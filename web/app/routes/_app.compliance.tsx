@@ -83,7 +83,7 @@ export default function Compliance() {
               <input type="radio" name="list" value="internal" defaultChecked /> This account’s internal DNC list
             </label>
             <label>
-              <input type="radio" name="list" value="customer" /> Current customers (CSV with first name, last name, address, city, state, ZIP columns): prospects on it are removed at their next scrub
+              <input type="radio" name="list" value="customer" /> Current customers (CSV with first name, last name, address, city, state, ZIP columns; address line 2 optional): prospects on it are removed at their next scrub
             </label>
             {canLoadFederal ? (
               <label>
