@@ -1,10 +1,12 @@
 // npm run bench:intake — end-to-end intake throughput (issue 4, "Performance (benchmark)").
 // Generates a realistic CSV of leads and a federal DNC file, loads the DNC file, imports the CSV
 // through importWorkflow with the real worker (its own process, `tsx worker/main.ts`) against the
-// offline Temporal server (dev mode, real time) and PostgreSQL, and waits until every lead the
-// import created is cleaned (intake), segmented (intake) and scrubbed (a `scrubbed` lead event
-// written by the lead workflow's scrubLead activity). Then it times a plain bulk INSERT of the
-// same rows and a re-scrub of every lead (the weekly re-scrub's work).
+// offline Temporal server (dev mode, real time) and PostgreSQL, and times two moments: every
+// lead the import created is cleaned, segmented and scrubbed (intake does all three in the
+// transaction that saves the lead: leads.scrubbed_at), and every lead's workflow is running and
+// has taken its cadence's first step (a call task, a queued e-mail or a skip in its history).
+// Then it times a plain bulk INSERT of the same rows and a re-scrub of every lead (the weekly
+// re-scrub's work).
 //   BENCH_LEADS                   CSV rows                                  default 10000
 //   BENCH_DNC                     federal DNC numbers                       default 1000000
 //   WORKER_ACTIVITY_CONCURRENCY   the worker's activity slots / DB pool     default 20
@@ -50,6 +52,28 @@ function cpuSecs(pid: number | undefined): number {
   } catch {
     return 0;
   }
+}
+
+/** CPU seconds of each thread of a process, summed by thread name. */
+function threadCpuSecs(pid: number | undefined): Record<string, number> {
+  const out: Record<string, number> = {};
+  if (!pid) return out;
+  try {
+    for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
+      try {
+        const stat = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+        const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+        const name = tid === String(pid) ? 'main' : comm === 'node' ? `thread ${tid}` : comm;
+        const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        out[name] = (out[name] ?? 0) + (Number(f[11]) + Number(f[12])) / CLK_TCK;
+      } catch {
+        // gone
+      }
+    }
+  } catch {
+    // gone
+  }
+  return out;
 }
 
 async function freePort(): Promise<number> {
@@ -378,7 +402,7 @@ async function main() {
     const [imp] = await knex('imports').insert({ account_id: accountId, name: 'Bench list', file_name: 'bench.csv' }).returning('id');
     await knex('import_files').insert({ import_id: imp.id, content: Buffer.from(g.csv), mapping: JSON.stringify(MAPPING), source: 'spreadsheet' });
     const pg0 = await postgresCpuSecs();
-    const cpu0 = { emulator: cpuSecs(emulator.pid), worker: cpuSecs(worker.pid), bench: process.cpuUsage() };
+    const cpu0 = { emulator: cpuSecs(emulator.pid), worker: cpuSecs(worker.pid), bench: process.cpuUsage(), workerThreads: threadCpuSecs(worker.pid) };
     const t0 = performance.now();
     const handle = await client.workflow.start('importWorkflow', { taskQueue: TASK_QUEUE, workflowId: `import-${imp.id}`, args: [{ importId: imp.id }] });
     let importSecs = 0;
@@ -390,25 +414,31 @@ async function main() {
     let lastLog = 0;
     let leads = 0;
     let scrubbed = 0;
+    let stepped = 0;
+    let scrubbedSecs = 0;
     for (;;) {
       await sleep(250);
       const row = (
         await knex.raw(
           `SELECT count(*)::int AS leads,
-                  count(*) FILTER (WHERE l.segment IS NOT NULL
-                    AND EXISTS (SELECT 1 FROM lead_events e WHERE e.lead_id = l.id AND e.type = 'scrubbed'))::int AS done
+                  count(*) FILTER (WHERE l.segment IS NOT NULL AND l.scrubbed_at IS NOT NULL)::int AS scrubbed,
+                  count(*) FILTER (WHERE l.status IN ('removed', 'archived', 'recycled')
+                                      OR EXISTS (SELECT 1 FROM lead_events e WHERE e.lead_id = l.id
+                                                   AND e.type IN ('call_task', 'email_queued', 'step_skipped')))::int AS stepped
              FROM leads l WHERE l.import_id = ?`,
           [imp.id],
         )
       ).rows[0];
       leads = row.leads;
-      scrubbed = row.done;
+      scrubbed = row.scrubbed;
+      stepped = row.stepped;
       const elapsed = (performance.now() - t0) / 1000;
+      if (!scrubbedSecs && importResult && scrubbed >= leads) scrubbedSecs = elapsed;
       if (elapsed - lastLog >= 5) {
         lastLog = elapsed;
-        console.log(`  ${fmt(elapsed, 0)} s: ${leads} leads saved, ${scrubbed} scrubbed${importResult ? ', import done' : ''}`);
+        console.log(`  ${fmt(elapsed, 0)} s: ${leads} leads saved, ${scrubbed} cleaned, segmented and scrubbed, ${stepped} being worked by their workflow${importResult ? ', import done' : ''}`);
       }
-      if (importResult && scrubbed >= leads) break;
+      if (importResult && scrubbed >= leads && stepped >= leads) break;
       if (elapsed > 3600) throw new Error('not done after an hour');
     }
     const totalSecs = (performance.now() - t0) / 1000;
@@ -419,6 +449,7 @@ async function main() {
       bench: (cpuBench.user + cpuBench.system) / 1e6,
     };
     const pg1 = await postgresCpuSecs();
+    const workerThreads = Object.fromEntries(Object.entries(threadCpuSecs(worker.pid)).map(([k, v]) => [k, v - (cpu0.workerThreads[k] ?? 0)]));
     const pgCpu = pg0 === null || pg1 === null ? null : pg1 - pg0;
     const dncFlagged = (await knex('leads').where({ import_id: imp.id, dnc: true }).count({ n: '*' }))[0]!.n;
 
@@ -449,12 +480,15 @@ async function main() {
     const rescrubSecs = (performance.now() - r0) / 1000;
 
     const rate = leads / totalSecs;
+    const scrubbedRate = leads / scrubbedSecs;
     console.log('\nIntake benchmark (offline Temporal server in dev mode, real time; worker in its own process)');
     console.log(`CSV: ${LEADS} rows -> ${importResult!.ok} accepted, ${importResult!.errors} rejected, ${leads} distinct leads (duplicates merged)`);
     console.log(`federal DNC load: ${DNC} numbers in ${fmt(dncSecs)} s (${fmt(DNC / dncSecs, 0)} numbers/s)`);
     console.log(`import workflow finished after ${fmt(importSecs)} s`);
-    console.log(`every lead cleaned, segmented and scrubbed after ${fmt(totalSecs)} s = ${fmt(rate, 1)} leads/s (${fmt(LEADS / totalSecs, 1)} CSV rows/s); target >= ${TARGET} leads/s: ${rate >= TARGET ? 'MET' : 'NOT MET'}`);
+    console.log(`every lead cleaned, segmented and scrubbed after ${fmt(scrubbedSecs)} s = ${fmt(scrubbedRate, 1)} leads/s (${fmt(LEADS / scrubbedSecs, 1)} CSV rows/s); target >= ${TARGET} leads/s: ${scrubbedRate >= TARGET ? 'MET' : 'NOT MET'}`);
+    console.log(`every lead's workflow running and its first cadence step taken after ${fmt(totalSecs)} s = ${fmt(rate, 1)} leads/s; against the same target: ${rate >= TARGET ? 'MET' : 'NOT MET'}`);
     console.log(`  CPU during intake: worker ${fmt(cpu.worker)} s, Temporal server ${fmt(cpu.emulator)} s, PostgreSQL ${pgCpu === null ? 'n/a' : `${fmt(pgCpu)} s`}, bench ${fmt(cpu.bench)} s`);
+    console.log(`  worker CPU by thread during intake: ${Object.entries(workerThreads).sort((a, b) => b[1] - a[1]).filter(([, v]) => v >= 0.05).map(([k, v]) => `${k} ${fmt(v)} s`).join(', ')}`);
     console.log(`  leads flagged DNC by the scrub: ${dncFlagged} (the DNC file holds ${dncFromCsv} of the CSV's phones)`);
     console.log(`plain bulk INSERT of the same ${cleaned.length} cleaned rows (1,000 per statement): ${fmt(bulkSecs, 3)} s = ${fmt(cleaned.length / bulkSecs, 0)} rows/s; end to end is ${fmt(totalSecs / bulkSecs, 0)}x slower`);
     console.log(`weekly re-scrub of all ${ids.length} leads (scrubLead activity, ${Math.min(20, CONCURRENCY)} at once, no Temporal): ${fmt(rescrubSecs)} s = ${fmt(ids.length / rescrubSecs, 0)} leads/s`);

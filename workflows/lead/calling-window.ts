@@ -5,8 +5,16 @@
 export const WINDOW_START_HOUR = 8;
 export const WINDOW_END_HOUR = 21;
 
+// Building a formatter costs far more than using one; a lead's zone is one of a few dozen.
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
 function localParts(at: Date, timeZone: string) {
-  const parts = new Intl.DateTimeFormat('en-US', { timeZone, hour12: false, hour: '2-digit', minute: '2-digit' }).formatToParts(at);
+  let format = formatters.get(timeZone);
+  if (!format) {
+    format = new Intl.DateTimeFormat('en-US', { timeZone, hour12: false, hour: '2-digit', minute: '2-digit' });
+    formatters.set(timeZone, format);
+  }
+  const parts = format.formatToParts(at);
   const get = (t: string) => Number(parts.find((p) => p.type === t)!.value);
   return { hour: get('hour') % 24, minute: get('minute') };
 }
