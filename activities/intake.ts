@@ -24,9 +24,10 @@ import { z } from 'zod';
 import type { EmailEntry, PhoneEntry } from '../db/models/index.ts';
 import { duplicateKey } from '../workflows/lead/dedupe.ts';
 import { leadArrivedSignal, leadWorkflowId, type LeadArrival, type LeadWorkflowInput } from '../workflows/lead/messages.ts';
-import { segmentFor } from '../workflows/lead/segment.ts';
+import { cadenceTemplateFor, segmentFor } from '../workflows/lead/segment.ts';
 import { LEAD_SOURCES } from '../workflows/lead/templates.ts';
 import { cleanName, normalizeEmail, normalizePhone, normalizeState, normalizeZip, timeZoneFor } from './hygiene.ts';
+import type { LeadFacts } from './lead.ts';
 import { scrubLeads } from './scrub.ts';
 
 /** The workflow type, by name, so intake does not import the workflow's code. */
@@ -174,6 +175,8 @@ interface Saved {
   arrival: LeadArrival;
   /** An idempotent replay: the first request's answer, nothing written now. */
   replay: boolean;
+  /** A new lead: what its workflow starts from. */
+  facts?: LeadFacts;
 }
 
 function requestHash(raw: unknown): string {
@@ -386,7 +389,26 @@ export async function intakeLeads(deps: IntakeDeps, accountId: string, items: In
       // 4. The compliance scrub at entry, in the same transaction: no lead is ever visible
       //    unscrubbed, and a merge that brought a listed phone is flagged at once.
       const touched = fresh.map((p) => saved.get(p.index)?.leadId).filter((id): id is string => !!id);
-      await scrubLeads(trx, touched, { at: now, actor: 'intake' });
+      const scrubs = await scrubLeads(trx, touched, { at: now, actor: 'intake' });
+      for (const p of fresh) {
+        const s = saved.get(p.index)!;
+        const scrub = scrubs.get(s.leadId)!;
+        if (s.merged) continue;
+        s.facts = {
+          leadId: s.leadId,
+          accountId,
+          source: p.lead.source,
+          status: scrub.status,
+          milestone: 'new',
+          segment: segmentFor(p.lead.source),
+          assignedUserId: null,
+          timeZone: p.lead.timeZone,
+          callable: scrub.callable,
+          emailable: scrub.emailable,
+          cadenceTemplate: cadenceTemplateFor(p.lead.source),
+          scrubbedAt: now.toISOString(),
+        };
+      }
     });
   }
 
@@ -455,7 +477,7 @@ async function forEachLimit<T>(items: T[], limit: number, fn: (item: T) => Promi
 }
 
 async function signalWithStart(client: Client, taskQueue: string, accountId: string, saved: Saved): Promise<void> {
-  const input: LeadWorkflowInput = { leadId: saved.leadId, accountId };
+  const input: LeadWorkflowInput = { leadId: saved.leadId, accountId, ...(saved.facts ? { facts: saved.facts } : {}) };
   await client.workflow.signalWithStart(LEAD_WORKFLOW_TYPE, {
     taskQueue,
     workflowId: leadWorkflowId(saved.leadId),

@@ -1,6 +1,7 @@
 // The lead workflow's messages: the one contract between the web app / intake and the
 // workflow. The web app imports these constants too (style guide: messages.ts).
 import { defineQuery, defineSignal } from '@temporalio/workflow';
+import type { LeadFacts } from '../../activities/lead.ts';
 import type { QuickActionRequest } from './quick-actions.ts';
 import type { LeadWorkflowState } from './state.ts';
 
@@ -11,6 +12,12 @@ export interface LeadWorkflowInput {
   accountId: string;
   /** Set when the workflow continues as new, or is restarted by reconcile from Postgres. */
   state?: LeadWorkflowState;
+  /**
+   * What intake just saved for a new lead, in the transaction that also scrubbed it: the
+   * workflow starts from these instead of reading them back. Absent otherwise (the workflow
+   * then loads them from Postgres).
+   */
+  facts?: LeadFacts;
   /** Continue as new once the history has more events than this (tests lower it). */
   historyLimit?: number;
 }

@@ -168,7 +168,7 @@ export async function leadWorkflow(input: LeadWorkflowInput): Promise<void> {
     continueAsNewRequested = true;
   });
 
-  const facts = await db.loadLead(leadId);
+  const facts = input.facts ?? (await db.loadLead(leadId));
   const timeZone = facts.timeZone;
   if (!input.state) {
     // Postgres is the truth for a lead restarted by reconcile; a Quick Action that arrived
@@ -272,5 +272,7 @@ export async function leadWorkflow(input: LeadWorkflowInput): Promise<void> {
   }
 
   await condition(allHandlersFinished);
-  await continueAsNew<typeof leadWorkflow>({ ...input, state });
+  // Facts are re-read by the next run: they were true when this one started.
+  const { facts: _startFacts, ...carried } = input;
+  await continueAsNew<typeof leadWorkflow>({ ...carried, state });
 }
