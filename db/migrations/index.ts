@@ -4,11 +4,13 @@ import type { Knex } from 'knex';
 import * as foundation from './20261122000000_foundation.ts';
 import * as intakeIdempotency from './20261122010000_intake_idempotency.ts';
 import * as leadScrubbedAt from './20261122020000_lead_scrubbed_at.ts';
+import * as importFailure from './20261122030000_import_failure.ts';
 
 const migrations: Record<string, Knex.Migration> = {
   '20261122000000_foundation': foundation,
   '20261122010000_intake_idempotency': intakeIdempotency,
   '20261122020000_lead_scrubbed_at': leadScrubbedAt,
+  '20261122030000_import_failure': importFailure,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -152,6 +152,17 @@ describe('imports page', () => {
     expect(again.location).toBe(`/imports/${importId}`);
   });
 
+  it('shows a failed import as failed, with why, and does not ask Temporal for its progress', async () => {
+    const [imp] = await db.knex('imports')
+      .insert({ account_id: accountId, name: 'Broken upload', file_name: 'broken.csv', status: 'failed', failure_reason: 'The file of import x is gone', total_rows: 400, ok_rows: 390, error_rows: 10 })
+      .returning('id');
+    const dana = await signedIn('A0DEMO1', 'owner-demo-pass');
+    const text = visibleText((await dana.get(`/imports/${imp.id}`)).text);
+    expect(text).toContain('Progress failed');
+    expect(text).toContain('The import stopped: The file of import x is gone. The rows imported before it stopped are kept.');
+    expect(text).toContain('Rows read 400 Imported 390 Bad rows 10');
+  });
+
   it('answers 404 to another account and refuses LSPs', async () => {
     const other = await createAccountWithAdmin(db.knex, 'Other Agency');
     const otherAdmin = await db.knex('users').where({ id: other.userId }).update({ password_hash: await hashPassword('other-admin-pass') }).returning('username');

@@ -2,6 +2,7 @@
 // against this file's database; lead workflows are started by name on a queue nobody polls.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { WorkflowFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createImportActivities, type ImportMapping } from '../../activities/import.ts';
@@ -70,5 +71,33 @@ describe('importWorkflow', () => {
     const ann = leads.find((l) => l.last_name === 'Lee');
     expect(await db.knex('lead_source_touches').where({ lead_id: ann.id })).toHaveLength(2);
     expect(await db.knex('imports').where({ id: imp.id }).first()).toMatchObject({ status: 'done', total_rows: 8, ok_rows: 5, error_rows: 3 });
+  });
+
+  it('reports a record with a quote never closed at the line it starts, and still takes the rows before it', async () => {
+    const csv = ['First,Last,Street,City,State,Zip', 'Gil,Good,1 Oak St,Austin,TX,78701', 'Hal,Open,"2 Elm St,Austin,TX,78701', 'Ivy,Lost,3 Ash St,Austin,TX,78701', ''].join('\n');
+    const [imp] = await db.knex('imports').insert({ account_id: accountId, name: 'Broken quote', file_name: 'broken.csv' }).returning('id');
+    await db.knex('import_files').insert({ import_id: imp.id, content: Buffer.from(csv), mapping: JSON.stringify(MAPPING), source: 'spreadsheet' });
+    const taskQueue = uniqueTaskQueue('import');
+    const activities = createImportActivities({ db: db.knex, temporal: env.client, taskQueue: uniqueTaskQueue('leads-nobody-polls') });
+    const result = await withWorker(env, { taskQueue, workflowsPath: WORKFLOWS, activities }, () =>
+      env.client.workflow.execute(importWorkflow, { taskQueue, workflowId: uniqueWorkflowId('import'), args: [{ importId: imp.id }] }),
+    );
+    expect(result).toMatchObject({ status: 'done', processed: 2, ok: 1, errors: 1 });
+    const errors = await db.knex('import_row_errors').where({ import_id: imp.id });
+    expect(errors.map((e) => e.line_number)).toEqual([3]);
+    expect(errors[0].reason).toMatch(/^Malformed CSV: Quote Not Closed/);
+    expect((await db.knex('leads').where({ import_id: imp.id })).map((l) => l.last_name)).toEqual(['Good']);
+  });
+
+  it('marks an import failed, with the reason, when it cannot go on', async () => {
+    const [imp] = await db.knex('imports').insert({ account_id: accountId, name: 'Lost file', file_name: 'lost.csv' }).returning('id');
+    // No import_files row: the upload is gone, which no retry can mend.
+    const taskQueue = uniqueTaskQueue('import');
+    const activities = createImportActivities({ db: db.knex, temporal: env.client, taskQueue: uniqueTaskQueue('leads-nobody-polls') });
+    const err = await withWorker(env, { taskQueue, workflowsPath: WORKFLOWS, activities }, () =>
+      env.client.workflow.execute(importWorkflow, { taskQueue, workflowId: uniqueWorkflowId('import'), args: [{ importId: imp.id }] }).catch((e: unknown) => e),
+    );
+    expect(err).toBeInstanceOf(WorkflowFailedError);
+    expect(await db.knex('imports').where({ id: imp.id }).first()).toMatchObject({ status: 'failed', failure_reason: `The file of import ${imp.id} is gone` });
   });
 });

@@ -23,14 +23,15 @@ export async function loader({ request, context, params }: LoaderFunctionArgs) {
     name: imp.name as string,
     fileName: imp.file_name as string | null,
     // A pending import whose workflow answered is running; one whose workflow did not has not started.
-    state: progress.status === 'done' ? 'done' : imp.status === 'failed' ? 'failed' : imp.status === 'pending' && !live ? 'not_started' : 'running',
+    state: progress.status === 'done' ? 'done' : imp.status === 'failed' || progress.status === 'failed' ? 'failed' : imp.status === 'pending' && !live ? 'not_started' : 'running',
+    failureReason: (imp.failure_reason as string | null) ?? null,
     progress,
     errors: await importRowErrors(context.services.db, imp.id),
   };
 }
 
 export default function ImportProgressPage() {
-  const { id, name, fileName, state, progress, errors } = useLoaderData<typeof loader>();
+  const { id, name, fileName, state, failureReason, progress, errors } = useLoaderData<typeof loader>();
   const revalidator = useRevalidator();
   const barId = useId();
   const running = state === 'running' || state === 'not_started';
@@ -57,6 +58,11 @@ export default function ImportProgressPage() {
             {state === 'done' ? 'done' : state === 'failed' ? 'failed' : state === 'not_started' ? 'not started' : 'running'}
           </Badge>
         </h2>
+        {state === 'failed' ? (
+          <p role="alert" data-testid="failure">
+            The import stopped: {failureReason ?? 'see the worker log'}. The rows imported before it stopped are kept.
+          </p>
+        ) : null}
         {state === 'not_started' ? (
           <p className="muted">
             The import has not started yet. If this stays, <Link to={`/imports/${id}/mapping`}>check the column mapping</Link> and start it again.

@@ -118,7 +118,7 @@ export interface ImportView {
 
 export async function importProgress(services: WebServices, imp: { id: string; status: string; total_rows: number; ok_rows: number; error_rows: number }): Promise<ImportView> {
   const fromRow: ImportProgress = {
-    status: imp.status === 'done' ? 'done' : 'running',
+    status: imp.status === 'done' ? 'done' : imp.status === 'failed' ? 'failed' : 'running',
     processed: imp.total_rows,
     ok: imp.ok_rows,
     errors: imp.error_rows,
