@@ -442,7 +442,8 @@ export async function intakeLeads(deps: IntakeDeps, accountId: string, items: In
   return outcomes as IntakeOutcome[];
 }
 
-function leadColumns(lead: CleanLead, accountId: string, importId: string | null, now: Date) {
+/** A cleaned lead as a new `leads` row. */
+export function leadColumns(lead: CleanLead, accountId: string, importId: string | null, now: Date) {
   return {
     account_id: accountId,
     first_name: lead.firstName,

@@ -24,12 +24,11 @@ import { Client, Connection } from '@temporalio/client';
 import type { Knex } from 'knex';
 import { SMTPServer } from 'smtp-server';
 import type { ImportMapping } from '../activities/import.ts';
-import { validateIntake, type CleanLead } from '../activities/intake.ts';
+import { leadColumns, validateIntake, type CleanLead } from '../activities/intake.ts';
 import { createLeadActivities } from '../activities/lead.ts';
 import { importDncNumbers } from '../activities/suppression.ts';
 import { createKnex, migrateLatest } from '../db/knex.ts';
 import { ensureDatabase, startEmbeddedPostgres, withDatabase, type RunningPostgres } from '../db/postgres.ts';
-import { segmentFor } from '../workflows/lead/segment.ts';
 import { WORKFLOW_TEMPLATES } from '../workflows/lead/templates.ts';
 
 const LEADS = Number(process.env.BENCH_LEADS ?? 10_000);
@@ -303,26 +302,7 @@ async function bulkInsert(knex: Knex, accountId: string, leads: CleanLead[]): Pr
   const t0 = performance.now();
   const now = new Date();
   for (let i = 0; i < leads.length; i += 1000) {
-    const rows = leads.slice(i, i + 1000).map((l) => ({
-      account_id: accountId,
-      first_name: l.firstName,
-      last_name: l.lastName,
-      address_line1: l.addressLine1,
-      address_line2: l.addressLine2,
-      city: l.city,
-      state: l.state,
-      zip: l.zip,
-      phones: JSON.stringify(l.phones),
-      emails: JSON.stringify(l.emails),
-      dup_key: l.dupKey,
-      source: l.source,
-      import_name: l.importName,
-      kind: l.kind,
-      time_zone: l.timeZone,
-      segment: segmentFor(l.source),
-      created_at: now,
-      updated_at: now,
-    }));
+    const rows = leads.slice(i, i + 1000).map((l) => leadColumns(l, accountId, null, now));
     await knex('leads').insert(rows).onConflict(['account_id', 'dup_key']).ignore();
   }
   return (performance.now() - t0) / 1000;

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { validateIntake, type IntakeInput } from '../../activities/intake.ts';
+import { leadColumns, validateIntake, type IntakeInput } from '../../activities/intake.ts';
 import { createLeadActivities } from '../../activities/lead.ts';
 import { importCustomerList, importDncNumbers, normaliseDncNumber } from '../../activities/suppression.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
@@ -63,22 +63,7 @@ describe('importing a DNC file', () => {
 /** Stores a lead as intakeLead does: cleaned by validateIntake, keyed by its dupKey. */
 async function leadFromIntake(accountId: string, raw: Omit<IntakeInput, 'source' | 'phones' | 'emails'>): Promise<string> {
   const lead = validateIntake({ ...raw, source: 'web_vendor', phones: [], emails: [] });
-  const [row] = await db
-    .knex('leads')
-    .insert({
-      account_id: accountId,
-      first_name: lead.firstName,
-      last_name: lead.lastName,
-      address_line1: lead.addressLine1,
-      address_line2: lead.addressLine2,
-      city: lead.city,
-      state: lead.state,
-      zip: lead.zip,
-      dup_key: lead.dupKey,
-      source: lead.source,
-      kind: lead.kind,
-    })
-    .returning('id');
+  const [row] = await db.knex('leads').insert(leadColumns(lead, accountId, null, new Date())).returning('id');
   return row.id;
 }
 

@@ -9,6 +9,7 @@ import { ensureHousekeepingWorkflow, HOUSEKEEPING_WORKFLOW_ID } from '../../work
 import { WORKFLOWS_PATH } from '../../worker/main.ts';
 import { housekeepingStatusQuery, housekeepingWorkflow, type HousekeepingStatus } from '../../workflows/housekeeping/workflow.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
+import { eventually } from '../support/eventually.ts';
 import { createTimeSkippingEnv, uniqueTaskQueue, uniqueWorkflowId, withWorker } from '../support/temporal.ts';
 
 let db: TestDatabase;
@@ -22,17 +23,6 @@ afterAll(async () => {
   await env?.teardown();
   await db?.destroy();
 });
-
-/** Polls until `fn` returns something truthy: activities run in real time after a skip. */
-async function eventually<T>(fn: () => Promise<T>, what: string, timeoutMs = 15_000): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v as NonNullable<T>;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 // Against the wall clock, which the real activity (systemClock) reads too.
 const ago = (days: number) => new Date(Date.now() - days * 86_400_000);

@@ -28,6 +28,7 @@ import { rescrubJitterMs, RESCRUB_JITTER_MAX_MS } from '../../workflows/lead/sch
 import { WORKFLOW_TEMPLATES } from '../../workflows/lead/templates.ts';
 import { leadWorkflow } from '../../workflows/lead/workflow.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
+import { eventually } from '../support/eventually.ts';
 import { createAccountWithAdmin } from '../support/fixtures.ts';
 import { startSmtpListener, type SmtpListener } from '../support/smtp.ts';
 import { createTimeSkippingEnv, uniqueTaskQueue, withWorker } from '../support/temporal.ts';
@@ -129,17 +130,6 @@ async function startLead(taskQueue: string, lead: { leadId: string; accountId: s
   const handle = await env.client.workflow.start(leadWorkflow, { taskQueue, workflowId: leadWorkflowId(lead.leadId), args: [{ leadId: lead.leadId, accountId: lead.accountId, ...extra }] });
   started.push(handle.workflowId);
   return handle;
-}
-
-/** Polls until `fn` returns something truthy: activities finish in real time after a skip. */
-async function eventually<T>(fn: () => Promise<T>, what: string, timeoutMs = 15_000): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v as NonNullable<T>;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 interface EventRow {
