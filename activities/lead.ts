@@ -75,12 +75,13 @@ interface LeadRow {
   scrubbed_at: Date | null;
 }
 
+const leadNotFound = (leadId: string) => ApplicationFailure.create({ type: FailureType.LeadNotFound, message: `No lead ${leadId}`, nonRetryable: true });
+
 async function leadRow(q: Knex | Knex.Transaction, leadId: string, opts: { lock?: boolean } = {}): Promise<LeadRow> {
-  const notFound = () => ApplicationFailure.create({ type: FailureType.LeadNotFound, message: `No lead ${leadId}`, nonRetryable: true });
-  if (!UUID.test(leadId)) throw notFound();
+  if (!UUID.test(leadId)) throw leadNotFound(leadId);
   const query = q('leads').where({ id: leadId }).first();
   const row = (await (opts.lock ? query.forUpdate() : query)) as LeadRow | undefined;
-  if (!row) throw notFound();
+  if (!row) throw leadNotFound(leadId);
   return row;
 }
 
@@ -181,11 +182,10 @@ export function createLeadActivities({ db, clock, appUrl = 'http://localhost:300
      * the scrub's own history event, so a retried attempt records it once.
      */
     async scrubLead(leadId: string, at?: string): Promise<ScrubResult> {
-      const notFound = () => ApplicationFailure.create({ type: FailureType.LeadNotFound, message: `No lead ${leadId}`, nonRetryable: true });
-      if (!UUID.test(leadId)) throw notFound();
+      if (!UUID.test(leadId)) throw leadNotFound(leadId);
       return db.transaction(async (trx) => {
         const result = (await scrubLeads(trx, [leadId], { at: at ? new Date(at) : clock.now(), now: clock.now(), actor: SYSTEM })).get(leadId);
-        if (!result) throw notFound();
+        if (!result) throw leadNotFound(leadId);
         return result;
       });
     },

@@ -42,35 +42,32 @@ const CLK_TCK = 100;
 const fmt = (n: number, d = 2) => n.toFixed(d);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function cpuSecs(pid: number | undefined): number {
-  if (!pid) return 0;
+/** A /proc stat file: the command name and the fields after it (utime is [11], stime [12]); null when gone. */
+function procStat(file: string): { comm: string; f: string[] } | null {
   try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(f[11]) + Number(f[12])) / CLK_TCK;
+    const stat = fs.readFileSync(file, 'utf8');
+    return { comm: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), f: stat.slice(stat.lastIndexOf(')') + 2).split(' ') };
   } catch {
-    return 0;
+    return null;
   }
 }
 
-/** CPU seconds of each thread of a process, summed by thread name. */
+const ticks = (...fields: Array<string | undefined>) => fields.reduce((sum, v) => sum + Number(v), 0) / CLK_TCK;
+
+function cpuSecs(pid: number | undefined): number {
+  const stat = pid ? procStat(`/proc/${pid}/stat`) : null;
+  return stat ? ticks(stat.f[11], stat.f[12]) : 0;
+}
+
+/** CPU seconds of each thread of a process: `main`, `thread <tid>` for Node's own threads, else by thread name. */
 function threadCpuSecs(pid: number | undefined): Record<string, number> {
   const out: Record<string, number> = {};
-  if (!pid) return out;
-  try {
-    for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
-      try {
-        const stat = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-        const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-        const name = tid === String(pid) ? 'main' : comm === 'node' ? `thread ${tid}` : comm;
-        const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-        out[name] = (out[name] ?? 0) + (Number(f[11]) + Number(f[12])) / CLK_TCK;
-      } catch {
-        // gone
-      }
-    }
-  } catch {
-    // gone
+  if (!pid || !fs.existsSync(`/proc/${pid}/task`)) return out;
+  for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
+    const stat = procStat(`/proc/${pid}/task/${tid}/stat`);
+    if (!stat) continue; // gone
+    const name = tid === String(pid) ? 'main' : stat.comm === 'node' ? `thread ${tid}` : stat.comm;
+    out[name] = (out[name] ?? 0) + ticks(stat.f[11], stat.f[12]);
   }
   return out;
 }
@@ -489,18 +486,10 @@ async function main() {
 async function postgresCpuSecs(): Promise<number | null> {
   try {
     let total = 0;
-    const pids = fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d));
-    for (const pid of pids) {
-      try {
-        const comm = fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
-        if (comm !== 'postgres') continue;
-        const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-        const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-        // utime + stime + cutime + cstime: the postmaster accumulates its exited backends.
-        total += (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) / CLK_TCK;
-      } catch {
-        // gone
-      }
+    for (const pid of fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+      const stat = procStat(`/proc/${pid}/stat`);
+      // utime + stime + cutime + cstime: the postmaster accumulates its exited backends.
+      if (stat?.comm === 'postgres') total += ticks(stat.f[11], stat.f[12], stat.f[13], stat.f[14]);
     }
     return total;
   } catch {
