@@ -29,6 +29,7 @@ import { LEAD_SOURCES } from '../workflows/lead/templates.ts';
 import { cleanName, normalizeEmail, normalizePhone, normalizeState, normalizeZip, timeZoneFor } from './hygiene.ts';
 import type { LeadFacts } from './lead.ts';
 import { scrubLeads } from './scrub.ts';
+import { cleanStrings } from './text-input.ts';
 
 /** The workflow type, by name, so intake does not import the workflow's code. */
 export const LEAD_WORKFLOW_TYPE = 'leadWorkflow';
@@ -110,7 +111,11 @@ const collapse = (s: string) => s.normalize('NFKC').trim().replace(/\s+/g, ' ');
 
 /** Validates and cleans one arrival; throws IntakeValidationError with every field's problem. */
 export function validateIntake(raw: unknown): CleanLead {
-  const parsed = intakeInputSchema.safeParse(raw);
+  // Every string of the arrival, unknown fields too: the whole arrival is kept as the touch's
+  // jsonb payload, which PostgreSQL refuses with a NUL or a lone surrogate anywhere in it.
+  const text = cleanStrings(raw);
+  if (!text.ok) throw new IntakeValidationError(text.errors);
+  const parsed = intakeInputSchema.safeParse(text.value);
   if (!parsed.success) {
     const errors: IntakeFieldErrors = {};
     for (const issue of parsed.error.issues) {

@@ -214,6 +214,43 @@ describe('intakeLeads (a CSV batch)', () => {
     expect(await runsOf(b!.id)).toBe(1);
   });
 
+  it('reports a row with a NUL byte, a lone surrogate or a control character as that row\'s field error, and saves the rest of the batch', async () => {
+    const items = [
+      { raw: person() },
+      { raw: person({ firstName: 'Pa\u0000t' }) },
+      { raw: person({ phones: ['856-456-78\u000090'] }) },
+      { raw: person({ address: { line1: '12 Elm St\ud800', city: 'Haddonfield', state: 'NJ', zip: '08033' } }) },
+      { raw: person({ importName: 'March\u001b[31m leads' }) },
+      { raw: { ...person(), vendorNote: 'x\u0000' } as IntakeInput },
+      { raw: person() },
+    ];
+    const outcomes = await intakeLeads(deps(), accountId, items);
+    expect(outcomes.map((o) => o.ok)).toEqual([true, false, false, false, false, false, true]);
+    const errors = outcomes.map((o) => (!o.ok && o.error instanceof IntakeValidationError ? o.error.fieldErrors : null));
+    expect(errors.slice(1, 6)).toEqual([
+      { firstName: 'Contains a control character (U+0000)' },
+      { 'phones.0': 'Contains a control character (U+0000)' },
+      { 'address.line1': 'Contains a broken character (unpaired surrogate U+D800)' },
+      { importName: 'Contains a control character (U+001B)' },
+      { vendorNote: 'Contains a control character (U+0000)' },
+    ]);
+    const saved = outcomes.filter((o) => o.ok).map((o) => o.ok && o.result.id);
+    expect(await db.knex('leads').whereIn('id', saved as string[])).toHaveLength(2);
+  });
+
+  it('keeps free text such as the import name in Unicode NFC, however the sender composed it', async () => {
+    const result = await intakeLead(deps(), accountId, person({ importName: 'Cafe\u0301 leads' }));
+    expect(await db.knex('lead_source_touches').where({ lead_id: result.id }).first('import_name')).toEqual({ import_name: 'Caf\u00e9 leads' });
+  });
+
+  it('refuses an arrival nested deeper than any real lead instead of recursing into it', async () => {
+    let deep: unknown = 'x';
+    for (let i = 0; i < 100_000; i++) deep = [deep];
+    const err = await intakeLead(deps(), accountId, { ...person(), extra: deep } as IntakeInput).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(IntakeValidationError);
+    expect(Object.values((err as IntakeValidationError).fieldErrors)).toEqual([expect.stringContaining('Nested more than')]);
+  });
+
   it('answers the same Idempotency-Key twice in one batch like a retry, and a different body under it as a conflict', async () => {
     const raw = person();
     const outcomes = await intakeLeads(deps(), accountId, [
