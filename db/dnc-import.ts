@@ -3,7 +3,7 @@
 // DATABASE_URL's database or the embedded one `npm start` keeps in .data/postgres.
 import fs from 'node:fs';
 import readline from 'node:readline';
-import { startLocalPostgres } from '../dev/postgres.ts';
+import { openLocalDatabase } from '../dev/postgres.ts';
 import { importDncNumbers } from '../activities/suppression.ts';
 import { createKnex } from './knex.ts';
 
@@ -19,7 +19,7 @@ if (!fs.existsSync(file)) {
   process.exit(2);
 }
 
-const pg = await startLocalPostgres();
+const pg = await openLocalDatabase();
 const knex = createKnex(pg.url);
 try {
   let accountId: string | null = null;

@@ -5,14 +5,18 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-/** Everything `npm start` keeps between runs (git-ignored). */
-export const DATA_DIR = path.join(ROOT, '.data');
+/**
+ * Everything `npm start` keeps between runs (git-ignored). LEADFLOW_DATA_DIR moves it, so two
+ * stacks (or a test of the stack) on one machine never share a database or a journal.
+ */
+export const DATA_DIR = process.env.LEADFLOW_DATA_DIR ? path.resolve(process.env.LEADFLOW_DATA_DIR) : path.join(ROOT, '.data');
 
 export function ensureDataDir(): void {
-  fs.mkdirSync(DATA_DIR, { recursive: true });
-  // When we run as root, embedded PostgreSQL runs as an unprivileged user that must reach
-  // .data/postgres; umask may have left .data closed to it.
-  if (process.getuid?.() === 0) fs.chmodSync(DATA_DIR, 0o755);
+  fs.mkdirSync(DATA_DIR, { recursive: true, mode: 0o700 });
+  // .data holds lead data (the database, the Temporal journal) and secrets: private to its
+  // owner. When we run as root, embedded PostgreSQL runs as an unprivileged user that must
+  // reach .data/postgres: it gets traversal (x), never listing or reading.
+  fs.chmodSync(DATA_DIR, process.getuid?.() === 0 ? 0o711 : 0o700);
 }
 
 function listen(port: number): Promise<number> {
@@ -47,7 +51,7 @@ export async function isPortFree(port: number): Promise<boolean> {
   }
 }
 
-function alive(pid: number): boolean {
+export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -56,7 +60,7 @@ function alive(pid: number): boolean {
   }
 }
 
-function commandLine(pid: number): string {
+export function commandLine(pid: number): string {
   try {
     return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
   } catch {
@@ -64,7 +68,7 @@ function commandLine(pid: number): string {
   }
 }
 
-async function waitForExit(pid: number, ms: number): Promise<boolean> {
+export async function waitForExit(pid: number, ms: number): Promise<boolean> {
   const deadline = Date.now() + ms;
   while (Date.now() < deadline) {
     if (!alive(pid)) return true;

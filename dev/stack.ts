@@ -13,6 +13,7 @@ import { installRuntime, startWorker, type RunningWorker } from '../worker/main.
 import { DATA_DIR, ROOT, ensureDataDir, isPortFree, redactUrl, seconds } from './local.ts';
 import { startMailCatcher, type MailCatcher } from './mail-catcher.ts';
 import { PG_DATA_DIR, startLocalPostgres, type LocalPostgres } from './postgres.ts';
+import { writeRunningStack } from './running-stack.ts';
 import { startLocalTemporal, type LocalTemporal } from './temporal.ts';
 import { startWeb, type RunningWeb } from './web.ts';
 
@@ -65,11 +66,14 @@ export async function runStack(): Promise<void> {
   let web: RunningWeb | undefined;
   let stopping: Promise<void> | undefined;
 
+  let forgetRunningStack: (() => void) | undefined;
   const stopAll = (): Promise<void> =>
     (stopping ??= (async () => {
+      // Commands started from now on start their own servers rather than use ours.
+      forgetRunningStack?.();
       await Promise.all([withTimeout('web app', web?.close(), 15_000), withTimeout('worker', worker?.stop(), 30_000)]);
       await Promise.all([withTimeout('mail catcher', catcher?.close(), 5_000), withTimeout('database pool', knex?.destroy(), 5_000)]);
-      await Promise.all([withTimeout('Temporal server', temporal?.stop(), 15_000), withTimeout('PostgreSQL', pg?.stop(), 20_000)]);
+      await Promise.all([withTimeout('Temporal server', temporal?.stop(), 15_000), withTimeout('PostgreSQL', pg?.stop(), 75_000)]);
     })());
 
   let signals = 0;
@@ -128,6 +132,7 @@ export async function runStack(): Promise<void> {
     const smtpUrl = process.env.SMTP_URL || catcher!.url;
     const settings = temporal!.settings;
     const databaseUrl = pg!.url;
+    forgetRunningStack = writeRunningStack({ databaseUrl, temporal: { address: settings.address, namespace: settings.namespace, taskQueue: settings.taskQueue } });
     const webEnv: Record<string, string> = {
       NODE_ENV: process.env.NODE_ENV ?? 'development',
       PORT: String(port),

@@ -1,20 +1,23 @@
 // `npm run reconcile [-- --account AGENT_ID]`: restarts open leads that have no running
 // workflow, against DATABASE_URL (or the embedded database `npm start` keeps) and
-// TEMPORAL_ADDRESS (or localhost:7233, where `npm start` runs its Temporal server).
+// TEMPORAL_ADDRESS (else the running `npm start`'s Temporal server, else localhost:7233).
 import { redactUrl } from '../dev/local.ts';
-import { startLocalPostgres } from '../dev/postgres.ts';
+import { openLocalDatabase } from '../dev/postgres.ts';
+import { runningStack } from '../dev/running-stack.ts';
 import { createKnex } from '../db/knex.ts';
-import { connectClient } from '../temporal.config.ts';
+import { connectClient, temporalSettings } from '../temporal.config.ts';
 import { reconcileLeads } from './reconcile.ts';
 
 const args = process.argv.slice(2);
 const i = args.indexOf('--account');
 const agentId = i >= 0 ? args[i + 1] : undefined;
 
-const pg = await startLocalPostgres();
+const pg = await openLocalDatabase();
 const knex = createKnex(pg.url);
 try {
-  const { connection, client } = await connectClient();
+  const stack = process.env.TEMPORAL_ADDRESS ? undefined : runningStack();
+  const settings = temporalSettings();
+  const { connection, client } = await connectClient(stack ? { ...settings, ...stack.temporal, tls: false, apiKey: undefined } : settings);
   try {
     let accountId: string | undefined;
     if (agentId) {
