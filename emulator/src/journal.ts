@@ -16,6 +16,9 @@ import { common, history as historyApi, failureApi, type IPayload } from './prot
 import type { OfflineServer } from './server.ts';
 import type { SearchAttributeType } from './visibility.ts';
 
+/** The journal is readable and writable by its owner alone. */
+const PRIVATE = 0o600;
+
 const b64 = (u: Uint8Array) => Buffer.from(u).toString('base64');
 const unb64 = (s: string) => new Uint8Array(Buffer.from(s, 'base64'));
 
@@ -165,7 +168,8 @@ class FileJournal implements Journal {
     fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
     this.load();
     this.compact();
-    this.fd = fs.openSync(file, 'a');
+    // Histories hold the payloads of every workflow (for Leadflow: leads' personal data).
+    this.fd = fs.openSync(file, 'a', PRIVATE);
     this.compactAt = Math.max(64 * 1024 * 1024, this.bytes * 4);
   }
 
@@ -239,7 +243,9 @@ class FileJournal implements Journal {
       }
     }
     const body = lines.length ? lines.join('\n') + '\n' : '';
-    fs.writeFileSync(tmp, body);
+    fs.writeFileSync(tmp, body, { mode: PRIVATE });
+    // A journal written by an earlier version may be readable by others: not once compacted.
+    fs.chmodSync(tmp, PRIVATE);
     fs.renameSync(tmp, this.file);
     this.bytes = Buffer.byteLength(body);
     this.dirty.clear();
@@ -271,7 +277,7 @@ class FileJournal implements Journal {
     if (this.bytes > this.compactAt) {
       fs.closeSync(this.fd);
       this.compact();
-      this.fd = fs.openSync(this.file, 'a');
+      this.fd = fs.openSync(this.file, 'a', PRIVATE);
       this.compactAt = Math.max(64 * 1024 * 1024, this.bytes * 4);
     }
   }

@@ -31,6 +31,8 @@ describe('dev server with --db-filename', () => {
     } finally {
       await first.teardown(); // SIGKILL: nothing gets a chance to shut down cleanly
     }
+    // It holds every workflow's payloads: no other local user may read it.
+    expect(fs.statSync(dbFilename).mode & 0o077).toBe(0);
 
     const second = await createLocalEnv({ dbFilename });
     try {
