@@ -6,8 +6,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { createRequestHandler } from '@remix-run/express';
-import type { ServerBuild } from '@remix-run/node';
+import { createRequestHandler, writeReadableStreamToWritable, type AppLoadContext, type ServerBuild } from '@remix-run/node';
 import type { Client } from '@temporalio/client';
 import express from 'express';
 import type { ViteDevServer } from 'vite';
@@ -16,13 +15,21 @@ import { createKnex } from '../db/knex.ts';
 import type { TemporalSettings } from '../temporal.config.ts';
 import type { TemporalAccess, WebServices } from './app/context.ts';
 import { parseWebEnv } from './app/utils/env.server.ts';
+import { BodyTooLargeError, limitBody, readAll, refuseTooLarge } from './request-body.ts';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const MAX_BODY_BYTES = 1024 * 1024;
 // File uploads (CSV imports, DNC lists) need more; the routes cap each file themselves
 // (utils/uploads.server.ts), this only keeps the multipart envelope within reach of that cap.
+// Remix's own form submissions go to the same path with a `.data` suffix (single fetch).
 const MAX_UPLOAD_BODY_BYTES = 21 * 1024 * 1024;
-const UPLOAD_PATH = /^\/(imports|compliance)\/?$/;
+const UPLOAD_PATH = /^\/(imports|compliance)(\/|\.data)?$/;
+// API routes read their own body type (JSON) and answer for it; every other action is a form.
+const API_PATH = /^\/api\//;
+const MUTATION = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+const FORM_CONTENT_TYPE = /^(application\/x-www-form-urlencoded|multipart\/form-data)\s*(;|$)/i;
+
+const bodyLimit = (path: string) => (UPLOAD_PATH.test(path) ? MAX_UPLOAD_BODY_BYTES : MAX_BODY_BYTES);
 
 export interface StartWebServerOptions {
   port: number;
@@ -84,9 +91,11 @@ export async function startWebServer(opts: StartWebServerOptions): Promise<Runni
         // Reset links carry their token in the path; it must not leak to other sites.
         'Referrer-Policy': 'same-origin',
       });
-      const length = Number(req.headers['content-length'] ?? 0);
-      if (length > (UPLOAD_PATH.test(req.path) ? MAX_UPLOAD_BODY_BYTES : MAX_BODY_BYTES)) {
-        res.status(413).type('text/plain').send('Request body too large');
+      // A declared length over the limit is refused before a byte is read; a chunked body is
+      // counted as it streams (request-body.ts).
+      const limit = bodyLimit(req.path);
+      if (Number(req.headers['content-length'] ?? 0) > limit) {
+        refuseTooLarge(res, limit);
         return;
       }
       next();
@@ -126,14 +135,13 @@ export async function startWebServer(opts: StartWebServerOptions): Promise<Runni
       build = (await import(pathToFileURL(serverBuild).href)) as ServerBuild;
     }
 
-    const remix = createRequestHandler({
-      build,
+    const remix = remixHandler(
       // Always Remix's production mode: it replaces error messages and stacks with "Unexpected
       // Server Error" before they reach the browser, so a database error never leaks, even
       // in development. The server still logs the full error.
-      mode: 'production',
-      getLoadContext: (req) => ({ services, clientIp: req.ip ?? req.socket.remoteAddress ?? 'unknown' }),
-    });
+      createRequestHandler(build, 'production'),
+      (req) => ({ services, clientIp: req.ip ?? req.socket.remoteAddress ?? 'unknown' }),
+    );
     app.all('*', (req, res, next) => {
       // Pages carry leads' personal data: no shared cache keeps them, nor the browser after sign-out.
       res.setHeader('Cache-Control', 'private, no-store');
@@ -180,6 +188,94 @@ export async function startWebServer(opts: StartWebServerOptions): Promise<Runni
         await db.destroy();
       })()),
   };
+}
+
+/**
+ * Remix behind express, as @remix-run/express's handler does it, except for the body: Remix
+ * reads it through limitBody, and a form action's body must be a form that parses. The adapter
+ * hands Remix the raw request stream, which would be read whole whatever its size, and a body
+ * that is not a form makes `request.formData()` throw in the action, a 500.
+ */
+function remixHandler(
+  handle: (request: Request, context: AppLoadContext) => Promise<Response>,
+  loadContext: (req: express.Request) => AppLoadContext,
+): express.RequestHandler {
+  return async (req, res, next) => {
+    try {
+      const controller = new AbortController();
+      res.on('close', () => {
+        // The answer can no longer be written: stop the loaders and actions working for it.
+        if (!res.writableFinished) controller.abort();
+      });
+      const init: RequestInit & { duplex?: 'half' } = { method: req.method, headers: requestHeaders(req), signal: controller.signal };
+      if (req.method !== 'GET' && req.method !== 'HEAD') {
+        const limit = bodyLimit(req.path);
+        const body = limitBody(req, res, limit, () => controller.abort(new BodyTooLargeError(limit)));
+        if (MUTATION.has(req.method) && !API_PATH.test(req.path)) {
+          const contentType = req.headers['content-type'] ?? '';
+          if (!FORM_CONTENT_TYPE.test(contentType)) {
+            res.status(415).type('text/plain').send('Leadflow forms are sent as application/x-www-form-urlencoded or multipart/form-data; the intake API is at /api/v1/leads.');
+            return;
+          }
+          if (!UPLOAD_PATH.test(req.path)) {
+            // A form is small (the 1 MB limit): read it here and make sure it parses, so a
+            // broken multipart body is a 400 at the door, not an exception in the action.
+            let bytes: Uint8Array<ArrayBuffer>;
+            try {
+              bytes = await readAll(body.stream);
+            } catch (err) {
+              if (body.refused) return;
+              throw err;
+            }
+            const parses = await new Response(bytes, { headers: { 'Content-Type': contentType } }).formData().then(
+              () => true,
+              () => false,
+            );
+            if (!parses) {
+              res.status(400).type('text/plain').send('The form could not be read: its body is not valid form data.');
+              return;
+            }
+            init.body = bytes;
+          }
+        }
+        init.body ??= body.stream;
+        init.duplex = 'half';
+      }
+      const url = new URL(`${req.protocol}://${requestHost(req)}${req.originalUrl}`);
+      const response = await handle(new Request(url.href, init), loadContext(req));
+      if (res.headersSent) {
+        // Answered already (413): what Remix made of the cut-off request is not sent.
+        await response.body?.cancel().catch(() => {});
+        return;
+      }
+      res.statusMessage = response.statusText;
+      res.status(response.status);
+      for (const [key, value] of response.headers) res.append(key, value);
+      if (response.body) await writeReadableStreamToWritable(response.body, res);
+      else res.end();
+    } catch (err) {
+      next(err);
+    }
+  };
+}
+
+function requestHeaders(req: express.Request): Headers {
+  const headers = new Headers();
+  for (const [key, value] of Object.entries(req.headers)) {
+    if (Array.isArray(value)) for (const v of value) headers.append(key, v);
+    else if (value) headers.set(key, value);
+  }
+  return headers;
+}
+
+// As @remix-run/express builds it: the host from express (which honours `trust proxy`), the
+// port from X-Forwarded-Host or Host.
+function requestHost(req: express.Request): string {
+  const portOf = (value: string | undefined) => Number.parseInt(value?.split(':')[1] ?? '', 10);
+  const forwarded = portOf(req.get('X-Forwarded-Host'));
+  const direct = portOf(req.get('host'));
+  const port = Number.isSafeInteger(forwarded) ? forwarded : Number.isSafeInteger(direct) ? direct : '';
+  return `${req.hostname}${port ? `:${port}` : ''}`;
 }
 
 function temporalAccess(
