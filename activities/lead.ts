@@ -2,6 +2,8 @@
 // eAgent HTTP call. Every write is keyed by an idempotency key with a unique index
 // (lead_events, email_outbox), so a retried activity never records or queues anything twice,
 // and every multi-row write runs in one transaction.
+import http from 'node:http';
+import https from 'node:https';
 import { ApplicationFailure, Context, log } from '@temporalio/activity';
 import type { Knex } from 'knex';
 import type { EmailEntry, PhoneEntry } from '../db/models/index.ts';
@@ -12,6 +14,7 @@ import { cadenceTemplateFor } from '../workflows/lead/segment.ts';
 import { LEAD_SOURCES, type LeadSource, type WorkflowTemplateKey } from '../workflows/lead/templates.ts';
 import { FailureType } from '../workflows/failures.ts';
 import type { Clock } from './index.ts';
+import { checkOutboundUrl, guardedLookup, OutboundAddressRefused } from './outbound-url.ts';
 import { dncValue, emailAddress, scrubLeads, suppressionMatches, type ScrubResult } from './scrub.ts';
 
 export type { ScrubResult } from './scrub.ts';
@@ -21,6 +24,11 @@ export interface LeadActivityDeps {
   clock: Clock;
   /** Where links in reminder e-mails point. */
   appUrl?: string;
+  /**
+   * The operator's EAGENT_ALLOW_PRIVATE: eAgent may be plain http or on a private / loopback
+   * address. Off, an eAgent URL must be https to a public address (checked again at every send).
+   */
+  eagentAllowPrivate?: boolean;
 }
 
 export interface LeadFacts {
@@ -154,7 +162,43 @@ function attemptNumber(): number {
   }
 }
 
-export function createLeadActivities({ db, clock, appUrl = 'http://localhost:3000' }: LeadActivityDeps) {
+const EAGENT_TIMEOUT_MS = 20_000;
+const EAGENT_REPLY_CHARS = 500;
+
+/**
+ * POSTs JSON without following redirects (a public eAgent could otherwise bounce the request
+ * to an internal address). Unless private addresses are allowed, the connection resolves the
+ * host through guardedLookup, so it goes only to an address that passed the check.
+ */
+function postJson(url: URL, body: string, headers: Record<string, string>, opts: { allowPrivate: boolean }): Promise<{ status: number; text: string }> {
+  const request = url.protocol === 'https:' ? https.request : http.request;
+  return new Promise((resolve, reject) => {
+    const req = request(
+      url,
+      {
+        method: 'POST',
+        headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
+        // A socket kept alive from an earlier request to a name would skip the lookup.
+        agent: false,
+        lookup: opts.allowPrivate ? undefined : guardedLookup(),
+        signal: AbortSignal.timeout(EAGENT_TIMEOUT_MS),
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          if (text.length < EAGENT_REPLY_CHARS) text += chunk;
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: text.slice(0, EAGENT_REPLY_CHARS) }));
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+export function createLeadActivities({ db, clock, appUrl = 'http://localhost:3000', eagentAllowPrivate = false }: LeadActivityDeps) {
   return {
     /** What the workflow needs to know about its lead, read fresh from Postgres. */
     async loadLead(leadId: string): Promise<LeadFacts> {
@@ -375,7 +419,9 @@ export function createLeadActivities({ db, clock, appUrl = 'http://localhost:300
      * Posts the lead and its most recent note to the account's eAgent URL. Once: a recorded
      * transfer is not repeated, and eAgent gets the same Idempotency-Key on every attempt, so
      * a transfer whose reply was lost is not doubled on their side either. A 5xx or a network
-     * error is retried by Temporal (every failed attempt lands in the history); a 4xx is not.
+     * error is retried by Temporal (every failed attempt lands in the history); a 4xx, a
+     * redirect and an address that is not https to a public host (activities/outbound-url.ts)
+     * are not.
      */
     async transferToEagent(leadId: string): Promise<{ transferred: boolean; status?: number; skipped?: string }> {
       const key = `lead-${leadId}:eagent`;
@@ -406,23 +452,31 @@ export function createLeadActivities({ db, clock, appUrl = 'http://localhost:300
       const failed = async (data: Record<string, unknown>, type = 'eagent_transfer_failed', suffix = `attempt:${attempt}`) => {
         await recordEvent(db, { leadId, accountId: lead.account_id, type, key: `${key}:${suffix}`, data: { attempt, ...data } });
       };
-      let res: Response;
+      // The URL may predate the save-time check, or its name may now resolve somewhere else:
+      // judged again here, and no retry can change the answer.
+      const refused = async (reason: string) => {
+        await failed({ reason }, 'eagent_refused', 'refused');
+        return ApplicationFailure.create({ type: FailureType.EagentAddressRefused, message: `eAgent address refused: ${reason}`, nonRetryable: true });
+      };
+      const checked = checkOutboundUrl(account.eagent_url, { allowPrivate: eagentAllowPrivate });
+      if (!checked.ok) throw await refused(checked.message);
+      let res: { status: number; text: string };
       try {
-        res = await fetch(account.eagent_url, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', 'idempotency-key': key },
-          body: JSON.stringify(body),
-          signal: AbortSignal.timeout(20_000),
-        });
+        res = await postJson(checked.url, JSON.stringify(body), { 'content-type': 'application/json', 'idempotency-key': key }, { allowPrivate: eagentAllowPrivate });
       } catch (err) {
+        if (err instanceof OutboundAddressRefused) throw await refused(err.message);
         await failed({ error: String((err as Error).message ?? err) });
         throw err;
       }
-      const text = (await res.text().catch(() => '')).slice(0, 500);
-      if (res.ok) {
+      const text = res.text;
+      if (res.status >= 200 && res.status < 300) {
         await recordEvent(db, { leadId, accountId: lead.account_id, type: 'eagent_transferred', key, data: { status: res.status, attempt } });
         log.info('Lead transferred to eAgent', { leadId, status: res.status, attempt });
         return { transferred: true, status: res.status };
+      }
+      if (res.status >= 300 && res.status < 400) {
+        await failed({ status: res.status }, 'eagent_rejected', 'rejected');
+        throw ApplicationFailure.create({ type: FailureType.EagentRejected, message: `eAgent answered a redirect (HTTP ${res.status}); enter the final address on My Company`, nonRetryable: true });
       }
       if (res.status >= 400 && res.status < 500 && res.status !== 408 && res.status !== 429) {
         await failed({ status: res.status, body: text }, 'eagent_rejected', 'rejected');

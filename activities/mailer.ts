@@ -20,3 +20,20 @@ export function createMailer(smtpUrl: string): Mailer {
     socketTimeout: 30_000,
   });
 }
+
+/**
+ * The header that ties a message to the account it is sent for. The development mail catcher
+ * files each message under this account, and the Mailbox shows an account only its own mail;
+ * the recipient address cannot do that, since two accounts can share a lead's address.
+ */
+export const ACCOUNT_HEADER = 'X-Leadflow-Account';
+
+/** Headers for mail sent on an account's behalf (none for mail of no account). */
+export function accountHeaders(accountId: string | null | undefined): Record<string, string> | undefined {
+  return accountId ? { [ACCOUNT_HEADER]: accountId } : undefined;
+}
+
+/** The Message-ID of an outbox row: the same on every attempt, so a resend can be recognised. */
+export function outboxMessageId(outboxId: string): string {
+  return `<${outboxId}@leadflow>`;
+}

@@ -193,6 +193,6 @@ export async function checkOutboundUrlResolving(raw: string, opts: { allowPrivat
 }
 
 /** EAGENT_ALLOW_PRIVATE=true (or 1/yes): the operator's opt-in to http and private eAgent addresses. */
-export function allowPrivateFromEnv(env: NodeJS.ProcessEnv = process.env): boolean {
+export function allowPrivateFromEnv(env: Record<string, string | undefined> = process.env): boolean {
   return /^(true|1|yes)$/i.test(env.EAGENT_ALLOW_PRIVATE ?? '');
 }

@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { createActivities, defaultWorkerIdentity } from '../activities/index.ts';
 import { createImportActivities } from '../activities/import.ts';
 import { createMailer } from '../activities/mailer.ts';
+import { allowPrivateFromEnv } from '../activities/outbound-url.ts';
 import { ensureHousekeepingWorkflow } from './housekeeping.ts';
 import { createKnex } from '../db/knex.ts';
 import { connectClient, connectionOptions, connectWorker, registerSearchAttributes, temporalSettings, type TemporalSettings } from '../temporal.config.ts';
@@ -129,7 +130,7 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
       maxConcurrentActivityTaskExecutions: concurrency,
       workflowThreadPoolSize: opts.workflowThreads ?? 2,
       activities: {
-        ...createActivities({ db, mailer, workerIdentity: identity, mailFrom: opts.mailFrom }),
+        ...createActivities({ db, mailer, workerIdentity: identity, mailFrom: opts.mailFrom, eagentAllowPrivate: allowPrivateFromEnv() }),
         ...createImportActivities({ db, temporal: getClient, taskQueue: settings.taskQueue }),
       },
       ...code,

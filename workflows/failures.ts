@@ -10,5 +10,7 @@ export const FailureType = {
   LeadNotFound: 'LeadNotFound',
   /** eAgent answered 4xx: the same request would be refused again. */
   EagentRejected: 'EagentRejected',
+  /** The eAgent URL is not https to a public address (or resolves to a private one). */
+  EagentAddressRefused: 'EagentAddressRefused',
 } as const;
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];

@@ -3,6 +3,7 @@ import net from 'node:net';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { simpleParser, type ParsedMail } from 'mailparser';
+import knexFactory from 'knex';
 import { SMTPServer } from 'smtp-server';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities, type SendOutboxEmailResult } from '../../activities/index.ts';
@@ -15,8 +16,11 @@ interface Received {
   mail: ParsedMail;
 }
 
-/** A real SMTP server; `delayMs` holds each message before accepting it, `rejectRcpt` answers 550. */
-async function startSmtp(opts: { delayMs?: number; rejectRcpt?: string } = {}) {
+/**
+ * A real SMTP server; `delayMs` holds each message before accepting it, `rejectRcpt` answers
+ * 550, `duringData` runs while the message is being received, before the server accepts it.
+ */
+async function startSmtp(opts: { delayMs?: number; rejectRcpt?: string; duringData?: (mail: ParsedMail) => Promise<void> } = {}) {
   const received: Received[] = [];
   const server = new SMTPServer({
     logger: false,
@@ -30,6 +34,7 @@ async function startSmtp(opts: { delayMs?: number; rejectRcpt?: string } = {}) {
       simpleParser(stream)
         .then(async (mail) => {
           if (opts.delayMs) await new Promise((r) => setTimeout(r, opts.delayMs));
+          await opts.duringData?.(mail);
           received.push({ rcptTo: session.envelope.rcptTo.map((r) => r.address), mail });
           callback();
         })
@@ -117,7 +122,40 @@ describe('sendOutboxEmail', () => {
     expect(mail.text?.trim()).toBe('Hello, your quote is ready.');
     expect(mail.from?.text).toContain('noreply@leadflow.test');
     expect(mail.messageId).toBe(`<${id}@leadflow>`);
-    expect(await row(id)).toMatchObject({ status: 'sent', attempts: 1, last_error: null, sent_at: sentAt });
+    expect(mail.headers.get('x-leadflow-account')).toBe(accountId);
+    expect(await row(id)).toMatchObject({ status: 'sent', attempts: 1, last_error: null, sent_at: sentAt, attempted_at: sentAt });
+  });
+
+  it('commits the attempt before the SMTP server has the message', async () => {
+    const id = await outboxRow();
+    let seenDuringData: Record<string, unknown> | undefined;
+    // Read on the test's own connection: only what the sender has committed is visible here.
+    const server = await smtp({ duringData: async () => void (seenDuringData = await row(id)) });
+
+    await activityEnv().run(activitiesFor(server.url).sendOutboxEmail, id);
+
+    expect(seenDuringData).toMatchObject({ status: 'pending', attempts: 1, attempted_at: sentAt, sent_at: null });
+    expect(await row(id)).toMatchObject({ status: 'sent', attempts: 1 });
+  });
+
+  it('sends again, with the same Message-ID, a row whose earlier attempt stopped mid-send', async () => {
+    // What a worker killed after starting the SMTP conversation leaves: an attempt counted, no
+    // error, not sent. Whether that server accepted the message, nobody can know.
+    const id = await outboxRow({ attempts: 1, attempted_at: new Date('2026-03-04T05:00:00Z') });
+    const server = await smtp();
+
+    const result = await activityEnv({ attempt: 2 }).run(activitiesFor(server.url).sendOutboxEmail, id);
+
+    expect(result).toMatchObject({ status: 'sent', messageId: `<${id}@leadflow>` });
+    expect(server.received.map((r) => r.mail.messageId)).toEqual([`<${id}@leadflow>`]);
+    expect(await row(id)).toMatchObject({ status: 'sent', attempts: 2 });
+  });
+
+  it('gives mail of no account no account header', async () => {
+    const server = await smtp();
+    const id = await outboxRow({ account_id: null });
+    await activityEnv().run(activitiesFor(server.url).sendOutboxEmail, id);
+    expect(server.received[0]!.mail.headers.has('x-leadflow-account')).toBe(false);
   });
 
   it('does not send again when called for a row already sent', async () => {
@@ -178,6 +216,21 @@ describe('sendOutboxEmail', () => {
 
     expect(results.map((r) => r.status).sort()).toEqual(['already-sent', 'sent']);
     expect(server.received).toHaveLength(1);
+  });
+
+  it('keeps one pooled connection per attempt, so a full pool of senders never waits on itself', async () => {
+    const server = await smtp({ delayMs: 200 });
+    const mailer = createMailer(server.url);
+    cleanups.push(async () => mailer.close?.());
+    const small = knexFactory({ client: 'pg', connection: db.url, pool: { min: 0, max: 2 }, acquireConnectionTimeout: 5_000 });
+    cleanups.push(() => small.destroy());
+    const activities = createActivities({ db: small, mailer, clock });
+    const ids = [await outboxRow(), await outboxRow()];
+
+    const results = await Promise.all(ids.map((id) => activityEnv().run(activities.sendOutboxEmail, id) as Promise<SendOutboxEmailResult>));
+
+    expect(results.map((r) => r.status)).toEqual(['sent', 'sent']);
+    expect(server.received).toHaveLength(2);
   });
 
   it('fails for good for an outbox id that does not exist', async () => {

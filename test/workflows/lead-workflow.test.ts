@@ -160,7 +160,7 @@ const action = (byUserId: string, a: Partial<QuickActionRequest> & Pick<QuickAct
  */
 const run = <T>(fn: (taskQueue: string) => Promise<T>) => {
   const taskQueue = uniqueTaskQueue('lead');
-  return withWorker(env, { taskQueue, workflowsPath: WORKFLOWS_PATH, activities: createActivities({ db: db.knex, mailer }) }, async () => {
+  return withWorker(env, { taskQueue, workflowsPath: WORKFLOWS_PATH, activities: createActivities({ db: db.knex, mailer, eagentAllowPrivate: true }) }, async () => {
     try {
       return await fn(taskQueue);
     } finally {
