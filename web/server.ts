@@ -29,6 +29,8 @@ const API_PATH = /^\/api\//;
 const MUTATION = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 const FORM_CONTENT_TYPE = /^(application\/x-www-form-urlencoded|multipart\/form-data)\s*(;|$)/i;
 
+const TEMPORAL_RETRY_AFTER_MS = 5000;
+
 const bodyLimit = (path: string) => (UPLOAD_PATH.test(path) ? MAX_UPLOAD_BODY_BYTES : MAX_BODY_BYTES);
 
 export interface StartWebServerOptions {
@@ -290,20 +292,29 @@ function temporalAccess(
   }
   const settings = given;
   let connecting: Promise<{ client: Client; close(): Promise<void> }> | undefined;
+  // A failed connect costs the SDK's whole connect timeout; while Temporal is down every request
+  // would wait that long. For a few seconds after a failure, callers get that failure at once
+  // (intake then saves the lead with its workflow pending).
+  let failure: { error: unknown; until: number } | undefined;
   return {
     access: {
       namespace: settings.namespace,
       taskQueue: taskQueue ?? settings.taskQueue,
       getClient: async () => {
+        if (failure && Date.now() < failure.until) throw failure.error;
         // Connected on first use and retried after a failure, so the web app starts (and
         // recovers) whether or not Temporal is up yet.
         connecting ??= import('../temporal.config.ts')
           .then(({ connectClient }) => connectClient(settings))
           .then(({ connection, client }) => ({ client, close: () => connection.close() }));
+        const current = connecting;
         try {
-          return (await connecting).client;
+          return (await current).client;
         } catch (err) {
-          connecting = undefined;
+          if (connecting === current) {
+            connecting = undefined;
+            failure = { error: err, until: Date.now() + TEMPORAL_RETRY_AFTER_MS };
+          }
           throw err;
         }
       },

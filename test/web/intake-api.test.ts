@@ -99,6 +99,49 @@ describe('POST /api/v1/leads', () => {
     expect(notJson.body.errors).toHaveProperty('body');
   });
 
+  it('answers 400 naming the field for a NUL byte, a lone surrogate or a control character anywhere in the body, and saves nothing', async () => {
+    const before = await db.knex('leads').where({ account_id: accountId }).count<{ n: string }[]>({ n: '*' });
+    expect(await post(lead({ firstName: 'Da\u0000na' }))).toEqual({ status: 400, body: { errors: { firstName: 'Contains a control character (U+0000)' } } });
+    expect(await post(lead({ phones: ['303-456-7890', '303\u0000456'] }))).toEqual({ status: 400, body: { errors: { 'phones.1': 'Contains a control character (U+0000)' } } });
+    expect(await post(lead({ importName: 'March\u0000' }))).toEqual({ status: 400, body: { errors: { importName: 'Contains a control character (U+0000)' } } });
+    // Sent as JSON escapes, exactly as a vendor's serializer would write them.
+    const surrogate = await post(JSON.stringify(lead()).replace('"DANA"', '"DA\\ud800NA"'));
+    expect(surrogate).toEqual({ status: 400, body: { errors: { firstName: 'Contains a broken character (unpaired surrogate U+D800)' } } });
+    const c1 = await post(lead({ address: { line1: '400 Pine Ave\u0085', city: 'Denver', state: 'CO', zip: '80202' } }));
+    expect(c1).toEqual({ status: 400, body: { errors: { 'address.line1': 'Contains a control character (U+0085)' } } });
+    // Fields intake does not know are kept with the arrival, so they are checked too.
+    expect(await post(lead({ vendor: { note: 'x\u0000' } }))).toEqual({ status: 400, body: { errors: { 'vendor.note': 'Contains a control character (U+0000)' } } });
+    const nested = await post(`{"firstName":"Dana","extra":${'['.repeat(5000)}${']'.repeat(5000)}}`);
+    expect(nested.status).toBe(400);
+    expect(await db.knex('leads').where({ account_id: accountId }).count<{ n: string }[]>({ n: '*' })).toEqual(before);
+  });
+
+  it('keeps text it accepts in Unicode NFC', async () => {
+    const res = await post(lead({ firstName: 'Zoe\u0308', lastName: 'Nfc', importName: 'Cafe\u0301 list' }));
+    expect(res.status).toBe(201);
+    expect(await db.knex('lead_source_touches').where({ lead_id: res.body.id }).first('import_name')).toEqual({ import_name: 'Caf\u00e9 list' });
+  });
+
+  it('tries once more when PostgreSQL gives the transaction up as a deadlock, instead of answering 500', async () => {
+    await db.knex.raw(`
+      CREATE SEQUENCE deadlock_once;
+      CREATE FUNCTION deadlock_once() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF NEW.import_name = 'deadlock once' AND nextval('deadlock_once') = 1 THEN
+          RAISE EXCEPTION 'deadlock detected (test)' USING ERRCODE = '40P01';
+        END IF;
+        RETURN NEW;
+      END $$;
+      CREATE TRIGGER deadlock_once BEFORE INSERT ON lead_source_touches FOR EACH ROW EXECUTE FUNCTION deadlock_once();`);
+    try {
+      const res = await post(lead({ lastName: 'Deadlock', importName: 'deadlock once' }));
+      expect(res).toEqual({ status: 201, body: { id: expect.any(String), merged: false } });
+      expect(await db.knex('lead_source_touches').where({ lead_id: res.body.id })).toHaveLength(1);
+    } finally {
+      await db.knex.raw('DROP TRIGGER deadlock_once ON lead_source_touches; DROP FUNCTION deadlock_once(); DROP SEQUENCE deadlock_once;');
+    }
+  });
+
   it('gives the same answer to a repeated Idempotency-Key and 422 when the body differs', async () => {
     const body = lead({ firstName: 'Ida', lastName: 'Empotent' });
     const first = await post(body, { idempotencyKey: 'req-42' });

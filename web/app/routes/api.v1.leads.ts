@@ -3,6 +3,7 @@
 // never holds the key, and a cross-site form cannot set the Authorization header.
 import type { ActionFunctionArgs } from '@remix-run/node';
 import { IdempotencyConflictError, IntakeValidationError, LeadWorkflowStartError, type IntakeInput } from '../../../activities/intake.ts';
+import { textProblem } from '../../../activities/text-input.ts';
 import { accountForApiKey, submitLead } from '../utils/intake.server.ts';
 
 const json = (body: unknown, status: number, headers?: Record<string, string>) => Response.json(body, { status, headers });
@@ -14,6 +15,8 @@ export async function action({ request, context }: ActionFunctionArgs) {
 
   const idempotencyKey = request.headers.get('Idempotency-Key')?.trim() || undefined;
   if (idempotencyKey && idempotencyKey.length > 200) return json({ errors: { 'Idempotency-Key': 'At most 200 characters' } }, 400);
+  const keyProblem = idempotencyKey && textProblem(idempotencyKey);
+  if (keyProblem) return json({ errors: { 'Idempotency-Key': keyProblem } }, 400);
 
   let body: unknown;
   try {

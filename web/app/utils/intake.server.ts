@@ -17,8 +17,19 @@ export function intakeDeps(context: AppLoadContext): IntakeDeps {
   };
 }
 
-export function submitLead(context: AppLoadContext, accountId: string, input: IntakeInput, opts: IntakeOptions = {}): Promise<IntakeResult> {
-  return intakeLead(intakeDeps(context), accountId, input, opts);
+// PostgreSQL gives up one of two transactions that wait on each other (a deadlock, or a
+// serialization failure) and says to try again: intake's transaction is rolled back whole, so
+// running it again is safe, and one more try is what the caller would do anyway.
+const RETRYABLE = new Set(['40001', '40P01']);
+
+export async function submitLead(context: AppLoadContext, accountId: string, input: IntakeInput, opts: IntakeOptions = {}): Promise<IntakeResult> {
+  try {
+    return await intakeLead(intakeDeps(context), accountId, input, opts);
+  } catch (err) {
+    if (!RETRYABLE.has((err as { code?: unknown })?.code as string)) throw err;
+    console.warn('[web] intake transaction gave way to another; trying once more', (err as Error).message);
+    return intakeLead(intakeDeps(context), accountId, input, opts);
+  }
 }
 
 /** The account an `Authorization: Bearer <key>` header speaks for, or null (unknown, revoked, missing). */
