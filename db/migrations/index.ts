@@ -5,7 +5,7 @@ import * as foundation from './20261122000000_foundation.ts';
 import * as intakeIdempotency from './20261122010000_intake_idempotency.ts';
 import * as leadScrubbedAt from './20261122020000_lead_scrubbed_at.ts';
 import * as importFailure from './20261122030000_import_failure.ts';
-import * as mailAccountsAndSendAttempts from './20261130030000_mail_accounts_and_send_attempts.ts';
+import * as sessions from './20261130010000_sessions.ts';
 import * as refoldDuplicateKeys from './20261130040000_refold_duplicate_keys.ts';
 
 const migrations: Record<string, Knex.Migration> = {
@@ -13,7 +13,7 @@ const migrations: Record<string, Knex.Migration> = {
   '20261122010000_intake_idempotency': intakeIdempotency,
   '20261122020000_lead_scrubbed_at': leadScrubbedAt,
   '20261122030000_import_failure': importFailure,
-  '20261130030000_mail_accounts_and_send_attempts': mailAccountsAndSendAttempts,
+  '20261130010000_sessions': sessions,
   '20261130040000_refold_duplicate_keys': refoldDuplicateKeys,
 };
 

@@ -4,14 +4,17 @@ import { z } from 'zod';
 import { CsrfInput } from '../components/csrf-input.tsx';
 import { GeneralErrorBoundary } from '../components/error-boundary.tsx';
 import { Field } from '../components/field.tsx';
-import { passwordFingerprint, requireUser, setPassword, verifyCurrentPassword } from '../utils/auth.server.ts';
+import { checkCurrentPassword, requireUser, setPassword } from '../utils/auth.server.ts';
 import { validateCsrf } from '../utils/csrf.server.ts';
 import { parseForm, type FieldErrors } from '../utils/forms.server.ts';
+import { passHeaders } from '../utils/headers.ts';
 import { confirmMatches, newPasswordFields } from '../utils/password-rules.server.ts';
 import { PASSWORD_MIN_LENGTH } from '../utils/password-policy.ts';
-import { commitSession, getSession } from '../utils/session.server.ts';
+import { getSession } from '../utils/session.server.ts';
 
 export const meta: MetaFunction = () => [{ title: 'Change password · Leadflow' }];
+
+export const headers = passHeaders('Retry-After');
 
 const schema = z
   .object({ current: z.string().min(1, 'Enter your current password').max(200), ...newPasswordFields })
@@ -32,17 +35,21 @@ export async function action({ request, context }: ActionFunctionArgs) {
   const parsed = parseForm(schema, formData);
   if (!parsed.success) return data({ fieldErrors: parsed.fieldErrors }, { status: 400 });
   const { db } = context.services;
-  if (!(await verifyCurrentPassword(db, user.id, parsed.data.current))) {
-    return data({ fieldErrors: { current: ['That is not your current password'] } as FieldErrors }, { status: 400 });
+  const check = await checkCurrentPassword(db, user, parsed.data.current, context.clientIp);
+  if (!check.ok && check.reason === 'locked') {
+    return data(
+      { fieldErrors: { current: [`Too many wrong passwords. Wait ${check.retryAfterMinutes} minutes and try again.`] } as FieldErrors },
+      { status: 429, headers: { 'Retry-After': String(check.retryAfterMinutes * 60) } },
+    );
   }
+  if (!check.ok) return data({ fieldErrors: { current: ['That is not your current password'] } as FieldErrors }, { status: 400 });
   if (parsed.data.password.toLowerCase() === user.username.toLowerCase()) {
     return data({ fieldErrors: { password: ['Your password cannot be your username'] } as FieldErrors }, { status: 400 });
   }
-  const hash = await setPassword(db, user.id, parsed.data.password);
-  // This session follows the new password; every other session of the user ends (auth.server.ts).
+  // This session stays; every other session of the user ends.
   const session = await getSession(context.services, request);
-  session.set('pwv', passwordFingerprint(hash));
-  throw redirect('/leads', { headers: { 'Set-Cookie': await commitSession(context.services, session) } });
+  await setPassword(db, user.id, parsed.data.password, session.tokenHash);
+  throw redirect('/leads');
 }
 
 export default function ChangePassword() {

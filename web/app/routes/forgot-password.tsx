@@ -6,13 +6,12 @@ import { GeneralErrorBoundary } from '../components/error-boundary.tsx';
 import { Field } from '../components/field.tsx';
 import { validateCsrf } from '../utils/csrf.server.ts';
 import { parseForm } from '../utils/forms.server.ts';
-import { requestPasswordReset } from '../utils/password-reset.server.ts';
+import { requestPasswordReset, RESET_TOKEN_TTL_MINUTES } from '../utils/password-reset.server.ts';
 
 export const meta: MetaFunction = () => [{ title: 'Reset your password · Leadflow' }];
 
 // The one answer for every request, whether or not the pair matched a user.
-const RESET_REQUESTED_MESSAGE =
-  'If that username and e-mail address belong to an active user, we have sent a link to reset the password. It works once, for one hour.';
+const RESET_REQUESTED_MESSAGE = `If that username and e-mail address belong to an active user, we have sent a link to reset the password. It works once, for ${RESET_TOKEN_TTL_MINUTES} minutes.`;
 
 const schema = z.object({
   username: z.string().trim().min(1, 'Enter your username').max(100),

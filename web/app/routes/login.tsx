@@ -7,9 +7,7 @@ import { Field, FormError } from '../components/field.tsx';
 import { authenticate, PASSWORD_MAX_LENGTH, requireAnonymous, safeRedirectPath, startUserSession } from '../utils/auth.server.ts';
 import { validateCsrf } from '../utils/csrf.server.ts';
 import { parseForm, type FieldErrors } from '../utils/forms.server.ts';
-import { LOGIN_WINDOW_MINUTES } from '../utils/rate-limit.server.ts';
 import { passHeaders } from '../utils/headers.ts';
-import { getSession } from '../utils/session.server.ts';
 
 export const meta: MetaFunction = () => [{ title: 'Sign in · Leadflow' }];
 
@@ -36,16 +34,18 @@ export async function action({ request, context }: ActionFunctionArgs) {
   if (!result.ok) {
     if (result.reason === 'locked') {
       return data(
-        { fieldErrors: {} as FieldErrors, formError: `Too many failed sign-in attempts. Wait ${LOGIN_WINDOW_MINUTES} minutes and try again, or reset your password.` },
-        { status: 429, headers: { 'Retry-After': String(LOGIN_WINDOW_MINUTES * 60) } },
+        {
+          fieldErrors: {} as FieldErrors,
+          formError: `Too many failed sign-in attempts. Wait ${result.retryAfterMinutes} minutes and try again, or reset your password.`,
+        },
+        { status: 429, headers: { 'Retry-After': String(result.retryAfterMinutes * 60) } },
       );
     }
     const formError =
       result.reason === 'inactive' ? 'This user is inactive. Ask your agency owner to reactivate it.' : 'That username and password do not match.';
     return data({ fieldErrors: {} as FieldErrors, formError }, { status: result.reason === 'inactive' ? 403 : 401 });
   }
-  const session = await getSession(context.services, request);
-  const cookie = await startUserSession(context, session, result.user, result.passwordHash);
+  const cookie = await startUserSession(context, result.user);
   throw redirect(safeRedirectPath(redirectTo, '/leads'), { headers: { 'Set-Cookie': cookie } });
 }
 

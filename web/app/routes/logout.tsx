@@ -10,6 +10,7 @@ export async function loader() {
 export async function action({ request, context }: ActionFunctionArgs) {
   const formData = await request.formData();
   await validateCsrf(request, context, formData);
+  // Deletes the session's row: a copy of the cookie kept elsewhere answers as signed out.
   const session = await getSession(context.services, request);
   throw redirect('/login', { headers: { 'Set-Cookie': await destroySession(context.services, session) } });
 }

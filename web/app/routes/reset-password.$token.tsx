@@ -7,24 +7,40 @@ import { Field, FormError } from '../components/field.tsx';
 import { PASSWORD_MIN_LENGTH } from '../utils/password-policy.ts';
 import { validateCsrf } from '../utils/csrf.server.ts';
 import { parseForm, type FieldErrors } from '../utils/forms.server.ts';
-import { findResetToken, resetPassword } from '../utils/password-reset.server.ts';
+import { inspectResetLink, resetPasswordByLink, RESET_TOKEN_TTL_MINUTES } from '../utils/password-reset.server.ts';
+import { LOGIN_WINDOW_MINUTES } from '../utils/rate-limit.server.ts';
+import { passHeaders } from '../utils/headers.ts';
 import { confirmMatches, newPasswordFields } from '../utils/password-rules.server.ts';
 
 export const meta: MetaFunction = () => [{ title: 'Choose a new password · Leadflow' }];
 
-const INVALID_LINK = 'This reset link is invalid, already used or expired. Ask for a new one.';
+export const headers = passHeaders('Retry-After');
+
+const LINK_MESSAGES = {
+  used: 'This reset link was already used. If that was not you, ask for a new one.',
+  expired: `This reset link has expired or a newer one was sent. Links work for ${RESET_TOKEN_TTL_MINUTES} minutes; ask for a new one.`,
+  unknown: 'This reset link is not valid. Check that you opened the whole link from the e-mail, or ask for a new one.',
+  locked: `Too many reset links tried from your address. Wait ${LOGIN_WINDOW_MINUTES} minutes and try again.`,
+} as const;
 
 const schema = z.object(newPasswordFields).superRefine(confirmMatches);
 
 function tokenOf(params: { token?: string }): string {
-  const token = params.token ?? '';
-  return /^[A-Za-z0-9_-]{20,100}$/.test(token) ? token : '';
+  return params.token ?? '';
+}
+
+type LinkProblem = keyof typeof LINK_MESSAGES;
+
+const STATUS: Record<LinkProblem, number> = { used: 410, expired: 410, unknown: 404, locked: 429 };
+
+function problemHeaders(problem: LinkProblem): HeadersInit | undefined {
+  return problem === 'locked' ? { 'Retry-After': String(LOGIN_WINDOW_MINUTES * 60) } : undefined;
 }
 
 export async function loader({ params, context }: LoaderFunctionArgs) {
-  const token = tokenOf(params);
-  const found = token ? await findResetToken(context.services.db, token) : null;
-  return data({ valid: Boolean(found), username: found?.username ?? null }, { status: found ? 200 : 410 });
+  const link = await inspectResetLink(context.services.db, tokenOf(params), context.clientIp);
+  if (link.state === 'valid') return data({ problem: null, username: link.username });
+  return data({ problem: LINK_MESSAGES[link.state], username: null }, { status: STATUS[link.state], headers: problemHeaders(link.state) });
 }
 
 export async function action({ request, params, context }: ActionFunctionArgs) {
@@ -32,22 +48,21 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
   await validateCsrf(request, context, formData);
   const parsed = parseForm(schema, formData);
   if (!parsed.success) return data({ fieldErrors: parsed.fieldErrors, formError: null as string | null }, { status: 400 });
-  const token = tokenOf(params);
-  const done = token ? await resetPassword(context.services.db, token, parsed.data.password) : false;
-  if (!done) return data({ fieldErrors: {} as FieldErrors, formError: INVALID_LINK }, { status: 410 });
+  const state = await resetPasswordByLink(context.services.db, tokenOf(params), parsed.data.password, context.clientIp);
+  if (state !== 'valid') return data({ fieldErrors: {} as FieldErrors, formError: LINK_MESSAGES[state] }, { status: STATUS[state], headers: problemHeaders(state) });
   throw redirect('/login?reset=1');
 }
 
 export default function ResetPassword() {
-  const { valid, username } = useLoaderData<typeof loader>();
+  const { problem, username } = useLoaderData<typeof loader>();
   const actionData = useActionData<typeof action>();
   return (
     <main className="auth-page">
       <section className="card auth-card" aria-labelledby="reset-title">
         <h1 id="reset-title">Choose a new password</h1>
-        {!valid ? (
+        {problem ? (
           <div className="alert alert-error" role="alert">
-            {INVALID_LINK}
+            {problem}
           </div>
         ) : (
           <>

@@ -4,10 +4,10 @@ import { redirect, type AppLoadContext } from '@remix-run/node';
 import { randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { Role } from '../../../db/models/index.ts';
-import { hashPassword, sha256, verifyPassword } from '../../../db/passwords.ts';
-import { loginLocked, recordLoginAttempt } from './rate-limit.server.ts';
+import { hashPassword, verifyPassword } from '../../../db/passwords.ts';
+import { settlePasswordAttempt, takePasswordAttempt } from './rate-limit.server.ts';
 export { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from './password-policy.ts';
-import { commitSession, destroySession, getSession, type AppSession } from './session.server.ts';
+import { createUserSession, destroySession, endUserSessions, getSession } from './session.server.ts';
 
 export interface SessionUser {
   id: string;
@@ -21,10 +21,6 @@ export interface SessionUser {
 }
 
 export const CHANGE_PASSWORD_PATH = '/account/password';
-
-export function passwordFingerprint(passwordHash: string): string {
-  return sha256(passwordHash).slice(0, 24);
-}
 
 interface UserRow {
   id: string;
@@ -76,25 +72,27 @@ function toSessionUser(row: UserRow): SessionUser {
 let dummyHash: Promise<string> | undefined;
 
 export type LoginResult =
-  | { ok: true; user: SessionUser; passwordHash: string }
-  | { ok: false; reason: 'invalid' | 'locked' | 'inactive' };
+  | { ok: true; user: SessionUser }
+  | { ok: false; reason: 'invalid' | 'inactive' }
+  | { ok: false; reason: 'locked'; retryAfterMinutes: number };
+
+const dummy = () => (dummyHash ??= hashPassword(randomBytes(16).toString('hex')));
 
 export async function authenticate(db: Knex, username: string, password: string, ip: string): Promise<LoginResult> {
-  if (await loginLocked(db, username, ip)) return { ok: false, reason: 'locked' };
+  // The slot is taken before scrypt runs: concurrent guesses beyond the limit are never checked.
+  const taken = await takePasswordAttempt(db, username, ip);
+  if (taken.locked) return { ok: false, reason: 'locked', retryAfterMinutes: taken.retryAfterMinutes };
   const row = await userQuery(db).whereRaw('lower(users.username) = lower(?)', [username.trim()]).first();
-  const valid = await verifyPassword(password, row?.password_hash ?? (await (dummyHash ??= hashPassword(randomBytes(16).toString('hex')))));
-  await recordLoginAttempt(db, username, ip, Boolean(row && valid));
+  const valid = await verifyPassword(password, row?.password_hash ?? (await dummy()));
+  await settlePasswordAttempt(db, taken.attempt, Boolean(row && valid));
   if (!row || !valid) return { ok: false, reason: 'invalid' };
   if (row.status !== 'active') return { ok: false, reason: 'inactive' };
-  return { ok: true, user: toSessionUser(row), passwordHash: row.password_hash };
+  return { ok: true, user: toSessionUser(row) };
 }
 
-/** Signs the user in on this session; a fresh CSRF token too, so a token planted before sign-in is useless after. */
-export async function startUserSession(context: AppLoadContext, session: AppSession, user: { id: string }, passwordHash: string): Promise<string> {
-  session.set('userId', user.id);
-  session.set('pwv', passwordFingerprint(passwordHash));
-  session.set('csrf', randomBytes(32).toString('base64url'));
-  return commitSession(context.services, session);
+/** Signs the user in: a new session row and a fresh CSRF token, so a token planted before sign-in is useless after. */
+export function startUserSession(context: AppLoadContext, user: { id: string }): Promise<string> {
+  return createUserSession(context.services, user.id);
 }
 
 type Lookup = { user: SessionUser | null; stale: boolean };
@@ -103,13 +101,10 @@ const lookups = new WeakMap<Request, Promise<Lookup>>();
 
 async function lookupUser(request: Request, context: AppLoadContext): Promise<Lookup> {
   const session = await getSession(context.services, request);
-  const userId = session.get('userId');
-  if (!userId) return { user: null, stale: false };
-  const row = await userQuery(context.services.db).where('users.id', userId).first();
-  // A user set inactive, deleted or whose password changed elsewhere loses this session at once.
-  if (!row || row.status !== 'active' || passwordFingerprint(row.password_hash) !== session.get('pwv')) {
-    return { user: null, stale: true };
-  }
+  if (!session.userId) return { user: null, stale: session.stale };
+  const row = await userQuery(context.services.db).where('users.id', session.userId).first();
+  // Deactivating a user deletes their sessions; this catches a session read just before that.
+  if (!row || row.status !== 'active') return { user: null, stale: true };
   return { user: toSessionUser(row), stale: false };
 }
 
@@ -126,10 +121,28 @@ function loadUser(request: Request, context: AppLoadContext): Promise<Lookup> {
   return lookup;
 }
 
-/** Only same-site paths: `//evil.example` or `/\evil.example` would leave the site. */
+// Any origin would do as long as it is one no target can name by accident: a target is
+// accepted only if resolving it against this leaves the origin unchanged.
+const REDIRECT_BASE = 'http://leadflow.invalid';
+
+/**
+ * A same-origin path for `to`, or `fallback`. The target is resolved the way a browser would
+ * resolve it (tabs and newlines dropped, `\` read as `/`, dot segments removed), so every
+ * spelling of another host (`//evil`, `/\evil`, `/\t/evil`, `/.//evil`) is caught.
+ */
 export function safeRedirectPath(to: unknown, fallback = '/'): string {
-  if (typeof to !== 'string' || !to.startsWith('/') || to.startsWith('//') || to.includes('\\')) return fallback;
-  return to;
+  if (typeof to !== 'string' || to === '') return fallback;
+  let url: URL;
+  try {
+    url = new URL(to, `${REDIRECT_BASE}/`);
+  } catch {
+    return fallback;
+  }
+  if (url.origin !== REDIRECT_BASE) return fallback;
+  const path = url.pathname + url.search + url.hash;
+  // A path that itself starts with two slashes would be read by the browser as another host.
+  if (!path.startsWith('/') || path.startsWith('//') || new URL(path, `${REDIRECT_BASE}/`).origin !== REDIRECT_BASE) return fallback;
+  return path;
 }
 
 export async function requireUser(request: Request, context: AppLoadContext): Promise<SessionUser> {
@@ -158,14 +171,27 @@ export async function requireAnonymous(request: Request, context: AppLoadContext
   if (await getUser(request, context)) throw redirect('/');
 }
 
-/** Sets a new password, clears the forced change and returns the new hash. */
-export async function setPassword(db: Knex | Knex.Transaction, userId: string, password: string): Promise<string> {
+/**
+ * Sets a new password, clears the forced change and ends every other session of the user (so
+ * whoever else knew the old password is out); `keepSession` is the token hash of the session
+ * that made the change.
+ */
+export async function setPassword(db: Knex, userId: string, password: string, keepSession: string | null): Promise<void> {
   const passwordHash = await hashPassword(password);
-  await db('users').where({ id: userId }).update({ password_hash: passwordHash, must_change_password: false, updated_at: db.fn.now() });
-  return passwordHash;
+  await db.transaction(async (trx) => {
+    await trx('users').where({ id: userId }).update({ password_hash: passwordHash, must_change_password: false, updated_at: trx.fn.now() });
+    await endUserSessions(trx, userId, keepSession);
+  });
 }
 
-export async function verifyCurrentPassword(db: Knex, userId: string, password: string): Promise<boolean> {
-  const row = await db('users').where({ id: userId }).first('password_hash');
-  return Boolean(row) && (await verifyPassword(password, row.password_hash));
+export type CurrentPasswordCheck = { ok: true } | { ok: false; reason: 'wrong' } | { ok: false; reason: 'locked'; retryAfterMinutes: number };
+
+/** Checks the signed-in user's current password under the same throttle as sign-in. */
+export async function checkCurrentPassword(db: Knex, user: SessionUser, password: string, ip: string): Promise<CurrentPasswordCheck> {
+  const taken = await takePasswordAttempt(db, user.username, ip);
+  if (taken.locked) return { ok: false, reason: 'locked', retryAfterMinutes: taken.retryAfterMinutes };
+  const row = await db('users').where({ id: user.id, account_id: user.accountId }).first('password_hash');
+  const valid = await verifyPassword(password, row?.password_hash ?? (await dummy()));
+  await settlePasswordAttempt(db, taken.attempt, Boolean(row) && valid);
+  return row && valid ? { ok: true } : { ok: false, reason: 'wrong' };
 }

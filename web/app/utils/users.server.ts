@@ -6,6 +6,7 @@ import { z } from 'zod';
 import type { Role, UserStatus } from '../../../db/models/index.ts';
 import { hashPassword } from '../../../db/passwords.ts';
 import { accountSeatUsage, assertSeatAvailable, NoSeatAvailableError, type SeatUsage } from '../../../db/seats.ts';
+import { endUserSessions } from './session.server.ts';
 
 export const ASSIGNABLE_ROLES = ['lsp', 'admin', 'support'] as const;
 
@@ -105,7 +106,9 @@ export async function setAccountUserStatus(db: Knex, accountId: string, userId: 
       if (user.role === 'owner') return { ok: false, formError: 'The owner holds the account and cannot be set inactive.', status: 400 };
       if (user.status === status) return { ok: true };
       if (status === 'active') await assertSeatAvailable(trx, accountId);
-      await trx('users').where({ id: userId }).update({ status, updated_at: trx.fn.now() });
+      await trx('users').where({ id: userId, account_id: accountId }).update({ status, updated_at: trx.fn.now() });
+      // Signed out everywhere at once, and nothing is left to revive if the user is reactivated.
+      if (status === 'inactive') await endUserSessions(trx, userId);
       return { ok: true };
     });
   } catch (err) {

@@ -1,0 +1,101 @@
+// Password-reset links through the real web server and a real SMTP listener: single use, short
+// lived, retired by a newer link, and bound to the user they were made for.
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { RunningWebServer } from '../../web/server.ts';
+import { seedDemoAccount } from '../../db/seed.ts';
+import { createTestDatabase, type TestDatabase } from '../support/db.ts';
+import { startTestWebServer, visibleText, WebClient } from '../support/http.ts';
+import { startSmtpListener, type SmtpListener } from '../support/smtp.ts';
+
+let db: TestDatabase;
+let smtp: SmtpListener;
+let web: RunningWebServer;
+const client = () => new WebClient(web.url);
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  await seedDemoAccount(db.knex);
+  smtp = await startSmtpListener();
+  web = await startTestWebServer(db, { smtpUrl: smtp.url });
+});
+
+afterAll(async () => {
+  await web?.close();
+  await smtp?.close();
+  await db?.destroy();
+});
+
+beforeEach(async () => {
+  await db.knex('login_attempts').del();
+});
+
+/** Asks for a link for the user and returns the token of the mail that brings it. */
+async function askForLink(username: string, email: string): Promise<string> {
+  const seen = smtp.messages.length;
+  expect((await client().submit('/forgot-password', { username, email })).status).toBe(200);
+  const mail = await smtp.waitFor((m) => smtp.messages.indexOf(m) >= seen && m.to.includes(email));
+  return /\/reset-password\/([A-Za-z0-9_-]+)/.exec(mail.text)![1]!;
+}
+
+describe('password-reset links', () => {
+  it('last 30 minutes', async () => {
+    await askForLink('lsp.sam', 'sam@leadflow.test');
+    const row = await db.knex('password_reset_tokens').orderBy('created_at', 'desc').first(db.knex.raw('extract(epoch from expires_at - created_at)::int as ttl'));
+    expect(row.ttl).toBe(30 * 60);
+    const mail = smtp.messages.at(-1)!;
+    expect(mail.text).toContain('expires in 30 minutes');
+  });
+
+  it('asking for a new link retires the older ones', async () => {
+    const first = await askForLink('lsp.alex', 'alex@leadflow.test');
+    const second = await askForLink('lsp.alex', 'alex@leadflow.test');
+    expect(second).not.toBe(first);
+    const old = await client().get(`/reset-password/${first}`);
+    expect(old.status).toBe(410);
+    expect(visibleText(old.text)).toContain('This reset link has expired or a newer one was sent');
+    const c = client();
+    const refused = await c.submit(`/reset-password/${first}`, { password: 'alex-old-link-pass', confirm: 'alex-old-link-pass' }, { from: '/forgot-password' });
+    expect(refused.status).toBe(410);
+    expect((await client().login('lsp.alex', 'alex-old-link-pass')).status).toBe(401);
+    expect((await client().get(`/reset-password/${second}`)).status).toBe(200);
+    expect((await c.submit(`/reset-password/${second}`, { password: 'alex-new-link-pass', confirm: 'alex-new-link-pass' })).status).toBe(302);
+    expect((await client().login('lsp.alex', 'alex-new-link-pass')).status).toBe(302);
+  });
+
+  it('say clearly when a link was already used, has expired or is unknown', async () => {
+    const token = await askForLink('support.kim', 'kim@leadflow.test');
+    const c = client();
+    expect((await c.submit(`/reset-password/${token}`, { password: 'kim-reset-pass-1', confirm: 'kim-reset-pass-1' })).status).toBe(302);
+    const used = await client().get(`/reset-password/${token}`);
+    expect(used.status).toBe(410);
+    expect(visibleText(used.text)).toContain('This reset link was already used');
+    const usedAgain = await c.submit(`/reset-password/${token}`, { password: 'kim-reset-pass-2', confirm: 'kim-reset-pass-2' }, { from: '/forgot-password' });
+    expect(usedAgain.status).toBe(410);
+    expect(visibleText(usedAgain.text)).toContain('This reset link was already used');
+
+    const late = await askForLink('support.kim', 'kim@leadflow.test');
+    await db.knex('password_reset_tokens').whereNull('used_at').update({ expires_at: db.knex.raw("now() - interval '1 second'") });
+    const expired = await client().get(`/reset-password/${late}`);
+    expect(expired.status).toBe(410);
+    expect(visibleText(expired.text)).toContain('This reset link has expired');
+
+    const unknown = await client().get('/reset-password/this-is-not-a-real-token-at-all');
+    expect(unknown.status).toBe(404);
+    expect(visibleText(unknown.text)).toContain('This reset link is not valid');
+    expect((await client().login('support.kim', 'kim-reset-pass-1')).status).toBe(302);
+  });
+
+  it('change the password of the user the link was made for, whoever is signed in on the browser', async () => {
+    await db.knex('password_reset_tokens').del();
+    const token = await askForLink('A0DEMO1', 'a0demo1@leadflow.test');
+    const other = client();
+    await other.login('lsp.sam', 'sam-demo-pass');
+    const page = await other.get(`/reset-password/${token}`);
+    expect(visibleText(page.text)).toContain('For user A0DEMO1');
+    expect((await other.submit(`/reset-password/${token}`, { password: 'owner-reset-pass', confirm: 'owner-reset-pass' })).status).toBe(302);
+    expect((await client().login('A0DEMO1', 'owner-reset-pass')).status).toBe(302);
+    expect((await client().login('lsp.sam', 'sam-demo-pass')).status).toBe(302);
+    // The link does not sign anyone in: the browser is still Sam's.
+    expect(visibleText((await other.get('/leads')).text)).toContain('Sam Chen');
+  });
+});
