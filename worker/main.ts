@@ -11,7 +11,8 @@ import { createActivities, defaultWorkerIdentity } from '../activities/index.ts'
 import { createImportActivities } from '../activities/import.ts';
 import { createMailer } from '../activities/mailer.ts';
 import { allowPrivateFromEnv } from '../activities/outbound-url.ts';
-import { ensureHousekeepingWorkflow } from './housekeeping.ts';
+import { createReconcileActivities } from '../activities/reconcile.ts';
+import { ensureHousekeepingWorkflow, ensureLeadReconcileWorkflow } from './housekeeping.ts';
 import { createKnex } from '../db/knex.ts';
 import { connectClient, connectionOptions, connectWorker, registerSearchAttributes, temporalSettings, type TemporalSettings } from '../temporal.config.ts';
 import type { Client } from '@temporalio/client';
@@ -102,7 +103,7 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
   const db = createKnex(opts.databaseUrl, { pool: { min: 0, max: concurrency } });
   const mailer = createMailer(opts.smtpUrl);
   const connection = opts.connection ?? (await connectWorker(settings));
-  // Import activities start lead workflows, and start-up starts housekeeping: one client
+  // Import and reconcile activities start lead workflows, and start-up starts housekeeping: one client
   // connection, made on first use.
   // A failed connect is not kept: the next caller tries again.
   let client: Promise<{ connection: Connection; client: Client }> | undefined;
@@ -132,6 +133,7 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
       activities: {
         ...createActivities({ db, mailer, workerIdentity: identity, mailFrom: opts.mailFrom, eagentAllowPrivate: allowPrivateFromEnv() }),
         ...createImportActivities({ db, temporal: getClient, taskQueue: settings.taskQueue }),
+        ...createReconcileActivities({ db, temporal: getClient, taskQueue: settings.taskQueue }),
       },
       ...code,
     });
@@ -143,9 +145,9 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
   // After Worker.create, so the workflow has a worker as soon as it exists. Not awaited and
   // never fatal: a worker without it still serves leads, and the next worker start tries again.
   void getClient()
-    .then((c) => ensureHousekeepingWorkflow(c, settings.taskQueue))
+    .then((c) => Promise.all([ensureHousekeepingWorkflow(c, settings.taskQueue), ensureLeadReconcileWorkflow(c, settings.taskQueue)]))
     .catch((err: unknown) => {
-      console.warn(`Could not start the housekeeping workflow (the next worker start tries again): ${(err as Error).message}`);
+      console.warn(`Could not start the housekeeping and lead reconcile workflows (the next worker start tries again): ${(err as Error).message}`);
     });
   return {
     worker,
