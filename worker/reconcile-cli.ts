@@ -6,7 +6,7 @@ import { openLocalDatabase } from '../dev/postgres.ts';
 import { runningStack } from '../dev/running-stack.ts';
 import { createKnex } from '../db/knex.ts';
 import { connectClient, temporalSettings } from '../temporal.config.ts';
-import { reconcileLeads } from './reconcile.ts';
+import { reconcileLeads } from '../activities/reconcile.ts';
 
 const args = process.argv.slice(2);
 const i = args.indexOf('--account');

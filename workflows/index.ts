@@ -4,3 +4,4 @@ export { systemCheckWorkflow } from './system-check/workflow.ts';
 export { leadWorkflow } from './lead/workflow.ts';
 export { importWorkflow } from './import/workflow.ts';
 export { housekeepingWorkflow } from './housekeeping/workflow.ts';
+export { leadReconcileWorkflow } from './reconcile/workflow.ts';

@@ -1,7 +1,7 @@
 // The support page's end-to-end check (web -> Temporal -> worker -> activity -> Postgres).
 // worker/system-check.ts owns starting it; this module adapts it to the web app's services.
 import type { Knex } from 'knex';
-import { reconcileLeads } from '../../../worker/reconcile.ts';
+import { reconcileLeads } from '../../../activities/reconcile.ts';
 import { startSystemCheck } from '../../../worker/system-check.ts';
 import type { WebServices } from '../context.ts';
 
