@@ -1,9 +1,13 @@
 // The local SMTP catcher of `npm start`: accepts every message on a localhost port and keeps
 // it in the caught_mail table, where the admin Mailbox page shows it. Nothing is delivered.
+// Each message is filed under the account Leadflow sent it for (the X-Leadflow-Account header
+// its senders set), never under whoever has the recipient's address: two agencies can have a
+// lead with the same e-mail, and a password-reset link must reach only its own account.
 import type { AddressInfo } from 'node:net';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
 import type { Knex } from 'knex';
+import { ACCOUNT_HEADER } from '../activities/mailer.ts';
 
 export interface MailCatcher {
   host: string;
@@ -20,6 +24,15 @@ function fromAddress(mail: ParsedMail): string | undefined {
   const first = mail.from?.value[0];
   if (!first?.address) return mail.from?.text || undefined;
   return first.name ? `${first.name} <${first.address}>` : first.address;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The account id the sender put in the account header, when it is one. */
+function accountOf(mail: ParsedMail): string | null {
+  const value = mail.headers.get(ACCOUNT_HEADER.toLowerCase());
+  const id = typeof value === 'string' ? value.trim() : null;
+  return id && UUID.test(id) ? id : null;
 }
 
 export async function startMailCatcher({ db, host = '127.0.0.1', port = 0 }: { db: Knex; host?: string; port?: number }): Promise<MailCatcher> {
@@ -45,7 +58,11 @@ export async function startMailCatcher({ db, host = '127.0.0.1', port = 0 }: { d
           // The envelope, not the To header: it is who the message was actually sent to (Bcc too).
           const to = session.envelope.rcptTo.map((r) => r.address);
           const mailFrom = session.envelope.mailFrom;
+          const accountId = accountOf(mail);
           await db('caught_mail').insert({
+            // An id no account has (deleted since) files the message under nobody, rather than
+            // refusing it and having the sender retry for ever.
+            account_id: accountId ? db.raw('(SELECT id FROM accounts WHERE id = ?)', [accountId]) : null,
             message_id: mail.messageId ?? null,
             from_address: fromAddress(mail) ?? (mailFrom ? mailFrom.address : ''),
             to_addresses: to,

@@ -3,6 +3,7 @@ import nodemailer from 'nodemailer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMailCatcher, type MailCatcher } from '../../dev/mail-catcher.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
+import { createAccountWithAdmin } from '../support/fixtures.ts';
 
 let db: TestDatabase;
 let catcher: MailCatcher;
@@ -47,5 +48,24 @@ describe('mail catcher', () => {
     const info = await transport.sendMail({ from: 'a@leadflow.test', to: 'b@agency.test', subject: 'With credentials', text: 'hi' });
     transport.close();
     expect(await db.knex('caught_mail').where({ message_id: info.messageId }).first()).toMatchObject({ subject: 'With credentials', to_addresses: ['b@agency.test'] });
+  });
+
+  it('files a message under the account its sender named, and one of no or an unknown account under nobody', async () => {
+    const { accountId } = await createAccountWithAdmin(db.knex);
+    const transport = nodemailer.createTransport(catcher.url);
+    const send = async (headers?: Record<string, string>) =>
+      (await transport.sendMail({ from: 'a@leadflow.test', to: 'same@example.test', subject: 'Filed', text: 'hi', headers })).messageId;
+    const sent = {
+      own: await send({ 'X-Leadflow-Account': accountId }),
+      none: await send(),
+      unknown: await send({ 'X-Leadflow-Account': crypto.randomUUID() }),
+      garbage: await send({ 'X-Leadflow-Account': "x' OR 1=1" }),
+    };
+    transport.close();
+    const accountOf = async (messageId: string) => (await db.knex('caught_mail').where({ message_id: messageId }).first('account_id')).account_id;
+    expect(await accountOf(sent.own)).toBe(accountId);
+    expect(await accountOf(sent.none)).toBeNull();
+    expect(await accountOf(sent.unknown)).toBeNull();
+    expect(await accountOf(sent.garbage)).toBeNull();
   });
 });

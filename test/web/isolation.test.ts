@@ -49,8 +49,8 @@ beforeAll(async () => {
   const mails = await db
     .knex('caught_mail')
     .insert([
-      { from_address: 'noreply@leadflow.local', to_addresses: ['maria.g@example.com'], subject: 'Nurture for Maria (account A lead)', text: 'hello Maria' },
-      { from_address: 'noreply@leadflow.local', to_addresses: ['Zed <zed@example.org>'], subject: 'Nurture for Zed (account B lead)', text: 'hello Zed' },
+      { account_id: accountA, from_address: 'noreply@leadflow.local', to_addresses: ['maria.g@example.com'], subject: 'Nurture for Maria (account A lead)', text: 'hello Maria' },
+      { account_id: accountB, from_address: 'noreply@leadflow.local', to_addresses: ['Zed <zed@example.org>'], subject: 'Nurture for Zed (account B lead)', text: 'hello Zed' },
       { from_address: 'noreply@leadflow.local', to_addresses: ['stranger@nowhere.test'], subject: 'Nobody’s mail', text: 'x' },
     ])
     .returning('id');
@@ -90,7 +90,7 @@ describe('accounts are isolated', () => {
     expect(bad.text).not.toMatch(/invalid input syntax|uuid/i);
   });
 
-  it('the mailbox shows only mail to the account’s own users and leads', async () => {
+  it('the mailbox shows only mail sent for the account', async () => {
     const dana = await signedIn('A0DEMO1', 'owner-demo-pass');
     const box = visibleText((await dana.get('/mailbox')).text);
     expect(box).toContain('Nurture for Maria (account A lead)');

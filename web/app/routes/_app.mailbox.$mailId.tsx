@@ -4,11 +4,12 @@ import { GeneralErrorBoundary } from '../components/error-boundary.tsx';
 import { requireRole } from '../utils/auth.server.ts';
 import { notFound } from '../utils/forms.server.ts';
 import { formatDateTime } from '../utils/labels.ts';
-import { getMail } from '../utils/mailbox.server.ts';
+import { getMail, requireMailbox } from '../utils/mailbox.server.ts';
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `${data?.mail.subject || 'Message'} · Mailbox · Leadflow` }];
 
 export async function loader({ request, params, context }: LoaderFunctionArgs) {
+  requireMailbox(context.services);
   const user = await requireRole(request, context, ['owner', 'admin']);
   const mail = await getMail(context.services.db, user.accountId, params.mailId ?? '');
   if (!mail) throw notFound();

@@ -4,12 +4,13 @@ import { z } from 'zod';
 import { GeneralErrorBoundary } from '../components/error-boundary.tsx';
 import { requireRole } from '../utils/auth.server.ts';
 import { formatDateTime } from '../utils/labels.ts';
-import { listMail } from '../utils/mailbox.server.ts';
+import { listMail, requireMailbox } from '../utils/mailbox.server.ts';
 import { withParams } from '../utils/url.ts';
 
 export const meta: MetaFunction = () => [{ title: 'Mailbox · Leadflow' }];
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
+  requireMailbox(context.services);
   const user = await requireRole(request, context, ['owner', 'admin']);
   const page = z.coerce.number().int().min(1).max(1_000_000).catch(1).parse(new URL(request.url).searchParams.get('page') ?? 1);
   return listMail(context.services.db, user.accountId, page);
@@ -23,7 +24,7 @@ export default function Mailbox() {
       <div className="page-head">
         <h1>Mailbox</h1>
         <p className="muted">
-          Mail the local mail catcher received for this account&apos;s users and leads ({total}). Nothing here was delivered.
+          Mail Leadflow sent for this account, as the local mail catcher received it ({total}). Nothing here was delivered.
         </p>
       </div>
       {messages.length ? (

@@ -4,6 +4,7 @@ import { CsrfInput } from '../components/csrf-input.tsx';
 import { GeneralErrorBoundary } from '../components/error-boundary.tsx';
 import { requireUser } from '../utils/auth.server.ts';
 import { roleLabel } from '../utils/labels.ts';
+import { mailboxAvailable } from '../utils/mailbox.server.ts';
 import { navFor } from '../utils/navigation.ts';
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
@@ -11,7 +12,7 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
   return {
     user: { name: user.name, username: user.username, role: user.role, mustChangePassword: user.mustChangePassword },
     account: { name: user.account.name },
-    nav: user.mustChangePassword ? [] : navFor(user.role),
+    nav: user.mustChangePassword ? [] : navFor(user.role, { mailbox: mailboxAvailable(context.services) }),
   };
 }
 

@@ -1,33 +1,25 @@
 // The development mail catcher's messages (caught_mail), as an owner or admin may see them:
-// only mail addressed to their own account's users or leads. caught_mail has no account
-// column (the catcher cannot know), so the account is derived from the recipients.
+// only mail Leadflow sent on behalf of their own account. The catcher files each message
+// under the account its sender named (the X-Leadflow-Account header); a message of no account
+// is nobody's. In production there is no catcher, and no Mailbox.
 import type { Knex } from 'knex';
 import { z } from 'zod';
+import type { WebServices } from '../context.ts';
+import { notFound } from './forms.server.ts';
 
 export const MAILBOX_PAGE_SIZE = 50;
 
-/** SQL for the lower-cased addresses of one account's users and leads. */
-function accountAddresses(db: Knex, accountId: string) {
-  return db
-    .select(db.raw('lower(email) as address'))
-    .from('users')
-    .where('account_id', accountId)
-    .union((u) => {
-      u.select(db.raw("lower(e->>'address')"))
-        .from(db.raw('leads, jsonb_array_elements(leads.emails) as e'))
-        .where('leads.account_id', accountId)
-        .whereRaw("e->>'address' is not null");
-    });
+export function mailboxAvailable(services: Pick<WebServices, 'mode'>): boolean {
+  return services.mode !== 'production';
+}
+
+/** A 404 in production, where the Mailbox does not exist. */
+export function requireMailbox(services: Pick<WebServices, 'mode'>): void {
+  if (!mailboxAvailable(services)) throw notFound();
 }
 
 function visibleMail(db: Knex, accountId: string) {
-  // Recipients may be stored as `Name <addr>`; compare the bare address.
-  return db('caught_mail as m').whereExists((q) => {
-    q.select(db.raw('1'))
-      .from(db.raw('unnest(m.to_addresses) as r(addr)'))
-      // knex accepts a raw expression as the left side; its types only admit column names.
-      .whereIn(db.raw(`lower(trim(regexp_replace(r.addr, '^.*<([^>]+)>.*$', '\\1')))`) as unknown as string, accountAddresses(db, accountId));
-  });
+  return db('caught_mail as m').where('m.account_id', accountId);
 }
 
 export interface MailSummary {

@@ -5,8 +5,8 @@ export interface NavItem {
   label: string;
 }
 
-/** What owners and admins see; My Company is the owner's alone. */
-const ADMIN_NAV: Array<NavItem & { ownerOnly?: true }> = [
+/** What owners and admins see; My Company is the owner's alone; the Mailbox exists outside production only. */
+const ADMIN_NAV: Array<NavItem & { ownerOnly?: true; mailbox?: true }> = [
   { to: '/leads', label: 'Leads' },
   { to: '/recycle-bin', label: 'Recycle bin' },
   { to: '/imports', label: 'Imports' },
@@ -14,16 +14,16 @@ const ADMIN_NAV: Array<NavItem & { ownerOnly?: true }> = [
   { to: '/templates', label: 'Templates' },
   { to: '/users', label: 'Users & Seats' },
   { to: '/company', label: 'My Company', ownerOnly: true },
-  { to: '/mailbox', label: 'Mailbox' },
+  { to: '/mailbox', label: 'Mailbox', mailbox: true },
   { to: '/support', label: 'Support' },
 ];
 
-/** The app shell's navigation; each route still checks the role itself. */
-export function navFor(role: Role): NavItem[] {
+/** The app shell's navigation; each route still checks the role (and the Mailbox its mode) itself. */
+export function navFor(role: Role, opts: { mailbox: boolean }): NavItem[] {
   switch (role) {
     case 'owner':
     case 'admin':
-      return ADMIN_NAV.filter((item) => role === 'owner' || !item.ownerOnly).map(({ to, label }) => ({ to, label }));
+      return ADMIN_NAV.filter((item) => (role === 'owner' || !item.ownerOnly) && (opts.mailbox || !item.mailbox)).map(({ to, label }) => ({ to, label }));
     case 'lsp':
       return [
         { to: '/leads', label: 'My Leads' },
