@@ -1,14 +1,18 @@
-// The CSV import workflow's activities. The upload lives in import_files (bytea); a batch reads
-// the file from the byte offset the previous batch reached and streams it through csv-parse,
-// stopping after `batchSize` records, so memory holds one batch of rows, never the file's rows.
-// A batch goes through intakeLeads as one set, each row with the idempotency key
-// `import:<importId>:<line>`: a batch repeated after a crash finds its rows already taken and
-// adds no second touch (and starts any workflow the crash left unstarted).
-import { Readable } from 'node:stream';
-import { ApplicationFailure } from '@temporalio/activity';
-import { parse } from 'csv-parse';
+// The CSV import workflow's activities. The upload lives in import_files (bytea). importFile
+// reads it once, front to back, a slice of bytes at a time through one streaming csv-parse
+// parser, so time and memory grow with the file, not with its square, and memory holds one
+// slice and one batch, never the file. Rows go through intakeLeads a batch at a time, each row
+// with the idempotency key `import:<importId>:<line>`; after each batch the import's checkpoint
+// (byte offset, line, counts) is committed together with that batch's row errors and sent as
+// the activity's heartbeat. A worker killed mid-file therefore costs at most the batch in
+// flight: the retry resumes at the last checkpoint, the repeated rows find their keys taken
+// (no second lead or touch; a workflow the crash left unstarted is started), and the row errors
+// of a batch exist exactly when its checkpoint does, so none is reported twice.
+import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
+import { parse, type CsvError } from 'csv-parse';
 import type { Knex } from 'knex';
-import { intakeLeads, IntakeValidationError, LeadWorkflowStartError, type IntakeDeps, type IntakeInput } from './intake.ts';
+import { intakeLeads, IntakeValidationError, LeadWorkflowStartError, type IntakeDeps, type IntakeInput, type IntakeOutcome } from './intake.ts';
+import { importProgressedSignal, type ImportProgress } from '../workflows/import/messages.ts';
 import type { LeadSource } from '../workflows/lead/templates.ts';
 
 /** Lead field -> zero-based CSV column index. */
@@ -41,6 +45,35 @@ export interface ImportBatchResult {
   next: ImportCursor | null;
 }
 
+export type ImportCounts = Omit<ImportProgress, 'status'>;
+
+export interface ImportFileResult {
+  /** False when the activity stopped after its time slice; calling it again goes on. */
+  done: boolean;
+  progress: ImportCounts;
+}
+
+export const IMPORT_BATCH_SIZE = 200;
+/** Bytes of the upload fetched from Postgres at a time. */
+const SLICE_BYTES = 128 * 1024;
+/**
+ * No lead row comes near this; a record that grows past it is a quote never closed swallowing
+ * the lines after it. It also bounds what such a record costs: its bytes are parsed once more
+ * from the line after the one it starts on.
+ */
+export const MAX_RECORD_BYTES = 64 * 1024;
+/** One importFile execution works this long at most, so its retry budget is per slice of the file. */
+const WORK_SLICE_MS = 5 * 60_000;
+/** Between batches the heartbeat says where the import is; inside a slow batch a ticker keeps it alive, up to this. */
+const BATCH_STALL_MS = 2 * 60_000;
+const TICK_MS = 5_000;
+const PROGRESS_SIGNAL_MS = 1_000;
+
+/** Error types that no retry can mend; the workflow lists them as non-retryable too. */
+export const IMPORT_NON_RETRYABLE = ['ImportNotFound', 'ImportBadInput'];
+
+const notFound = (message: string) => ApplicationFailure.create({ type: 'ImportNotFound', message, nonRetryable: true });
+
 function rowToInput(record: string[], mapping: ImportMapping, source: LeadSource, importName: string): IntakeInput {
   const at = (i: number | undefined) => (i === undefined ? '' : (record[i] ?? '').trim());
   return {
@@ -55,91 +88,395 @@ function rowToInput(record: string[], mapping: ImportMapping, source: LeadSource
   };
 }
 
-export function createImportActivities(deps: IntakeDeps) {
-  const db: Knex = deps.db;
-  return {
-    async importBatch({ importId, batchSize, cursor }: { importId: string; batchSize: number; cursor: ImportCursor | null }): Promise<ImportBatchResult> {
-      const imp = await db('imports').where({ id: importId }).first('account_id', 'name', 'status');
-      // Gone (deleted with its account, say): retrying cannot help.
-      if (!imp) throw ApplicationFailure.create({ type: 'ImportNotFound', message: `No import ${importId}`, nonRetryable: true });
-      if (imp.status === 'pending') await db('imports').where({ id: importId }).update({ status: 'running' });
-      const start = cursor ?? { offset: 0, line: 1 };
-      const file = await db('import_files')
-        .where({ import_id: importId })
-        .first(db.raw('octet_length(content) AS total'), db.raw('substring(content from ?) AS chunk', [start.offset + 1]), 'mapping', 'source');
-      if (!file) throw ApplicationFailure.create({ type: 'ImportNotFound', message: `The file of import ${importId} is gone`, nonRetryable: true });
-      const bytesTotal = Number(file.total);
+function checkMapping(mapping: unknown): ImportMapping {
+  const m = mapping as Partial<ImportMapping> | null;
+  const index = (v: unknown) => Number.isInteger(v) && (v as number) >= 0;
+  const required = ['firstName', 'lastName', 'line1', 'city', 'state', 'zip'] as const;
+  if (!m || typeof m !== 'object' || required.some((k) => !index(m[k]))) {
+    throw ApplicationFailure.create({ type: 'ImportBadInput', message: 'The import has no complete column mapping', nonRetryable: true });
+  }
+  return m as ImportMapping;
+}
 
-      const rows: Array<{ line: number; record: string[] }> = [];
-      // The line each record read so far ends on (the header included), to place the records
-      // the parser cannot read even with relaxed quoting (a quote never closed): one starts on
-      // the line after the record before it ended.
-      const endLines: number[] = [];
-      const skipped: Array<{ after: number; reason: string }> = [];
-      let next: ImportCursor | null = null;
-      let skipHeader = cursor === null;
-      const parser = Readable.from([file.chunk as Buffer]).pipe(
-        parse({ info: true, bom: true, skip_empty_lines: true, relax_column_count: true, relax_quotes: true, skip_records_with_error: true }),
-      );
-      parser.on('skip', (err: Error & { records?: number }) => skipped.push({ after: err.records ?? 0, reason: `Malformed CSV: ${err.message}` }));
-      for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { bytes: number; lines: number } }>) {
+// ---------------------------------------------------------------------------------------------
+// Reading the upload.
+
+/** The stored upload, fetched a slice at a time; the last slice is kept, so a parser restarted a few lines back costs no query. */
+class StoredFile {
+  private window: { offset: number; bytes: Buffer } | null = null;
+  constructor(
+    private readonly db: Knex,
+    private readonly importId: string,
+    readonly size: number,
+  ) {}
+
+  async bytesAt(offset: number): Promise<Buffer> {
+    const w = this.window;
+    if (w && offset >= w.offset && offset < w.offset + w.bytes.length) return w.bytes.subarray(offset - w.offset);
+    const row = await this.db('import_files')
+      .where({ import_id: this.importId })
+      .first(this.db.raw('substring(content from ? for ?) AS bytes', [offset + 1, SLICE_BYTES]));
+    if (!row) throw notFound(`The file of import ${this.importId} is gone`);
+    this.window = { offset, bytes: row.bytes as Buffer };
+    return this.window.bytes;
+  }
+
+  async *from(offset: number): AsyncGenerator<Buffer> {
+    while (offset < this.size) {
+      const bytes = await this.bytesAt(offset);
+      if (!bytes.length) return;
+      yield bytes;
+      offset += bytes.length;
+    }
+  }
+}
+
+export type CsvItem =
+  | { kind: 'row'; line: number; record: string[]; next: ImportCursor }
+  | { kind: 'broken'; line: number; reason: string; next: ImportCursor };
+
+const PARSE_OPTIONS = {
+  skip_empty_lines: true,
+  relax_column_count: true,
+  // A stray quote inside a field is kept as text, not an error.
+  relax_quotes: true,
+  skip_records_with_error: true,
+  max_record_size: MAX_RECORD_BYTES,
+  // Explicit, so that a file mixing line endings is read line by line (csv-parse would
+  // otherwise keep the first ending it sees and glue the other lines together).
+  record_delimiter: ['\r\n', '\n', '\r'],
+};
+
+const CR = 0x0d;
+const LF = 0x0a;
+
+/** The first non-blank line at or after `offset` (which starts line `line`), and where the line after it starts. */
+async function brokenLine(file: StoredFile, offset: number, line: number): Promise<{ line: number; next: ImportCursor }> {
+  let pos = offset;
+  let inLine = false;
+  for await (const bytes of file.from(offset)) {
+    for (let i = 0; i < bytes.length; i++, pos++) {
+      const b = bytes[i]!;
+      if (b !== CR && b !== LF) {
+        inLine = true;
+        continue;
+      }
+      // \r\n is one line end: the \n is counted when it comes, the \r alone is skipped.
+      if (b === CR && (i + 1 < bytes.length ? bytes[i + 1] === LF : (await file.bytesAt(pos + 1))[0] === LF)) continue;
+      if (inLine) return { line, next: { offset: pos + 1, line: line + 1 } };
+      line += 1;
+    }
+  }
+  return { line, next: { offset: file.size, line: line + 1 } };
+}
+
+function brokenReason(err: CsvError & { quoting?: boolean }): string {
+  if (err.code === 'CSV_QUOTE_NOT_CLOSED' || (err.code === 'CSV_MAX_RECORD_SIZE' && err.quoting)) return 'Malformed CSV: Quote Not Closed (the rest of the record was skipped)';
+  if (err.code === 'CSV_MAX_RECORD_SIZE') return `Malformed CSV: a record longer than ${MAX_RECORD_BYTES / 1024} KiB`;
+  // csv-parse's messages count lines from where this parser started; the item carries the file's line.
+  return `Malformed CSV: ${err.message.split(':')[0]}`;
+}
+
+/**
+ * The file's records from `from` to the end, each with the line it starts on and the cursor
+ * after it. A record csv-parse cannot read even with relaxed quoting (a quote never closed) is
+ * reported as broken at its first line, and reading starts again, with a fresh parser, on the
+ * next line: a broken record costs only its own line, never the lines after it.
+ */
+async function* csvItems(file: StoredFile, from: ImportCursor, withHeader: boolean): AsyncGenerator<CsvItem> {
+  let at = from;
+  let header = withHeader;
+  while (at.offset < file.size) {
+    const start = at;
+    // Filled synchronously by the parser's callbacks while it takes a slice; handed out after.
+    const found: CsvItem[] = [];
+    let lastEnd = 0;
+    let lastLine = start.line - 1;
+    // An object, not a variable: it is set inside the parser's callback.
+    const stop: { broken: CsvError | null } = { broken: null };
+    const parser = parse({
+      ...PARSE_OPTIONS,
+      bom: start.offset === 0,
+      on_record: (record: string[], info) => {
         const endLine = start.line - 1 + info.lines;
-        next = { offset: start.offset + info.bytes, line: endLine + 1 };
-        endLines.push(endLine);
-        if (skipHeader) {
-          skipHeader = false;
-          continue;
+        lastEnd = info.bytes;
+        lastLine = endLine;
+        if (header) {
+          header = false;
+          return null;
         }
         // A quoted field may span lines; the row is reported at the line where it starts.
-        const line = endLine - record.join(',').split('\n').length + 1;
-        rows.push({ line, record });
-        if (rows.length >= batchSize) break;
+        let newlines = 0;
+        for (const field of record) for (let i = field.indexOf('\n'); i !== -1; i = field.indexOf('\n', i + 1)) newlines++;
+        found.push({ kind: 'row', line: endLine - newlines, record, next: { offset: start.offset + info.bytes, line: endLine + 1 } });
+        return null;
+      },
+      on_skip: (err) => {
+        // Whether the record ran long inside a quoted field: csv-parse keeps that in its state only.
+        if (err) err.quoting = (parser as unknown as { state?: { quoting?: boolean } }).state?.quoting === true;
+        stop.broken = err ?? null;
+        // Stops this parser; the caller starts another after the broken record's first line.
+        throw err;
+      },
+    });
+    // The only error it can raise is the one on_skip rethrows, recorded in `stop`.
+    parser.on('error', () => {});
+    parser.resume();
+    try {
+      for await (const bytes of file.from(start.offset)) {
+        await new Promise<void>((resolve) => parser.write(bytes, () => resolve()));
+        yield* found.splice(0);
+        if (stop.broken) break;
       }
+      if (!stop.broken) {
+        await new Promise<void>((resolve) => parser.end(() => resolve()));
+        yield* found.splice(0);
+      }
+    } finally {
       parser.destroy();
-      const done = rows.length < batchSize;
-      // One after the last record of a full batch is the next batch's to report.
-      const malformed = skipped
-        .filter((k) => done || k.after < endLines.length)
-        .map((k) => ({ line: (k.after > 0 ? endLines[k.after - 1]! : start.line - 1) + 1, reason: k.reason }));
+    }
+    if (!stop.broken) return;
+    const bad = await brokenLine(file, start.offset + lastEnd, lastLine + 1);
+    header = false; // a broken first line was the header's place
+    yield { kind: 'broken', line: bad.line, reason: brokenReason(stop.broken), next: bad.next };
+    at = bad.next;
+  }
+}
 
-      // A repeated batch records its bad rows again; drop the earlier attempt's.
-      const lines = [...rows.map((r) => r.line), ...malformed.map((m) => m.line)];
-      if (lines.length) await db('import_row_errors').where({ import_id: importId }).whereBetween('line_number', [Math.min(...lines), Math.max(...lines)]).del();
-      const outcomes = await intakeLeads(
+// ---------------------------------------------------------------------------------------------
+// Taking a batch.
+
+interface RowError {
+  import_id: string;
+  line_number: number;
+  reason: string;
+  raw: string;
+}
+
+// PostgreSQL refuses NUL in text; a row error must be storable whatever the row held.
+const storable = (s: string) => s.replaceAll('\u0000', '\uFFFD');
+
+/**
+ * True when the failure belongs to the rows themselves (PostgreSQL refusing a value, a check
+ * failing, intake throwing on an input), so taking the rows again cannot help. Connection
+ * losses, deadlocks, serialization failures and the like are not: the batch is retried.
+ */
+function isRowFailure(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string') return /^2[23][0-9A-Z]{3}$/.test(code);
+  return !(err.name === 'KnexTimeoutError' || /connect|terminat|timeout|ECONN|socket/i.test(err.message));
+}
+
+/** The message without the statement knex puts in front of PostgreSQL's, which says nothing about the rows. */
+function plainMessage(err: Error): string {
+  const sqlState = typeof (err as { code?: unknown }).code === 'string';
+  return sqlState && err.message.includes(' - ') ? err.message.slice(err.message.lastIndexOf(' - ') + 3) : err.message;
+}
+
+function failureReason(err: Error): string {
+  if (err instanceof IntakeValidationError) {
+    return Object.entries(err.fieldErrors)
+      .map(([f, m]) => `${f}: ${m}`)
+      .join('; ');
+  }
+  return err.name === 'IdempotencyConflictError' ? err.message : `Could not be saved: ${plainMessage(err)}`;
+}
+
+type RowOutcome = IntakeOutcome | { ok: false; error: Error };
+
+/** A batch through intake as one set; when the set fails because of what a row holds, row by row, so only that row is lost. */
+async function takeRows(deps: IntakeDeps, accountId: string, items: Parameters<typeof intakeLeads>[2]): Promise<RowOutcome[]> {
+  try {
+    return await intakeLeads(deps, accountId, items);
+  } catch (err) {
+    if (!isRowFailure(err)) throw err;
+  }
+  const outcomes: RowOutcome[] = [];
+  for (const item of items) {
+    try {
+      outcomes.push(...(await intakeLeads(deps, accountId, [item])));
+    } catch (err) {
+      if (!isRowFailure(err)) throw err;
+      outcomes.push({ ok: false, error: err as Error });
+    }
+  }
+  return outcomes;
+}
+
+interface ImportRow {
+  account_id: string;
+  name: string;
+}
+
+interface ImportFileMeta {
+  mapping: ImportMapping;
+  source: LeadSource;
+}
+
+async function takeBatch(deps: IntakeDeps, importId: string, imp: ImportRow, meta: ImportFileMeta, items: CsvItem[]): Promise<{ ok: number; errors: RowError[] }> {
+  const rows = items.filter((i): i is Extract<CsvItem, { kind: 'row' }> => i.kind === 'row');
+  const outcomes = rows.length
+    ? await takeRows(
         deps,
         imp.account_id,
-        rows.map(({ line, record }) => ({ raw: rowToInput(record, file.mapping, file.source, imp.name), opts: { importId, idempotencyKey: `import:${importId}:${line}` } })),
-      );
-      let ok = 0;
-      const errors: Array<{ import_id: string; line_number: number; reason: string; raw: string }> = [];
-      outcomes.forEach((outcome, i) => {
-        const { line, record } = rows[i]!;
-        if (outcome.ok || outcome.error instanceof LeadWorkflowStartError) {
-          ok += 1; // saved; a workflow that did not start is started by reconcile
-          return;
+        rows.map(({ line, record }) => ({ raw: rowToInput(record, meta.mapping, meta.source, imp.name), opts: { importId, idempotencyKey: `import:${importId}:${line}` } })),
+      )
+    : [];
+  let ok = 0;
+  const errors: RowError[] = [];
+  outcomes.forEach((outcome, i) => {
+    const { line, record } = rows[i]!;
+    if (outcome.ok || outcome.error instanceof LeadWorkflowStartError) {
+      ok += 1; // saved; a workflow that did not start is started by reconcile
+      return;
+    }
+    errors.push({ import_id: importId, line_number: line, reason: storable(failureReason(outcome.error)), raw: storable(record.join(',').slice(0, 2000)) });
+  });
+  for (const item of items) if (item.kind === 'broken') errors.push({ import_id: importId, line_number: item.line, reason: item.reason, raw: '' });
+  errors.sort((a, b) => a.line_number - b.line_number);
+  return { ok, errors };
+}
+
+export function createImportActivities(deps: IntakeDeps) {
+  const db: Knex = deps.db;
+  const client = () => Promise.resolve(typeof deps.temporal === 'function' ? deps.temporal() : deps.temporal);
+
+  async function load(importId: string) {
+    const imp = await db('imports').where({ id: importId }).first('account_id', 'name', 'status', 'resume_offset', 'resume_line', 'total_rows', 'ok_rows', 'error_rows');
+    // Gone (deleted with its account, say): retrying cannot help.
+    if (!imp) throw notFound(`No import ${importId}`);
+    const meta = await db('import_files').where({ import_id: importId }).first(db.raw('octet_length(content) AS size'), 'mapping', 'source');
+    if (!meta) throw notFound(`The file of import ${importId} is gone`);
+    if (imp.status === 'pending') await db('imports').where({ id: importId, status: 'pending' }).update({ status: 'running' });
+    return { imp, size: Number(meta.size), meta: { mapping: checkMapping(meta.mapping), source: meta.source as LeadSource } };
+  }
+
+  return {
+    /**
+     * Imports the file from its last checkpoint to the end (or for one work slice), committing
+     * a checkpoint and heartbeating after every batch. Run with a short heartbeat timeout: a
+     * dead worker's import is picked up by another within seconds, where the checkpoint is.
+     */
+    async importFile({ importId, batchSize = IMPORT_BATCH_SIZE, sliceMs = WORK_SLICE_MS }: { importId: string; batchSize?: number; sliceMs?: number }): Promise<ImportFileResult> {
+      const ctx = Context.current();
+      const started = Date.now();
+      const { imp, size, meta } = await load(importId);
+      const fresh = imp.resume_offset === null;
+      let cursor: ImportCursor = fresh ? { offset: 0, line: 1 } : { offset: Number(imp.resume_offset), line: imp.resume_line };
+      const progress: ImportCounts = fresh
+        ? { processed: 0, ok: 0, errors: 0, bytesTotal: size, bytesDone: 0 }
+        : { processed: imp.total_rows, ok: imp.ok_rows, errors: imp.error_rows, bytesTotal: size, bytesDone: cursor.offset };
+
+      // Best effort and never waited for: the import must not slow down or fail for the page's
+      // progress bar. One signal in flight at a time, at most one a second.
+      const execution = ctx.info.workflowExecution;
+      let signalling = false;
+      let lastSignal = 0;
+      const report = () => {
+        if (signalling || Date.now() - lastSignal < PROGRESS_SIGNAL_MS) return;
+        signalling = true;
+        lastSignal = Date.now();
+        const counts = { ...progress };
+        void client()
+          .then((c) => (execution ? c.workflow.getHandle(execution.workflowId, execution.runId).signal(importProgressedSignal, counts) : undefined))
+          .catch(() => {})
+          .finally(() => {
+            signalling = false;
+          });
+      };
+
+      let lastBatchAt = Date.now();
+      ctx.heartbeat({ ...cursor, processed: progress.processed });
+      const ticker = setInterval(() => {
+        if (Date.now() - lastBatchAt < BATCH_STALL_MS) ctx.heartbeat({ ...cursor, processed: progress.processed });
+      }, TICK_MS);
+
+      const commit = async (items: CsvItem[]) => {
+        const { ok, errors } = await takeBatch(deps, importId, imp, meta, items);
+        const next = items[items.length - 1]!.next;
+        const counts = { processed: progress.processed + items.length, ok: progress.ok + ok, errors: progress.errors + errors.length };
+        await db.transaction(async (trx) => {
+          const row = await trx('imports').where({ id: importId }).forUpdate().first('resume_offset');
+          if (!row) throw notFound(`No import ${importId}`);
+          // Another execution of this import (one Temporal already gave up on) got here first.
+          if (Number(row.resume_offset ?? 0) !== cursor.offset) {
+            throw ApplicationFailure.create({ type: 'ImportCheckpointMoved', message: `Import ${importId} moved on without this attempt; resuming from its checkpoint` });
+          }
+          if (errors.length) await trx('import_row_errors').insert(errors);
+          await trx('imports')
+            .where({ id: importId })
+            .update({ resume_offset: next.offset, resume_line: next.line, total_rows: counts.processed, ok_rows: counts.ok, error_rows: counts.errors });
+        });
+        cursor = next;
+        Object.assign(progress, counts, { bytesDone: next.offset });
+        lastBatchAt = Date.now();
+        ctx.heartbeat({ ...cursor, processed: progress.processed });
+        report();
+        if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason ?? new CancelledFailure('Import activity cancelled');
+      };
+
+      try {
+        let batch: CsvItem[] = [];
+        // What the workflow records as the import's failure reason if retrying does not mend it.
+        const failure = (err: unknown) =>
+          err instanceof ApplicationFailure || err instanceof CancelledFailure || !(err instanceof Error)
+            ? err
+            : ApplicationFailure.create({ type: err.name, message: `The rows from line ${batch[0]?.line ?? cursor.line} could not be imported: ${plainMessage(err)}`, cause: err });
+        try {
+          for await (const item of csvItems(new StoredFile(db, importId, size), cursor, fresh)) {
+            batch.push(item);
+            if (batch.length < batchSize) continue;
+            await commit(batch);
+            batch = [];
+            if (Date.now() - started >= sliceMs) return { done: false, progress: { ...progress } };
+          }
+          if (batch.length) await commit(batch);
+        } catch (err) {
+          throw failure(err);
         }
-        const reason =
-          outcome.error instanceof IntakeValidationError
-            ? Object.entries(outcome.error.fieldErrors)
-                .map(([f, m]) => `${f}: ${m}`)
-                .join('; ')
-            : outcome.error.message;
-        errors.push({ import_id: importId, line_number: line, reason, raw: record.join(',').slice(0, 2000) });
+        return { done: true, progress: { ...progress, bytesDone: size } };
+      } finally {
+        clearInterval(ticker);
+      }
+    },
+
+    /**
+     * One batch from `cursor`: what imports started before importFile existed still call (the
+     * workflow's unpatched path). Reads only its own batch's bytes; its row errors are replaced
+     * when the batch is repeated.
+     */
+    async importBatch({ importId, batchSize, cursor }: { importId: string; batchSize: number; cursor: ImportCursor | null }): Promise<ImportBatchResult> {
+      const { imp, size, meta } = await load(importId);
+      const items: CsvItem[] = [];
+      for await (const item of csvItems(new StoredFile(db, importId, size), cursor ?? { offset: 0, line: 1 }, cursor === null)) {
+        items.push(item);
+        if (items.length >= batchSize) break;
+      }
+      const last = items[items.length - 1];
+      const next = last && last.next.offset < size ? last.next : null;
+      const { ok, errors } = await takeBatch(deps, importId, imp, meta, items);
+      await db.transaction(async (trx) => {
+        const lines = items.map((i) => i.line);
+        if (lines.length) await trx('import_row_errors').where({ import_id: importId }).whereBetween('line_number', [Math.min(...lines), Math.max(...lines)]).del();
+        if (errors.length) await trx('import_row_errors').insert(errors);
       });
-      for (const m of malformed) errors.push({ import_id: importId, line_number: m.line, reason: m.reason, raw: '' });
-      if (errors.length) await db('import_row_errors').insert(errors);
-      return { processed: rows.length + malformed.length, ok, errors: errors.length, bytesTotal, next: done ? null : next };
+      return { processed: items.length, ok, errors: errors.length, bytesTotal: size, next };
     },
 
     async finishImport({ importId, ok, errors, total }: { importId: string; ok: number; errors: number; total: number }): Promise<void> {
       await db('imports').where({ id: importId }).update({ status: 'done', ok_rows: ok, error_rows: errors, total_rows: total, finished_at: db.fn.now() });
     },
 
-    /** The import cannot go on: say why on its page. The rows it took so far stay in. */
-    async failImport({ importId, reason, ok, errors, total }: { importId: string; reason: string; ok: number; errors: number; total: number }): Promise<void> {
+    /**
+     * The import cannot go on: say why on its page. The rows it took so far stay in. Without
+     * counts, the ones its last checkpoint committed stand.
+     */
+    async failImport({ importId, reason, ok, errors, total }: { importId: string; reason: string; ok?: number; errors?: number; total?: number }): Promise<void> {
+      const counts = ok === undefined ? {} : { ok_rows: ok, error_rows: errors, total_rows: total };
       await db('imports')
         .where({ id: importId })
-        .update({ status: 'failed', failure_reason: reason.slice(0, 1000), ok_rows: ok, error_rows: errors, total_rows: total, finished_at: db.fn.now() });
+        .update({ status: 'failed', failure_reason: storable(reason).slice(0, 1000), ...counts, finished_at: db.fn.now() });
     },
   };
 }

@@ -6,6 +6,7 @@ import * as intakeIdempotency from './20261122010000_intake_idempotency.ts';
 import * as leadScrubbedAt from './20261122020000_lead_scrubbed_at.ts';
 import * as importFailure from './20261122030000_import_failure.ts';
 import * as sessions from './20261130010000_sessions.ts';
+import * as importCheckpoint from './20261130020000_import_checkpoint.ts';
 import * as mailAccountsAndSendAttempts from './20261130030000_mail_accounts_and_send_attempts.ts';
 import * as refoldDuplicateKeys from './20261130040000_refold_duplicate_keys.ts';
 
@@ -15,6 +16,7 @@ const migrations: Record<string, Knex.Migration> = {
   '20261122020000_lead_scrubbed_at': leadScrubbedAt,
   '20261122030000_import_failure': importFailure,
   '20261130010000_sessions': sessions,
+  '20261130020000_import_checkpoint': importCheckpoint,
   '20261130030000_mail_accounts_and_send_attempts': mailAccountsAndSendAttempts,
   '20261130040000_refold_duplicate_keys': refoldDuplicateKeys,
 };
