@@ -4,27 +4,15 @@
 // it, in a data directory and on ports of this test's own.
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT } from '../../dev/local.ts';
+import { ROOT, freePort } from '../../dev/local.ts';
 
 let dataDir: string;
 let stack: ChildProcess | undefined;
 let output = '';
 let webUrl: string;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 function env(): NodeJS.ProcessEnv {
   const e: NodeJS.ProcessEnv = { ...process.env, LEADFLOW_DATA_DIR: dataDir, LEADFLOW_TEMPORAL_SERVER: 'offline' };
