@@ -1,8 +1,10 @@
 // The CSV import workflow end to end: a worker runs importWorkflow and its real activities
 // against this file's database; lead workflows are started by name on a queue nobody polls.
+import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WorkflowFailedError } from '@temporalio/client';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createImportActivities, type ImportMapping } from '../../activities/import.ts';
@@ -12,6 +14,9 @@ import { createAccountWithAdmin } from '../support/fixtures.ts';
 import { createTimeSkippingEnv, uniqueTaskQueue, uniqueWorkflowId, withWorker } from '../support/temporal.ts';
 
 const WORKFLOWS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../workflows/import/workflow.ts');
+// import-batches.json, the path before the import-streamed-once patch, was recorded from the
+// batch-by-batch workflow and must never be re-recorded.
+const STREAMED_HISTORY_FILE = fileURLToPath(new URL('../histories/import-streamed.json', import.meta.url));
 
 let db: TestDatabase;
 let env: TestWorkflowEnvironment;
@@ -66,6 +71,8 @@ describe('importWorkflow', () => {
     const progress = await withWorker(env, { taskQueue, workflowsPath: WORKFLOWS, activities }, async () => {
       const handle = await env.client.workflow.start(importWorkflow, { taskQueue, workflowId: uniqueWorkflowId('import'), args: [{ importId: imp.id, batchSize: 3 }] });
       await handle.result();
+      // Recorded for the replay test: the streamed path (RECORD_HISTORIES=1 refreshes it).
+      if (process.env.RECORD_HISTORIES === '1' || !fs.existsSync(STREAMED_HISTORY_FILE)) fs.writeFileSync(STREAMED_HISTORY_FILE, historyToJSON(await handle.fetchHistory()));
       return handle.query(importProgressQuery);
     });
 
