@@ -163,6 +163,23 @@ describe('imports page', () => {
     expect(text).toContain('Rows read 400 Imported 390 Bad rows 10');
   });
 
+  it('refuses a control character in the import name or the file name with 400 naming the field, and keeps names in Unicode NFC', async () => {
+    const dana = await signedIn('A0DEMO1', 'owner-demo-pass');
+    const before = await db.knex('imports').count<{ n: string }[]>({ n: '*' });
+    const nul = await dana.upload('/imports?index', { name: 'Spring\u0000list', source: 'web_vendor' }, { file: { name: 'spring.csv', content: CSV } }, { from: '/imports' });
+    expect(nul.status).toBe(400);
+    expect(visibleText(nul.text)).toContain('“name”: contains a control character (U+0000)');
+    const fileName = await dana.upload('/imports?index', { name: 'Spring list', source: 'web_vendor' }, { file: { name: 'spring\u0001.csv', content: CSV } }, { from: '/imports' });
+    expect(fileName.status).toBe(400);
+    expect(visibleText(fileName.text)).toContain('“file”');
+    expect(await db.knex('imports').count<{ n: string }[]>({ n: '*' })).toEqual(before);
+
+    const composed = await dana.upload('/imports?index', { name: 'Cafe\u0301 list', source: 'web_vendor' }, { file: { name: 'cafe.csv', content: CSV } }, { from: '/imports' });
+    expect(composed.status).toBe(302);
+    const id = /^\/imports\/([0-9a-f-]{36})\/mapping$/.exec(composed.location ?? '')![1];
+    expect(await db.knex('imports').where({ id }).first('name')).toEqual({ name: 'Caf\u00e9 list' });
+  });
+
   it('answers 404 to another account and refuses LSPs', async () => {
     const other = await createAccountWithAdmin(db.knex, 'Other Agency');
     const otherAdmin = await db.knex('users').where({ id: other.userId }).update({ password_hash: await hashPassword('other-admin-pass') }).returning('username');

@@ -79,6 +79,26 @@ describe('New lead form', () => {
     expect((await db.knex('leads').count<{ n: string }[]>({ n: '*' }))[0]!.n).toBe(before);
   });
 
+  it('refuses a NUL byte or another control character in any field with 400 and the message beside that field, and saves nothing', async () => {
+    const owner = new WebClient(web.url);
+    expect((await owner.login('A0DEMO1', 'owner-demo-pass')).status).toBe(302);
+    const before = await db.knex('leads').count<{ n: string }[]>({ n: '*' });
+    for (const [field, value, code] of [
+      ['firstName', 'Ma\u0000ria', 'U+0000'],
+      ['phone', '207\u0000456-7890', 'U+0000'],
+      ['line1', '77 Harbor\u001b Rd', 'U+001B'],
+      ['email', 'maria@example.org\u007f', 'U+007F'],
+    ] as const) {
+      const res = await owner.submit('/leads/new', { ...fields, lastName: `Nul${field}`, [field]: value });
+      expect([field, res.status]).toEqual([field, 400]);
+      // The field's input is marked invalid and described by its message.
+      const input = new RegExp(`<input[^>]*name="${field}"[^>]*>`).exec(res.text)?.[0] ?? '';
+      expect(input).toContain('aria-invalid="true"');
+      expect(visibleText(res.text)).toContain(`Contains a control character (${code})`);
+    }
+    expect(await db.knex('leads').count<{ n: string }[]>({ n: '*' })).toEqual(before);
+  });
+
   it('refuses an LSP and a post without the CSRF token', async () => {
     const alex = new WebClient(web.url);
     await alex.login('lsp.alex', 'alex-demo-pass');

@@ -7,7 +7,7 @@ import { CsrfInput } from '../components/csrf-input.tsx';
 import { GeneralErrorBoundary } from '../components/error-boundary.tsx';
 import { Field, FormError } from '../components/field.tsx';
 import { requireRole } from '../utils/auth.server.ts';
-import { validateCsrf } from '../utils/csrf.server.ts';
+import { validateCsrfToken } from '../utils/csrf.server.ts';
 import type { FieldErrors } from '../utils/forms.server.ts';
 import { submitLead } from '../utils/intake.server.ts';
 
@@ -34,7 +34,9 @@ const FORM_FIELD: Record<string, string> = {
 export async function action({ request, context }: ActionFunctionArgs) {
   const user = await requireRole(request, context, ROLES);
   const formData = await request.formData();
-  await validateCsrf(request, context, formData);
+  // Every field goes to validateIntake, which refuses control characters per field: the form
+  // comes back with the message beside the field instead of an error page.
+  await validateCsrfToken(request, context, formData);
   const field = (name: string) => {
     const v = formData.get(name);
     return typeof v === 'string' ? v : '';

@@ -9,17 +9,24 @@ export type UploadResult = { ok: true; formData: FormData } | { ok: false; messa
 
 export async function parseUpload(request: Request, maxBytes = MAX_UPLOAD_BYTES): Promise<UploadResult> {
   const contentType = request.headers.get('content-type') ?? '';
-  // A plain form post carries no file, but it still goes through the caller's CSRF check
-  // (and then fails for the missing file), rather than being answered before it.
-  if (!contentType.startsWith('multipart/form-data')) return { ok: true, formData: await request.formData() };
   try {
+    // A plain form post carries no file, but it still goes through the caller's CSRF check
+    // (and then fails for the missing file), rather than being answered before it.
+    if (!contentType.startsWith('multipart/form-data')) return { ok: true, formData: await request.formData() };
     const formData = await unstable_parseMultipartFormData(request, unstable_createMemoryUploadHandler({ maxPartSize: maxBytes }));
     return { ok: true, formData };
   } catch (err) {
     if (err instanceof MaxPartSizeExceededError) {
       return { ok: false, message: `The file is larger than ${Math.round(maxBytes / (1024 * 1024))} MB. Split it into smaller files and upload them one by one.` };
     }
-    throw err;
+    // The server has answered already (the body passed its limit, or the client went away).
+    if (request.signal.aborted) throw err;
+    // Anything else is a body that is not a readable form: the sender's fault, not a 500.
+    throw new Response('The upload could not be read: its body is not valid multipart form data.', {
+      status: 400,
+      statusText: 'Bad Request',
+      headers: { 'Content-Type': 'text/plain; charset=utf-8' },
+    });
   }
 }
 
