@@ -33,12 +33,20 @@ const MAX_REPORTED_ERRORS = 100;
  * Streams a DNC file into a suppression list in batches (a 1,000,000-number federal file is
  * never held in memory). Bad lines are reported with their line numbers; good ones go in.
  * Re-importing the same file adds nothing (the unique index on the list absorbs repeats).
+ *
+ * The federal list (no account) is every account's: only the operator's command writes it,
+ * and its entries carry no reason, because a scrub quotes a match's reason on the lead of
+ * whichever account it flags, and who loaded a file, or its name, is nobody else's business.
  */
 export async function importDncNumbers(
   db: Knex,
   lines: AsyncIterable<string>,
   opts: { accountId: string | null; source: 'federal' | 'internal'; reason?: string },
 ): Promise<SuppressionImportResult> {
+  if ((opts.accountId === null) !== (opts.source === 'federal')) {
+    throw new Error('a DNC load goes into the federal list with no account, or into one account’s internal list');
+  }
+  const reason = opts.accountId === null ? null : (opts.reason ?? null);
   const result: SuppressionImportResult = { lines: 0, inserted: 0, alreadyListed: 0, errors: [], errorCount: 0 };
   let batch: string[] = [];
   const flush = async () => {
@@ -51,7 +59,7 @@ export async function importDncNumbers(
       `INSERT INTO suppression_entries (account_id, list, value, source, reason)
        SELECT ?::uuid, 'dnc', v, ?, ? FROM unnest(?::text[]) AS v
        ON CONFLICT ${conflict} DO NOTHING`,
-      [opts.accountId, opts.source, opts.reason ?? null, values],
+      [opts.accountId, opts.source, reason, values],
     );
     result.inserted += inserted.rowCount ?? 0;
     result.alreadyListed += values.length - (inserted.rowCount ?? 0) + duplicatesInBatch;

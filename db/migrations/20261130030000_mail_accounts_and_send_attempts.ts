@@ -11,17 +11,25 @@ export async function up(knex: Knex): Promise<void> {
   await knex.schema.alterTable('email_outbox', (t) => {
     t.timestamp('attempted_at', { useTz: true });
   });
-  // Earlier uploads through the web page stored "uploaded by USER (FILE)" on federal entries,
-  // and scrubs copied it into other accounts' leads. The text is gone for good: down does not
-  // bring it back.
+  await forgetFederalUploaders(knex);
+}
+
+/**
+ * Earlier uploads through the web page stored "uploaded by USER (FILE)" on federal entries,
+ * and scrubs copied it into other accounts' leads and their history. The text is gone for
+ * good: down does not bring it back.
+ */
+export async function forgetFederalUploaders(knex: Knex): Promise<void> {
+  // The scrub's wording: "federal DNC list: +12175550101 (REASON)", or "... list: name and address (REASON)".
+  const reasoned = String.raw`^(federal [A-Z]+ list: (name and address|\S+)) \(.*\)$`;
   await knex('suppression_entries').whereNull('account_id').whereNotNull('reason').update({ reason: null });
   for (const flag of ['dnc', 'dne', 'dnm']) {
-    await knex.raw(`UPDATE leads SET ${flag}_reason = regexp_replace(${flag}_reason, '^(federal [A-Z]+ list: \\S+) \\(.*\\)$', '\\1') WHERE ${flag}_reason ~ '^federal [A-Z]+ list: \\S+ \\(.*\\)$'`);
+    await knex.raw(`UPDATE leads SET ${flag}_reason = regexp_replace(${flag}_reason, :re, '\\1') WHERE ${flag}_reason ~ :re`, { re: reasoned });
   }
   await knex.raw(
-    `UPDATE lead_events SET note = regexp_replace(note, '^(federal [A-Z]+ list: \\S+) \\(.*\\)$', '\\1'),
-       data = jsonb_set(data, '{reason}', to_jsonb(regexp_replace(note, '^(federal [A-Z]+ list: \\S+) \\(.*\\)$', '\\1')))
-     WHERE type = 'flagged' AND note ~ '^federal [A-Z]+ list: \\S+ \\(.*\\)$'`,
+    `UPDATE lead_events SET note = regexp_replace(note, :re, '\\1'), data = jsonb_set(data, '{reason}', to_jsonb(regexp_replace(note, :re, '\\1')))
+     WHERE type = 'flagged' AND note ~ :re`,
+    { re: reasoned },
   );
 }
 

@@ -1,9 +1,11 @@
-// The compliance page: DNC files into the account's internal list (owner or admin) and into the
-// federal list (owner only), with the bad lines reported by line number.
+// The compliance page: DNC files into the account's own lists (owner or admin), with the bad
+// lines reported by line number. The federal list is the operator's: no account writes it, and
+// no account sees who loaded what in another account.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashPassword } from '../../db/passwords.ts';
 import { seedDemoAccount } from '../../db/seed.ts';
 import { createLeadActivities } from '../../activities/lead.ts';
+import { importDncNumbers } from '../../activities/suppression.ts';
 import type { RunningWebServer } from '../../web/server.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
 import { startTestWebServer, visibleText, WebClient } from '../support/http.ts';
@@ -48,22 +50,50 @@ describe('compliance page', () => {
     expect(await db.knex('suppression_entries').whereNull('account_id')).toHaveLength(0);
   });
 
-  it('lets only the owner load the federal list', async () => {
-    const ivy = await signedIn('admin.ivy', 'ivy-admin-pass');
-    expect(visibleText((await ivy.get('/compliance')).text)).not.toContain('Federal DNC list (used');
-    const refused = await ivy.upload('/compliance', { list: 'federal' }, { file: { name: 'federal.txt', content: '3035550188\n' } });
-    expect(refused.status).toBe(403);
-    expect(await db.knex('suppression_entries').whereNull('account_id')).toHaveLength(0);
-
+  it('offers no way to write the federal list, and answers a forged federal upload with 400', async () => {
+    for (const [username, password] of [
+      ['A0DEMO1', 'owner-demo-pass'],
+      ['admin.ivy', 'ivy-admin-pass'],
+    ] as const) {
+      const user = await signedIn(username, password);
+      expect((await user.get('/compliance')).text).not.toContain('value="federal"');
+      const forged = await user.upload('/compliance', { list: 'federal' }, { file: { name: 'federal.txt', content: '3035550188\n' } });
+      expect(forged.status).toBe(400);
+      expect(visibleText(forged.text)).toContain('The federal list is loaded by the operator');
+    }
     const dana = await signedIn('A0DEMO1', 'owner-demo-pass');
-    const ok = await dana.upload('/compliance', { list: 'federal' }, { file: { name: 'federal.txt', content: '3035550188\r\n3035550199\r\n' } });
-    expect(ok.status).toBe(200);
-    expect(visibleText(ok.text)).toContain('Federal list: upload result');
-    const federal = await db.knex('suppression_entries').whereNull('account_id').orderBy('value');
-    expect(federal.map((r) => [r.value, r.source])).toEqual([
-      ['+13035550188', 'federal'],
-      ['+13035550199', 'federal'],
-    ]);
+    expect((await dana.upload('/compliance', { list: 'dne' }, { file: { name: 'x.txt', content: '3035550188\n' } })).status).toBe(400);
+    expect(await db.knex('suppression_entries').whereNull('account_id')).toHaveLength(0);
+    expect(await db.knex('suppression_entries').where({ value: '+13035550188' })).toHaveLength(0);
+  });
+
+  it('shows the federal list as a count and a date only, and lists only this account’s own loads', async () => {
+    // The operator's command; the file name it passes must not reach any account.
+    await importDncNumbers(db.knex, (async function* () {
+      yield '2175550177';
+      yield '2175550178';
+    })(), { accountId: null, source: 'federal', reason: 'imported from /srv/operator/federal-2026.txt' });
+    const [other] = await db.knex('accounts').insert({ name: 'Other Agency', agent_ids: ['B0OTHER'] }).returning('id');
+    await db.knex('users').insert({ account_id: other.id, username: 'B0OTHER', name: 'Bea Owner', email: 'bea@other.test', role: 'owner', password_hash: await hashPassword('bea-owner-pass') });
+    const bea = await signedIn('B0OTHER', 'bea-owner-pass');
+    expect((await bea.upload('/compliance', { list: 'internal' }, { file: { name: 'bea-secret-list.txt', content: '7185550123\n' } })).status).toBe(200);
+    const dana = await signedIn('A0DEMO1', 'owner-demo-pass');
+    expect((await dana.upload('/compliance', { list: 'internal' }, { file: { name: 'dana-list.txt', content: '7185550124\n' } })).status).toBe(200);
+
+    const page = visibleText((await dana.get('/compliance')).text);
+    expect(page).toMatch(/Federal list: 2 numbers, updated /);
+    expect(page).toContain('uploaded by A0DEMO1 (dana-list.txt)');
+    for (const secret of ['B0OTHER', 'bea-secret-list', 'federal-2026', '/srv/operator']) expect(page).not.toContain(secret);
+    expect(visibleText((await bea.get('/compliance')).text)).not.toContain('dana-list.txt');
+
+    // A scrub quotes the match's reason on the lead: a federal match names no file.
+    const [lead] = await db.knex('leads')
+      .insert({ account_id: accountId, first_name: 'Fed', last_name: 'Listed', dup_key: `fed|listed|${crypto.randomUUID()}`, source: 'manual', phones: JSON.stringify([{ raw: '217-555-0177', e164: '+12175550177', valid: true }]) })
+      .returning('id');
+    await createLeadActivities({ db: db.knex, clock: { now: () => new Date() } }).scrubLead(lead.id);
+    const flagged = await db.knex('leads').where({ id: lead.id }).first('dnc', 'dnc_reason');
+    expect(flagged.dnc).toBe(true);
+    expect(flagged.dnc_reason).not.toMatch(/operator|federal-2026|imported/);
   });
 
   it('keeps LSPs out', async () => {

@@ -1,5 +1,7 @@
-// Do-not-call files: the account's internal DNC list, and the federal list that every account's
-// scrub reads. Only an owner may load the federal list, since it changes what all agencies see.
+// Do-not-call files into this account's own lists: its internal DNC list and its current-
+// customer list. The federal list is shared by every account's scrub, so no account writes it:
+// the operator loads it with `npm run dnc:import -- FILE`, and an account sees only its size
+// and date, never who loaded it or from what file. Loads listed here are this account's alone.
 import { data, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node';
 import { Form, useActionData, useLoaderData, useNavigation } from '@remix-run/react';
 import { importCustomerList, importDncNumbers, type SuppressionImportResult } from '../../../activities/suppression.ts';
@@ -8,24 +10,46 @@ import { GeneralErrorBoundary } from '../components/error-boundary.tsx';
 import { Field, FormError } from '../components/field.tsx';
 import { requireRole } from '../utils/auth.server.ts';
 import { validateCsrf } from '../utils/csrf.server.ts';
+import { formatDateTime } from '../utils/labels.ts';
 import { bufferLines, parseUpload, uploadedFile } from '../utils/uploads.server.ts';
 
 export const meta: MetaFunction = () => [{ title: 'Compliance · Leadflow' }];
 
 const ROLES = ['owner', 'admin'] as const;
+const ACCOUNT_LISTS = ['internal', 'customer'] as const;
+type AccountList = (typeof ACCOUNT_LISTS)[number];
+const RECENT_LOADS = 20;
+
+const LIST_LABELS: Record<string, string> = { dnc: 'Internal DNC', dne: 'Internal do-not-email', dnm: 'Internal do-not-mail', customer: 'Current customers' };
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const user = await requireRole(request, context, ROLES);
   const db = context.services.db;
-  const count = async (q: ReturnType<typeof db>) => Number((await q.count<{ n: string }[]>('* as n'))[0]?.n ?? 0);
+  const own = await db('suppression_entries')
+    .where({ account_id: user.accountId })
+    .groupBy('list')
+    .select('list', db.raw('count(*)::int as n'));
+  const counts = Object.fromEntries(own.map((r: { list: string; n: number }) => [r.list, r.n])) as Record<string, number>;
+  // Entries of one load share their reason ("uploaded by USER (FILE)"); only this account's rows.
+  const loads = await db('suppression_entries')
+    .where({ account_id: user.accountId })
+    .groupBy('list', 'reason')
+    .orderBy('last_at', 'desc')
+    .limit(RECENT_LOADS)
+    .select('list', 'reason', db.raw('count(*)::int as n'), db.raw('max(created_at) as last_at'));
+  const federal = await db('suppression_entries')
+    .whereNull('account_id')
+    .where({ list: 'dnc' })
+    .first(db.raw('count(*)::int as n'), db.raw('max(created_at) as updated_at'));
   return {
-    canLoadFederal: user.role === 'owner',
-    internalCount: await count(db('suppression_entries').where({ account_id: user.accountId, list: 'dnc' })),
-    federalCount: await count(db('suppression_entries').whereNull('account_id').where({ list: 'dnc' })),
+    internalCount: counts.dnc ?? 0,
+    otherCounts: (['dne', 'dnm', 'customer'] as const).filter((l) => counts[l]).map((l) => ({ label: LIST_LABELS[l]!, n: counts[l]! })),
+    federal: { count: (federal?.n as number | undefined) ?? 0, updatedAt: (federal?.updated_at as Date | null | undefined) ?? null },
+    loads: loads.map((l: { list: string; reason: string | null; n: number; last_at: Date }) => ({ list: LIST_LABELS[l.list] ?? l.list, what: l.reason ?? '', n: l.n, at: l.last_at })),
   };
 }
 
-type ActionData = { formError: string | null; fileError: string | null; list: 'internal' | 'federal' | 'customer' | null; result: SuppressionImportResult | null };
+type ActionData = { formError: string | null; fileError: string | null; list: AccountList | null; result: SuppressionImportResult | null };
 
 export async function action({ request, context }: ActionFunctionArgs) {
   const user = await requireRole(request, context, ROLES);
@@ -34,9 +58,12 @@ export async function action({ request, context }: ActionFunctionArgs) {
   const formData = upload.formData;
   await validateCsrf(request, context, formData);
   const chosen = formData.get('list');
-  const list = chosen === 'federal' ? 'federal' : chosen === 'customer' ? 'customer' : 'internal';
-  if (list === 'federal' && user.role !== 'owner') {
-    throw new Response('Only the account owner can load the federal do-not-call list.', { status: 403, statusText: 'Forbidden' });
+  const list = ACCOUNT_LISTS.find((l) => l === chosen);
+  if (!list) {
+    return data<ActionData>(
+      { formError: 'Choose this account’s internal DNC list or its customer list. The federal list is loaded by the operator on the server.', fileError: null, list: null, result: null },
+      { status: 400 },
+    );
   }
   const file = await uploadedFile(formData, 'file');
   if (!file) return data<ActionData>({ formError: null, fileError: 'Choose a file with one phone number a line', list, result: null }, { status: 400 });
@@ -49,16 +76,12 @@ export async function action({ request, context }: ActionFunctionArgs) {
       return data<ActionData>({ formError: null, fileError: `Not a customer list: ${(err as Error).message}`, list, result: null }, { status: 400 });
     }
   }
-  const result = await importDncNumbers(context.services.db, bufferLines(file.content), {
-    accountId: list === 'federal' ? null : user.accountId,
-    source: list,
-    reason,
-  });
+  const result = await importDncNumbers(context.services.db, bufferLines(file.content), { accountId: user.accountId, source: 'internal', reason });
   return data<ActionData>({ formError: null, fileError: null, list, result });
 }
 
 export default function Compliance() {
-  const { canLoadFederal, internalCount, federalCount } = useLoaderData<typeof loader>();
+  const { internalCount, otherCounts, federal, loads } = useLoaderData<typeof loader>();
   const done = useActionData<typeof action>();
   const busy = useNavigation().state === 'submitting';
   const r = done?.result;
@@ -67,7 +90,9 @@ export default function Compliance() {
       <div className="page-head">
         <h1>Compliance</h1>
         <p className="muted">
-          Internal do-not-call list: {internalCount} number{internalCount === 1 ? '' : 's'} · Federal list: {federalCount} number{federalCount === 1 ? '' : 's'}
+          Internal do-not-call list: {internalCount} number{internalCount === 1 ? '' : 's'}
+          {otherCounts.map((c) => ` · ${c.label}: ${c.n}`).join('')} · Federal list: {federal.count} number{federal.count === 1 ? '' : 's'}
+          {federal.updatedAt ? `, updated ${formatDateTime(federal.updatedAt)}` : ''}
         </p>
       </div>
       <section className="card" aria-labelledby="dnc-title">
@@ -76,7 +101,7 @@ export default function Compliance() {
         <FormError message={done?.formError} />
         <Form method="post" encType="multipart/form-data">
           <CsrfInput />
-          <Field label="DNC file" name="file" type="file" accept=".txt,.csv,text/plain,text/csv" required errors={done?.fileError ? [done.fileError] : undefined} hint="Up to 20 MB. Larger federal files: npm run dnc:import -- FILE on the server." />
+          <Field label="DNC file" name="file" type="file" accept=".txt,.csv,text/plain,text/csv" required errors={done?.fileError ? [done.fileError] : undefined} hint="Up to 20 MB. The federal list is loaded by the operator on the server (npm run dnc:import -- FILE)." />
           <fieldset className="field">
             <legend>List</legend>
             <label>
@@ -85,11 +110,6 @@ export default function Compliance() {
             <label>
               <input type="radio" name="list" value="customer" /> Current customers (CSV with first name, last name, address, city, state, ZIP columns; address line 2 optional): prospects on it are removed at their next scrub
             </label>
-            {canLoadFederal ? (
-              <label>
-                <input type="radio" name="list" value="federal" /> Federal DNC list (used by every account’s scrub)
-              </label>
-            ) : null}
           </fieldset>
           <button type="submit" className="button button-primary" disabled={busy}>
             Upload
@@ -98,7 +118,7 @@ export default function Compliance() {
       </section>
       {r ? (
         <section className="card" aria-labelledby="result-title" role="status">
-          <h2 id="result-title">{done?.list === 'federal' ? 'Federal list' : done?.list === 'customer' ? 'Customer list' : 'Internal list'}: upload result</h2>
+          <h2 id="result-title">{done?.list === 'customer' ? 'Customer list' : 'Internal list'}: upload result</h2>
           <dl className="facts">
             <dt>Lines read</dt>
             <dd>{r.lines}</dd>
@@ -133,6 +153,33 @@ export default function Compliance() {
           ) : null}
         </section>
       ) : null}
+      <section className="card" aria-labelledby="loads-title">
+        <h2 id="loads-title">This account’s loads</h2>
+        {loads.length ? (
+          <table className="data-table">
+            <thead>
+              <tr>
+                <th scope="col">Last added</th>
+                <th scope="col">List</th>
+                <th scope="col">Load</th>
+                <th scope="col">Entries</th>
+              </tr>
+            </thead>
+            <tbody>
+              {loads.map((l) => (
+                <tr key={`${l.list}|${l.what}`}>
+                  <td>{formatDateTime(l.at)}</td>
+                  <td>{l.list}</td>
+                  <td>{l.what || '—'}</td>
+                  <td>{l.n}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        ) : (
+          <p className="empty">Nothing loaded into this account’s lists yet.</p>
+        )}
+      </section>
     </>
   );
 }
