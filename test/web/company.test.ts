@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedDemoAccount } from '../../db/seed.ts';
 import { startWebServer, type RunningWebServer } from '../../web/server.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
-import { TEST_SESSION_SECRET, WebClient } from '../support/http.ts';
+import { TEST_SESSION_SECRET, visibleText, WebClient } from '../support/http.ts';
 
 let db: TestDatabase;
 let web: RunningWebServer;
@@ -38,6 +38,35 @@ describe('My Company', () => {
     expect(res.text).toContain('Enter the eAgent address');
     expect(res.text).toContain('Choose the milestone');
     expect(await account()).toEqual(before);
+  });
+
+  it.each([
+    ['http://eagent.example/leads', 'The address must be https'],
+    ['http://127.0.0.1:8080/leads', 'The address must be https'],
+    ['https://127.0.0.1:8080/leads', 'points at a private address'],
+    ['https://[::ffff:169.254.169.254]/latest', 'points at a private address'],
+    ['https://localhost/leads', 'points at a private address'],
+  ])('refuses the eAgent address %s with “%s”, and changes nothing', async (eagentUrl, message) => {
+    const before = await account();
+    const dana = new WebClient(web.url);
+    await dana.login('A0DEMO1', 'owner-demo-pass');
+    const res = await dana.submit('/company', { eagentEnabled: 'on', eagentUrl, eagentMilestone: 'quoted' });
+    expect(res.status).toBe(400);
+    expect(visibleText(res.text)).toContain(message);
+    expect(await account()).toEqual(before);
+  });
+
+  it('accepts a private eAgent address when the operator allows them (EAGENT_ALLOW_PRIVATE=true)', async () => {
+    process.env.EAGENT_ALLOW_PRIVATE = 'true';
+    try {
+      const dana = new WebClient(web.url);
+      await dana.login('A0DEMO1', 'owner-demo-pass');
+      const res = await dana.submit('/company', { eagentEnabled: 'on', eagentUrl: 'http://127.0.0.1:8080/leads', eagentMilestone: 'quoted' });
+      expect(res.status).toBe(200);
+      expect(await account()).toMatchObject({ eagent_url: 'http://127.0.0.1:8080/leads' });
+    } finally {
+      delete process.env.EAGENT_ALLOW_PRIVATE;
+    }
   });
 
   it('is the owner’s alone', async () => {

@@ -1,5 +1,6 @@
 // My Company: the owner's account settings — Shark Tank (LSPs also see unassigned leads) and
-// the eAgent integration (which milestone transfers a lead, and where to).
+// the eAgent integration (which milestone transfers a lead, and where to: https to a public
+// address unless the operator allows private ones).
 import { data, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node';
 import { Form, useActionData, useLoaderData, useNavigation } from '@remix-run/react';
 import { z } from 'zod';
@@ -8,7 +9,8 @@ import { GeneralErrorBoundary } from '../components/error-boundary.tsx';
 import { Field } from '../components/field.tsx';
 import { requireRole } from '../utils/auth.server.ts';
 import { validateCsrf } from '../utils/csrf.server.ts';
-import { parseForm } from '../utils/forms.server.ts';
+import { eagentUrlProblem } from '../utils/company.server.ts';
+import { parseForm, type FieldErrors } from '../utils/forms.server.ts';
 import { QUICK_ACTIONS } from '../../../workflows/lead/quick-actions.ts';
 
 export const meta: MetaFunction = () => [{ title: 'My Company · Leadflow' }];
@@ -24,8 +26,6 @@ const schema = z
   })
   .superRefine((v, ctx) => {
     if (!v.eagentEnabled) return;
-    const url = v.eagentUrl ? z.url({ protocol: /^https?$/ }).safeParse(v.eagentUrl) : null;
-    if (!url?.success) ctx.addIssue({ code: 'custom', path: ['eagentUrl'], message: 'Enter the eAgent address (http or https) to turn the integration on' });
     if (!MILESTONES.some((m) => m.value === v.eagentMilestone)) ctx.addIssue({ code: 'custom', path: ['eagentMilestone'], message: 'Choose the milestone that transfers a lead' });
   });
 
@@ -40,7 +40,16 @@ export async function action({ request, context }: ActionFunctionArgs) {
   const formData = await request.formData();
   await validateCsrf(request, context, formData);
   const parsed = parseForm(schema, formData);
-  if (!parsed.success) return data({ fieldErrors: parsed.fieldErrors, saved: false }, { status: 400 });
+  // The address is judged even with the integration off: a saved address is one turn-on away from use.
+  const field = (name: string) => {
+    const value = formData.get(name);
+    return typeof value === 'string' ? value.trim() : undefined;
+  };
+  const urlProblem = await eagentUrlProblem(parsed.success ? parsed.data.eagentUrl : field('eagentUrl'), { enabled: field('eagentEnabled') === 'on' });
+  if (!parsed.success || urlProblem) {
+    const fieldErrors: FieldErrors = { ...(parsed.success ? {} : parsed.fieldErrors), ...(urlProblem ? { eagentUrl: [urlProblem] } : {}) };
+    return data({ fieldErrors, saved: false }, { status: 400 });
+  }
   const v = parsed.data;
   await context.services.db('accounts').where({ id: user.accountId }).update({
     shark_tank: Boolean(v.sharkTank),
