@@ -1,4 +1,5 @@
-// Housekeeping: deletes rows that only matter for a while and that nothing else ever deletes.
+// Housekeeping: deletes rows that only matter for a while and that nothing else ever deletes
+// (Idempotency-Keys, sign-in attempts, expired sessions).
 // The housekeeping workflow (workflows/housekeeping/) calls pruneExpiredRows once a day.
 import type { Knex } from 'knex';
 import type { Clock } from './index.ts';
@@ -30,6 +31,7 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 export interface PruneResult {
   intakeIdempotency: number;
   loginAttempts: number;
+  sessions: number;
 }
 
 export interface HousekeepingDeps {
@@ -53,7 +55,7 @@ async function deleteInChunks(db: Knex, sql: string, cutoff: Date, chunkRows: nu
 export function createHousekeepingActivities({ db, clock, chunkRows = PRUNE_CHUNK_ROWS }: HousekeepingDeps) {
   return {
     /**
-     * Deletes expired intake_idempotency and login_attempts rows and says how many. Idempotent:
+     * Deletes expired intake_idempotency, login_attempts and sessions rows and says how many. Idempotent:
      * a retry deletes what is left.
      */
     async pruneExpiredRows(): Promise<PruneResult> {
@@ -74,7 +76,15 @@ export function createHousekeepingActivities({ db, clock, chunkRows = PRUNE_CHUN
         new Date(now - LOGIN_ATTEMPTS_RETENTION_DAYS * DAY_MS),
         chunkRows,
       );
-      return { intakeIdempotency, loginAttempts };
+      // A session past its expiry is refused already; its row only waits to be deleted here.
+      const sessions = await deleteInChunks(
+        db,
+        `DELETE FROM sessions WHERE token_hash IN (
+           SELECT token_hash FROM sessions WHERE expires_at < ? LIMIT ?)`,
+        new Date(now),
+        chunkRows,
+      );
+      return { intakeIdempotency, loginAttempts, sessions };
     },
   };
 }

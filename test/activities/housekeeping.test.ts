@@ -8,10 +8,11 @@ import { createAccountWithAdmin } from '../support/fixtures.ts';
 
 let db: TestDatabase;
 let accountId: string;
+let userId: string;
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  accountId = (await createAccountWithAdmin(db.knex)).accountId;
+  ({ accountId, userId } = await createAccountWithAdmin(db.knex));
 });
 
 afterAll(async () => {
@@ -31,6 +32,18 @@ async function loginAttempts(rows: Array<[key: string, attemptedAt: Date]>) {
 }
 
 describe('pruneExpiredRows', () => {
+  it('deletes sessions past their expiry and keeps live ones', async () => {
+    await db.knex('sessions').insert([
+      { token_hash: 'expired-yesterday', user_id: userId, csrf_token: 'c', expires_at: daysBefore(1) },
+      { token_hash: 'expired-a-minute-ago', user_id: userId, csrf_token: 'c', expires_at: daysBefore(0, 1) },
+      { token_hash: 'live', user_id: userId, csrf_token: 'c', expires_at: daysBefore(0, -60) },
+    ]);
+    const { pruneExpiredRows } = createHousekeepingActivities({ db: db.knex, clock });
+    expect((await pruneExpiredRows()).sessions).toBe(2);
+    expect(await db.knex('sessions').pluck('token_hash')).toEqual(['live']);
+    await db.knex('sessions').delete();
+  });
+
   it('deletes Idempotency-Keys and sign-in attempts past their retention and keeps the rest', async () => {
     await idempotencyKeys([
       ['expired-long-ago', daysBefore(400)],
@@ -46,12 +59,12 @@ describe('pruneExpiredRows', () => {
     ]);
 
     const { pruneExpiredRows } = createHousekeepingActivities({ db: db.knex, clock });
-    expect(await pruneExpiredRows()).toEqual({ intakeIdempotency: 2, loginAttempts: 2 });
+    expect(await pruneExpiredRows()).toEqual({ intakeIdempotency: 2, loginAttempts: 2, sessions: 0 });
 
     expect((await db.knex('intake_idempotency').pluck('key')).sort()).toEqual(['kept-just', 'kept-today']);
     expect((await db.knex('login_attempts').pluck('key')).sort()).toEqual(['login:user:now', 'login:user:recent']);
     // A second run (or a retry) finds nothing more to do.
-    expect(await pruneExpiredRows()).toEqual({ intakeIdempotency: 0, loginAttempts: 0 });
+    expect(await pruneExpiredRows()).toEqual({ intakeIdempotency: 0, loginAttempts: 0, sessions: 0 });
   });
 
   it('deletes a backlog in several bounded statements and counts every row', async () => {
@@ -64,12 +77,12 @@ describe('pruneExpiredRows', () => {
     db.knex.on('query', onQuery);
     try {
       const { pruneExpiredRows } = createHousekeepingActivities({ db: db.knex, clock, chunkRows: 3 });
-      expect(await pruneExpiredRows()).toEqual({ intakeIdempotency: 7, loginAttempts: 6 });
+      expect(await pruneExpiredRows()).toEqual({ intakeIdempotency: 7, loginAttempts: 6, sessions: 0 });
     } finally {
       db.knex.off('query', onQuery);
     }
-    // 3 + 3 + 1 keys, then 3 + 3 + 0 attempts: no statement deleted more than a chunk.
-    expect(statements).toHaveLength(6);
+    // 3 + 3 + 1 keys, then 3 + 3 + 0 attempts, then 0 sessions: no statement deleted more than a chunk.
+    expect(statements).toHaveLength(7);
     expect(await db.knex('intake_idempotency').where('key', 'like', 'backlog-%')).toHaveLength(0);
     expect(await db.knex('login_attempts').where('key', 'like', 'login:ip:backlog-%')).toHaveLength(0);
   });

@@ -50,7 +50,7 @@ describe('housekeepingWorkflow', () => {
       const handle = await env.client.workflow.start(housekeepingWorkflow, { taskQueue, workflowId: uniqueWorkflowId('housekeeping'), args: [{}] });
       const status = () => handle.query(housekeepingStatusQuery);
       const first = await eventually(async () => ((await status()).prunes === 1 ? status() : null), 'the first prune');
-      expect(first).toEqual<HousekeepingStatus>({ prunes: 1, last: { intakeIdempotency: 1, loginAttempts: 2 }, lastError: null });
+      expect(first).toEqual<HousekeepingStatus>({ prunes: 1, last: { intakeIdempotency: 1, loginAttempts: 2, sessions: 0 }, lastError: null });
 
       // Rows that expire while the workflow sleeps wait for the next day's prune.
       await expiredLoginAttempts('login:user:second-day', 3);
@@ -60,7 +60,7 @@ describe('housekeepingWorkflow', () => {
 
       await env.sleep('1 hour');
       const second = await eventually(async () => ((await status()).prunes === 2 ? status() : null), 'the second prune');
-      expect(second.last).toEqual({ intakeIdempotency: 0, loginAttempts: 3 });
+      expect(second.last).toEqual({ intakeIdempotency: 0, loginAttempts: 3, sessions: 0 });
       expect(await attemptsOf('login:user:second-day')).toBe(0);
       expect(await attemptsOf('login:user:fresh')).toBe(1);
       expect(await db.knex('intake_idempotency').where({ account_id: account.id }).pluck('key')).toEqual(['fresh-vendor-retry']);
