@@ -41,6 +41,16 @@ export function cleanText(value: string): TextCheck {
   return reason ? { ok: false, reason } : { ok: true, value: value.normalize('NFC') };
 }
 
+/**
+ * The text with every refused character removed, in NFC: only for labels where losing an
+ * invisible character is harmless (a CSV header cell, which names a column to map).
+ */
+export function stripUnsafeText(value: string): string {
+  let out = '';
+  for (const ch of value) if (!textProblem(ch)) out += ch;
+  return out.normalize('NFC');
+}
+
 /** Field path ('address.zip', 'phones.1') to the reason its text is refused. */
 export type TextErrors = Record<string, string>;
 

@@ -151,6 +151,12 @@ export async function startWebServer(opts: StartWebServerOptions): Promise<Runni
     });
 
     app.use((err: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
+      // Express marks what the request itself got wrong (a path that does not decode: 400).
+      const status = (err as { status?: unknown })?.status;
+      if (typeof status === 'number' && status >= 400 && status < 500) {
+        if (!res.headersSent) res.status(status).type('text/plain').send(status === 400 ? 'Bad request: the address could not be read' : 'Bad request');
+        return;
+      }
       console.error('[web] unhandled error', err);
       if (!res.headersSent) res.status(500).type('text/plain').send('Internal Server Error');
     });

@@ -178,6 +178,12 @@ describe('imports page', () => {
     expect(composed.status).toBe(302);
     const id = /^\/imports\/([0-9a-f-]{36})\/mapping$/.exec(composed.location ?? '')![1];
     expect(await db.knex('imports').where({ id }).first('name')).toEqual({ name: 'Caf\u00e9 list' });
+
+    // A header cell only labels its column: its invisible control characters are dropped.
+    const header = await dana.upload('/imports?index', { name: 'Odd header', source: 'web_vendor' }, { file: { name: 'odd.csv', content: `First\u0000 Name,Last Name\nIris,Nolan\n` } }, { from: '/imports' });
+    expect(header.status).toBe(302);
+    const headerId = /^\/imports\/([0-9a-f-]{36})\/mapping$/.exec(header.location ?? '')![1];
+    expect((await db.knex('import_files').where({ import_id: headerId }).first('header')).header).toEqual(['First Name', 'Last Name']);
   });
 
   it('answers 404 to another account and refuses LSPs', async () => {

@@ -80,8 +80,17 @@ describe('bodies posted to form actions', () => {
   });
 });
 
+describe('addresses', () => {
+  it('answers 400 to a path that does not decode (a lone surrogate in UTF-8), not 500', async () => {
+    for (const path of ['/api/v1/leads/%ED%A0%80', '/leads/%ED%A0%80', '/%ED%A0%80']) {
+      const res = await fetch(`${web.url}${path}`);
+      expect([path, res.status]).toEqual([path, 400]);
+    }
+  });
+});
+
 describe('intake API with Temporal unreachable', () => {
-  it('answers 20 concurrent posts with 201 and workflowPending when Temporal cannot be connected to at all', async () => {
+  it('answers 20 concurrent posts with 201 and workflowPending when Temporal cannot be connected to at all, and the next at once', async () => {
     // A port that was free a moment ago: nothing listens there.
     const port = await new Promise<number>((resolve) => {
       const s = net.createServer().listen(0, '127.0.0.1', () => {
@@ -115,6 +124,17 @@ describe('intake API with Temporal unreachable', () => {
       const ids = answers.map((a) => a.body.id);
       expect(await db.knex('leads').whereIn('id', ids)).toHaveLength(20);
       expect(await db.knex('lead_events').whereIn('lead_id', ids).where({ type: 'workflow_start_failed' })).toHaveLength(20);
+
+      // Right after a failed connect the next caller does not wait out another connect timeout.
+      const started = Date.now();
+      const next = await fetch(`${offline.url}/api/v1/leads`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${key}` },
+        body: JSON.stringify({ firstName: 'Robin', lastName: 'Offline', address: { line1: '9 Oak St', city: 'Camden', state: 'NJ', zip: '08102' }, source: 'web_vendor' }),
+      });
+      expect(next.status).toBe(201);
+      expect(await next.json()).toMatchObject({ workflowPending: true });
+      expect(Date.now() - started).toBeLessThan(3000);
     } finally {
       await offline.close();
     }

@@ -4,6 +4,7 @@ import { parse } from 'csv-parse/sync';
 import type { Knex } from 'knex';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { ImportMapping } from '../../../activities/import.ts';
+import { stripUnsafeText } from '../../../activities/text-input.ts';
 import type { LeadSource } from '../../../workflows/lead/templates.ts';
 import type { ImportProgress } from '../../../workflows/import/workflow.ts';
 import type { WebServices } from '../context.ts';
@@ -29,7 +30,9 @@ export function previewCsv(content: Buffer, rows = 3): { header: string[]; rows:
       .map((l) => l.split(','));
   }
   const [header = [], ...data] = records;
-  return { header: header.map((h) => h.trim()), rows: data.slice(0, rows) };
+  // The header is stored (jsonb refuses a NUL) and only labels the columns: invisible control
+  // characters in it are dropped rather than failing the upload.
+  return { header: header.map((h) => stripUnsafeText(h).trim()), rows: data.slice(0, rows) };
 }
 
 export interface ImportListRow {
