@@ -26,6 +26,8 @@ export const housekeepingStatusQuery = defineQuery<HousekeepingStatus>('housekee
 
 const { pruneExpiredRows } = proxyActivities<HousekeepingActivities>({
   startToCloseTimeout: '30 minutes',
+  // It heartbeats after every chunk: a dead worker's prune is retried in a minute, not 30.
+  heartbeatTimeout: '1 minute',
   // A prune that keeps failing is given up on until tomorrow's, rather than failing the
   // workflow (which no one would restart before the next worker start).
   retry: { initialInterval: '10 seconds', backoffCoefficient: 2, maximumInterval: '10 minutes', maximumAttempts: 10 },
