@@ -1,5 +1,6 @@
 // pruneExpiredRows against this file's own Postgres: old Idempotency-Keys and sign-in attempts
 // go, fresh ones stay, in chunks.
+import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHousekeepingActivities, INTAKE_IDEMPOTENCY_RETENTION_DAYS, LOGIN_ATTEMPTS_RETENTION_DAYS } from '../../activities/housekeeping.ts';
 import { LOGIN_WINDOW_MINUTES, RESET_WINDOW_MINUTES } from '../../web/app/utils/rate-limit.server.ts';
@@ -97,5 +98,16 @@ describe('retention', () => {
 
   it('remembers an Idempotency-Key for at least a week, far beyond a vendor’s retries', () => {
     expect(INTAKE_IDEMPOTENCY_RETENTION_DAYS).toBeGreaterThanOrEqual(7);
+  });
+
+  it('heartbeats after every chunk, so a dead worker is noticed within the heartbeat timeout', async () => {
+    await loginAttempts(Array.from({ length: 5 }, (_, i): [string, Date] => [`login:ip:beat-${i}`, daysBefore(60 + i)]));
+    const activity = new MockActivityEnvironment();
+    let beats = 0;
+    activity.on('heartbeat', () => beats++);
+    const { pruneExpiredRows } = createHousekeepingActivities({ db: db.knex, clock, chunkRows: 2 });
+    expect((await activity.run(pruneExpiredRows)).loginAttempts).toBe(5);
+    // One per statement: keys (1), attempts 2 + 2 + 1 (3), sessions (1).
+    expect(beats).toBe(5);
   });
 });
