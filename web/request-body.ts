@@ -25,15 +25,48 @@ export function describeLimit(bytes: number): string {
   return `${Math.round(bytes / (1024 * 1024))} MB`;
 }
 
-/** Answers 413 and makes Node close the connection once the answer is out: the rest of the body is never read. */
-export function refuseTooLarge(res: http.ServerResponse, limit: number): void {
-  if (res.headersSent) {
-    res.socket?.destroy();
-    return;
-  }
+/**
+ * After a refusal the connection is closed, but not at once: a client still sending its body
+ * would hit a reset before it had read the answer (an EPIPE instead of the 413). For a moment
+ * the rest of the body is read and thrown away (lingering close, as web servers do), then the
+ * connection goes. Nothing of it is kept, and the moment is bounded in time and bytes.
+ */
+export const LINGER_MS = 5_000;
+export const LINGER_BYTES = 64 * 1024 * 1024;
+
+function lingerThenClose(req: http.IncomingMessage, done: () => void): void {
+  const socket = req.socket;
+  if (req.complete || socket.destroyed) return done();
+  let extra = 0;
+  const close = () => {
+    clearTimeout(timer);
+    req.off('data', discard);
+    done();
+    if (!req.complete) socket.destroy();
+  };
+  const discard = (chunk: Buffer) => {
+    extra += chunk.length;
+    if (extra > LINGER_BYTES) close();
+  };
+  const timer = setTimeout(close, LINGER_MS);
+  timer.unref();
+  req.on('data', discard);
+  req.once('end', close);
+  req.resume();
+}
+
+/**
+ * Answers 413 (unless an answer is already out) and closes the connection after a short
+ * linger: the rest of the body is never kept. The answer is written at once but ended only
+ * when the linger is over, since Node closes a "Connection: close" socket the moment its
+ * answer ends, which is exactly the reset the linger is there to avoid.
+ */
+export function refuseTooLarge(req: http.IncomingMessage, res: http.ServerResponse, limit: number): void {
+  if (res.headersSent) return lingerThenClose(req, () => {});
   const text = `Request body too large: at most ${describeLimit(limit)}`;
   res.writeHead(413, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(text), Connection: 'close' });
-  res.end(text);
+  res.write(text);
+  lingerThenClose(req, () => res.end());
 }
 
 export interface LimitedBody {
@@ -55,6 +88,7 @@ export function limitBody(req: http.IncomingMessage, res: http.ServerResponse, l
   let controller!: ReadableStreamDefaultController<Uint8Array>;
 
   const count = (chunk: Buffer): boolean => {
+    if (refused) return false;
     seen += chunk.length;
     if (seen <= limit) return true;
     refused = true;
@@ -63,7 +97,7 @@ export function limitBody(req: http.IncomingMessage, res: http.ServerResponse, l
     if (streaming) controller.error(new BodyTooLargeError(limit));
     streaming = false;
     onRefused();
-    refuseTooLarge(res, limit);
+    refuseTooLarge(req, res, limit);
     return false;
   };
   const onData = (chunk: Buffer) => {

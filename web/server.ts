@@ -97,7 +97,7 @@ export async function startWebServer(opts: StartWebServerOptions): Promise<Runni
       // counted as it streams (request-body.ts).
       const limit = bodyLimit(req.path);
       if (Number(req.headers['content-length'] ?? 0) > limit) {
-        refuseTooLarge(res, limit);
+        refuseTooLarge(req, res, limit);
         return;
       }
       next();

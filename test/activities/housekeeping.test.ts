@@ -106,7 +106,8 @@ describe('retention', () => {
     let beats = 0;
     activity.on('heartbeat', () => beats++);
     const { pruneExpiredRows } = createHousekeepingActivities({ db: db.knex, clock, chunkRows: 2 });
-    expect((await activity.run(pruneExpiredRows)).loginAttempts).toBe(5);
+    const result = (await activity.run(pruneExpiredRows)) as Awaited<ReturnType<typeof pruneExpiredRows>>;
+    expect(result.loginAttempts).toBe(5);
     // One per statement: keys (1), attempts 2 + 2 + 1 (3), sessions (1).
     expect(beats).toBe(5);
   });
