@@ -135,7 +135,7 @@ export type CsvItem =
   | { kind: 'row'; line: number; record: string[]; next: ImportCursor }
   | { kind: 'broken'; line: number; reason: string; next: ImportCursor };
 
-const PARSE_OPTIONS = {
+export const PARSE_OPTIONS = {
   skip_empty_lines: true,
   relax_column_count: true,
   // A stray quote inside a field is kept as text, not an error.

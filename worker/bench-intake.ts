@@ -15,32 +15,40 @@
 //                                 database is created on its server)
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { Client, Connection } from '@temporalio/client';
+import { Client } from '@temporalio/client';
 import type { Knex } from 'knex';
-import { SMTPServer } from 'smtp-server';
 import type { ImportMapping } from '../activities/import.ts';
 import { leadColumns, validateIntake, type CleanLead } from '../activities/intake.ts';
 import { createLeadActivities } from '../activities/lead.ts';
 import { importDncNumbers } from '../activities/suppression.ts';
-import { createKnex, migrateLatest } from '../db/knex.ts';
-import { ensureDatabase, startEmbeddedPostgres, withDatabase, type RunningPostgres } from '../db/postgres.ts';
-import { WORKFLOW_TEMPLATES } from '../workflows/lead/templates.ts';
+import {
+  BENCH_TASK_QUEUE,
+  benchWorkerEnv,
+  createBenchAccount,
+  createBenchImport,
+  seededRandom,
+  sleep,
+  startBenchDatabase,
+  startMailSink,
+  startOfflineTemporal,
+  stopChild,
+  type BenchDatabase,
+  type MailSink,
+  type OfflineTemporal,
+} from './bench-support.ts';
 
 const LEADS = Number(process.env.BENCH_LEADS ?? 10_000);
 const DNC = Number(process.env.BENCH_DNC ?? 1_000_000);
 const CONCURRENCY = Number(process.env.WORKER_ACTIVITY_CONCURRENCY ?? 20);
 const TARGET = 150;
 const root = fileURLToPath(new URL('..', import.meta.url));
-const TASK_QUEUE = 'leadflow';
 const CLK_TCK = 100;
 
 const fmt = (n: number, d = 2) => n.toFixed(d);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** A /proc stat file: the command name and the fields after it (utime is [11], stime [12]); null when gone. */
 function procStat(file: string): { comm: string; f: string[] } | null {
@@ -72,27 +80,10 @@ function threadCpuSecs(pid: number | undefined): Record<string, number> {
   return out;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
 // ---------------------------------------------------------------------------------------------
 // Data generation: a seeded PRNG, so every run imports the same file.
 
-let seed = 0x1ead;
-function rand(): number {
-  seed = (seed + 0x6d2b79f5) | 0;
-  let t = seed;
-  t = Math.imul(t ^ (t >>> 15), t | 1);
-  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-}
+const rand = seededRandom(0x1ead);
 const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
 const int = (lo: number, hi: number) => lo + Math.floor(rand() * (hi - lo + 1));
 
@@ -240,19 +231,6 @@ async function writeDncFile(file: string, count: number, csvPhones: string[]): P
 
 // ---------------------------------------------------------------------------------------------
 
-async function connectWithRetry(address: string): Promise<Connection> {
-  for (let i = 0; ; i++) {
-    try {
-      const c = await Connection.connect({ address, connectTimeout: 1000 });
-      await c.workflowService.getSystemInfo({});
-      return c;
-    } catch (err) {
-      if (i > 100) throw err;
-      await sleep(100);
-    }
-  }
-}
-
 function startWorkerProcess(env: Record<string, string>): Promise<ChildProcess> {
   const prof = process.env.BENCH_WORKER_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_WORKER_CPU_PROF}`] : [];
   const child = spawn(process.execPath, [...prof, '--import', 'tsx', path.join(root, 'worker/main.ts')], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -276,24 +254,6 @@ function startWorkerProcess(env: Record<string, string>): Promise<ChildProcess> 
   });
 }
 
-async function stopChild(child: ChildProcess | undefined, name: string, timeoutMs = 20_000): Promise<void> {
-  if (!child || child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  child.kill('SIGTERM');
-  const timedOut = await Promise.race([exited.then(() => false), sleep(timeoutMs).then(() => true)]);
-  if (timedOut) {
-    console.warn(`${name} did not stop within ${timeoutMs / 1000} s; killing it`);
-    child.kill('SIGKILL');
-    await exited;
-  }
-}
-
-async function createAccount(knex: Knex, name: string, agentId: string): Promise<string> {
-  const [account] = await knex('accounts').insert({ name, agent_ids: [agentId], paid_seats: 1 }).returning('id');
-  await knex('workflow_templates').insert(WORKFLOW_TEMPLATES.map((t) => ({ account_id: account.id, key: t.key, name: t.name, enabled: true })));
-  return account.id as string;
-}
-
 /** A plain multi-row INSERT of the same (cleaned) rows into another account's leads. */
 async function bulkInsert(knex: Knex, accountId: string, leads: CleanLead[]): Promise<number> {
   const t0 = performance.now();
@@ -307,57 +267,28 @@ async function bulkInsert(knex: Knex, accountId: string, leads: CleanLead[]): Pr
 
 async function main() {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'leadflow-bench-'));
-  fs.chmodSync(tmp, 0o755); // the embedded server may run as the postgres user
-  let pg: RunningPostgres | undefined;
-  let knex: Knex | undefined;
-  let emulator: ChildProcess | undefined;
+  let db: BenchDatabase | undefined;
+  let mail: MailSink | undefined;
+  let temporal: OfflineTemporal | undefined;
   let worker: ChildProcess | undefined;
-  let connection: Connection | undefined;
-  let smtp: SMTPServer | undefined;
   try {
     console.log(`Leadflow intake benchmark: ${LEADS} CSV rows, ${DNC} federal DNC numbers, worker activity concurrency ${CONCURRENCY}`);
     // 1. PostgreSQL, migrated, with an account and its workflow templates.
-    const database = `leadflow_bench_${Date.now()}`;
-    let databaseUrl: string;
-    if (process.env.DATABASE_URL) {
-      await ensureDatabase(withDatabase(process.env.DATABASE_URL, 'postgres'), database);
-      databaseUrl = withDatabase(process.env.DATABASE_URL, database);
-    } else {
-      pg = await startEmbeddedPostgres({ dataDir: path.join(tmp, 'pg'), persistent: false });
-      await ensureDatabase(pg.adminUrl, database);
-      databaseUrl = pg.urlFor(database);
-    }
-    knex = createKnex(databaseUrl, { pool: { min: 0, max: 20 } });
-    await migrateLatest(knex);
-    const accountId = await createAccount(knex, 'Bench Agency', 'A0BENCH1');
-    const baselineAccountId = await createAccount(knex, 'Bench Baseline', 'A0BENCH2');
+    db = await startBenchDatabase({ prefix: 'leadflow_bench', poolMax: 20 });
+    const { knex } = db;
+    const accountId = await createBenchAccount(knex, 'Bench Agency', 'A0BENCH1');
+    const baselineAccountId = await createBenchAccount(knex, 'Bench Baseline', 'A0BENCH2');
 
     // 2. A mail sink that accepts and discards.
-    smtp = new SMTPServer({
-      logger: false,
-      authOptional: true,
-      disabledCommands: ['STARTTLS'],
-      onData(stream, _session, callback) {
-        stream.on('data', () => {});
-        stream.on('end', () => callback());
-      },
-    });
-    await new Promise<void>((resolve) => smtp!.listen(0, '127.0.0.1', resolve));
-    const smtpUrl = `smtp://127.0.0.1:${(smtp.server.address() as net.AddressInfo).port}`;
+    mail = await startMailSink();
 
     // 3. The offline Temporal server and the worker in its own process.
-    const port = await freePort();
-    const address = `127.0.0.1:${port}`;
-    emulator = spawn(path.join(root, 'emulator/bin/temporal-offline'), ['server', 'start-dev', '--port', String(port)], { stdio: ['ignore', 'ignore', 'inherit'] });
-    connection = await connectWithRetry(address);
-    const client = new Client({ connection });
+    temporal = await startOfflineTemporal();
+    const emulator = temporal.process;
+    const client = new Client({ connection: temporal.connection });
     console.log('Starting the worker (bundling the workflows may take a few seconds)...');
     worker = await startWorkerProcess({
-      DATABASE_URL: databaseUrl,
-      SMTP_URL: smtpUrl,
-      TEMPORAL_ADDRESS: address,
-      TEMPORAL_TASK_QUEUE: TASK_QUEUE,
-      TEMPORAL_NAMESPACE: 'default',
+      ...benchWorkerEnv(db, mail, temporal),
       WORKER_ACTIVITY_CONCURRENCY: String(CONCURRENCY),
       TEMPORAL_LOG_LEVEL: 'WARN',
     });
@@ -376,12 +307,11 @@ async function main() {
     await knex.raw('ANALYZE suppression_entries');
 
     // 6. The CSV through importWorkflow; wait until every lead is cleaned, segmented and scrubbed.
-    const [imp] = await knex('imports').insert({ account_id: accountId, name: 'Bench list', file_name: 'bench.csv' }).returning('id');
-    await knex('import_files').insert({ import_id: imp.id, content: Buffer.from(g.csv), mapping: JSON.stringify(MAPPING), source: 'spreadsheet' });
+    const importId = await createBenchImport(knex, { accountId, name: 'Bench list', fileName: 'bench.csv', csv: g.csv, mapping: MAPPING });
     const pg0 = await postgresCpuSecs();
     const cpu0 = { emulator: cpuSecs(emulator.pid), worker: cpuSecs(worker.pid), bench: process.cpuUsage(), workerThreads: threadCpuSecs(worker.pid) };
     const t0 = performance.now();
-    const handle = await client.workflow.start('importWorkflow', { taskQueue: TASK_QUEUE, workflowId: `import-${imp.id}`, args: [{ importId: imp.id }] });
+    const handle = await client.workflow.start('importWorkflow', { taskQueue: BENCH_TASK_QUEUE, workflowId: `import-${importId}`, args: [{ importId }] });
     let importSecs = 0;
     let importResult: { processed: number; ok: number; errors: number } | undefined;
     void handle.result().then((r: { processed: number; ok: number; errors: number }) => {
@@ -405,7 +335,7 @@ async function main() {
                                       OR EXISTS (SELECT 1 FROM lead_events e WHERE e.lead_id = l.id
                                                    AND e.type IN ('call_task', 'email_queued', 'step_skipped')))::int AS stepped
              FROM leads l WHERE l.import_id = ?`,
-          [imp.id],
+          [importId],
         )
       ).rows[0];
       leads = row.leads;
@@ -430,7 +360,7 @@ async function main() {
     const pg1 = await postgresCpuSecs();
     const workerThreads = Object.fromEntries(Object.entries(threadCpuSecs(worker.pid)).map(([k, v]) => [k, v - (cpu0.workerThreads[k] ?? 0)]));
     const pgCpu = pg0 === null || pg1 === null ? null : pg1 - pg0;
-    const dncFlagged = (await knex('leads').where({ import_id: imp.id, dnc: true }).count({ n: '*' }))[0]!.n;
+    const dncFlagged = (await knex('leads').where({ import_id: importId, dnc: true }).count({ n: '*' }))[0]!.n;
 
     // 7. Baseline: the same rows, cleaned, in one multi-row INSERT per 1,000.
     const cleaned: CleanLead[] = [];
@@ -447,7 +377,7 @@ async function main() {
     // in this process with the worker's concurrency (what the worker does when the week's
     // timers fire, minus Temporal's scheduling of the activity tasks).
     const leadActivities = createLeadActivities({ db: knex, clock: { now: () => new Date() } });
-    const ids: string[] = (await knex('leads').where({ import_id: imp.id }).pluck('id')) as string[];
+    const ids: string[] = (await knex('leads').where({ import_id: importId }).pluck('id')) as string[];
     const at = new Date(Date.now() + 7 * 86400_000).toISOString();
     const r0 = performance.now();
     let next = 0;
@@ -472,12 +402,10 @@ async function main() {
     console.log(`plain bulk INSERT of the same ${cleaned.length} cleaned rows (1,000 per statement): ${fmt(bulkSecs, 3)} s = ${fmt(cleaned.length / bulkSecs, 0)} rows/s; end to end is ${fmt(totalSecs / bulkSecs, 0)}x slower`);
     console.log(`weekly re-scrub of all ${ids.length} leads (scrubLead activity, ${Math.min(20, CONCURRENCY)} at once, no Temporal): ${fmt(rescrubSecs)} s = ${fmt(ids.length / rescrubSecs, 0)} leads/s`);
   } finally {
-    await connection?.close().catch(() => {});
     await stopChild(worker, 'worker');
-    await stopChild(emulator, 'Temporal server');
-    await knex?.destroy().catch(() => {});
-    if (smtp) await new Promise<void>((r) => smtp!.close(() => r()));
-    await pg?.stop().catch((err) => console.warn(`PostgreSQL stop: ${err}`));
+    await temporal?.stop();
+    await mail?.stop();
+    await db?.stop();
     fs.rmSync(tmp, { recursive: true, force: true });
   }
 }

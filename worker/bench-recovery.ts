@@ -15,42 +15,37 @@
 //   BENCH_BIG_ROWS        default 100000
 //   DATABASE_URL          use this PostgreSQL instead of an embedded one (a fresh database is
 //                         created on its server)
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
 import { Readable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
-import { Client, Connection } from '@temporalio/client';
+import { Client } from '@temporalio/client';
 import { parse } from 'csv-parse';
 import type { Knex } from 'knex';
-import { SMTPServer } from 'smtp-server';
-import type { ImportMapping } from '../activities/import.ts';
-import { createKnex, migrateLatest } from '../db/knex.ts';
-import { ensureDatabase, startEmbeddedPostgres, withDatabase, type RunningPostgres } from '../db/postgres.ts';
+import { PARSE_OPTIONS, type ImportMapping } from '../activities/import.ts';
 import { registerSearchAttributes } from '../temporal.config.ts';
-import { WORKFLOW_TEMPLATES } from '../workflows/lead/templates.ts';
+import {
+  BENCH_TASK_QUEUE,
+  benchWorkerEnv,
+  createBenchAccount,
+  createBenchImport,
+  seededRandom,
+  sleep,
+  startBenchDatabase,
+  startMailSink,
+  startOfflineTemporal,
+  type BenchDatabase,
+  type MailSink,
+  type OfflineTemporal,
+} from './bench-support.ts';
 import { startChildWorker, type ChildWorker } from './child-worker.ts';
 
 const RECOVERY_ROWS = Number(process.env.BENCH_RECOVERY_ROWS ?? 20_000);
 const BIG_ROWS = Number(process.env.BENCH_BIG_ROWS ?? 100_000);
-const root = fileURLToPath(new URL('..', import.meta.url));
-const TASK_QUEUE = 'leadflow';
 const MAPPING: ImportMapping = { firstName: 0, lastName: 1, line1: 2, city: 3, state: 4, zip: 5, phones: [6], emails: [7] };
 
 const fmt = (n: number, d = 1) => n.toFixed(d);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 // A seeded PRNG, so every run imports the same files.
-let seed = 0x5eed;
-function rand(): number {
-  seed = (seed + 0x6d2b79f5) | 0;
-  let t = seed;
-  t = Math.imul(t ^ (t >>> 15), t | 1);
-  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-}
+const rand = seededRandom(0x5eed);
 const int = (lo: number, hi: number) => lo + Math.floor(rand() * (hi - lo + 1));
 const junk = (n: number) => Array.from({ length: n }, () => String.fromCharCode(int(0x21, 0x7e)).replace(/[",]/, 'x')).join('');
 
@@ -72,34 +67,7 @@ function garbageCsv(rows: number, tag: string): string {
   return lines.join('\n') + '\n';
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function connectWithRetry(address: string): Promise<Connection> {
-  for (let i = 0; ; i++) {
-    try {
-      const c = await Connection.connect({ address, connectTimeout: 1000 });
-      await c.workflowService.getSystemInfo({});
-      return c;
-    } catch (err) {
-      if (i > 100) throw err;
-      await sleep(100);
-    }
-  }
-}
-
-async function newImport(knex: Knex, accountId: string, name: string, csv: string): Promise<string> {
-  const [imp] = await knex('imports').insert({ account_id: accountId, name, file_name: `${name}.csv` }).returning('id');
-  await knex('import_files').insert({ import_id: imp.id, content: Buffer.from(csv), mapping: JSON.stringify(MAPPING), source: 'spreadsheet' });
-  return imp.id as string;
-}
+const newImport = (knex: Knex, accountId: string, name: string, csv: string) => createBenchImport(knex, { accountId, name, fileName: `${name}.csv`, csv, mapping: MAPPING });
 
 const checkpoint = async (knex: Knex, importId: string) => {
   const row = await knex('imports').where({ id: importId }).first('resume_offset', 'total_rows');
@@ -132,12 +100,7 @@ async function parseRestPerBatch(file: Buffer): Promise<number> {
 async function parseOnce(file: Buffer): Promise<number> {
   let records = 0;
   const parser = parse({
-    skip_empty_lines: true,
-    relax_column_count: true,
-    relax_quotes: true,
-    skip_records_with_error: true,
-    max_record_size: 64 * 1024,
-    record_delimiter: ['\r\n', '\n', '\r'],
+    ...PARSE_OPTIONS,
     bom: true,
     on_record: () => {
       records++;
@@ -151,65 +114,31 @@ async function parseOnce(file: Buffer): Promise<number> {
 }
 
 async function main() {
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'leadflow-bench-recovery-'));
-  fs.chmodSync(tmp, 0o755); // the embedded server may run as the postgres user
-  let pg: RunningPostgres | undefined;
-  let knex: Knex | undefined;
-  let emulator: ChildProcess | undefined;
+  let db: BenchDatabase | undefined;
+  let mail: MailSink | undefined;
+  let temporal: OfflineTemporal | undefined;
   let worker: ChildWorker | undefined;
-  let connection: Connection | undefined;
-  let smtp: SMTPServer | undefined;
   const log = (line: string) => {
     if (process.env.BENCH_WORKER_LOG || (/error|warn/i.test(line) && !/INFO/.test(line))) console.log(`  [worker] ${line.slice(0, 300)}`);
   };
   try {
     console.log(`Leadflow recovery benchmark: ${RECOVERY_ROWS} rows with a worker killed mid-import, then ${BIG_ROWS} garbage-ish rows`);
-    const database = `leadflow_bench_recovery_${Date.now()}`;
-    let databaseUrl: string;
-    if (process.env.DATABASE_URL) {
-      await ensureDatabase(withDatabase(process.env.DATABASE_URL, 'postgres'), database);
-      databaseUrl = withDatabase(process.env.DATABASE_URL, database);
-    } else {
-      pg = await startEmbeddedPostgres({ dataDir: path.join(tmp, 'pg'), persistent: false });
-      await ensureDatabase(pg.adminUrl, database);
-      databaseUrl = pg.urlFor(database);
-    }
-    knex = createKnex(databaseUrl, { pool: { min: 0, max: 5 } });
-    await migrateLatest(knex);
-    const [account] = await knex('accounts').insert({ name: 'Bench Agency', agent_ids: ['A0BENCH3'], paid_seats: 1 }).returning('id');
-    await knex('workflow_templates').insert(WORKFLOW_TEMPLATES.map((t) => ({ account_id: account.id, key: t.key, name: t.name, enabled: true })));
-
-    smtp = new SMTPServer({
-      logger: false,
-      authOptional: true,
-      disabledCommands: ['STARTTLS'],
-      onData(stream, _session, callback) {
-        stream.on('data', () => {});
-        stream.on('end', () => callback());
-      },
-    });
-    await new Promise<void>((resolve) => smtp!.listen(0, '127.0.0.1', resolve));
-    const port = await freePort();
-    const address = `127.0.0.1:${port}`;
-    emulator = spawn(path.join(root, 'emulator/bin/temporal-offline'), ['server', 'start-dev', '--port', String(port)], { stdio: ['ignore', 'ignore', 'inherit'] });
-    connection = await connectWithRetry(address);
-    await registerSearchAttributes(connection, 'default');
-    const client = new Client({ connection });
-    const workerEnv = {
-      DATABASE_URL: databaseUrl,
-      SMTP_URL: `smtp://127.0.0.1:${(smtp.server.address() as net.AddressInfo).port}`,
-      TEMPORAL_ADDRESS: address,
-      TEMPORAL_TASK_QUEUE: TASK_QUEUE,
-      TEMPORAL_NAMESPACE: 'default',
-    };
+    db = await startBenchDatabase({ prefix: 'leadflow_bench_recovery', poolMax: 5 });
+    const { knex } = db;
+    const accountId = await createBenchAccount(knex, 'Bench Agency', 'A0BENCH3');
+    mail = await startMailSink();
+    temporal = await startOfflineTemporal();
+    await registerSearchAttributes(temporal.connection, 'default');
+    const client = new Client({ connection: temporal.connection });
+    const workerEnv = benchWorkerEnv(db, mail, temporal);
 
     // 1. Kill the worker a quarter of the way in; start another at once.
     const small = garbageCsv(RECOVERY_ROWS, 'Small');
-    const smallId = await newImport(knex, account.id, 'Recovery', small);
+    const smallId = await newImport(knex, accountId, 'Recovery', small);
     console.log('Starting the worker (bundling the workflows takes a few seconds)...');
     worker = await startChildWorker({ env: workerEnv, log });
     const t0 = performance.now();
-    const handle = await client.workflow.start('importWorkflow', { taskQueue: TASK_QUEUE, workflowId: `import-${smallId}`, args: [{ importId: smallId }] });
+    const handle = await client.workflow.start('importWorkflow', { taskQueue: BENCH_TASK_QUEUE, workflowId: `import-${smallId}`, args: [{ importId: smallId }] });
     while ((await checkpoint(knex, smallId)).rows < RECOVERY_ROWS / 4) await sleep(50);
     await worker.kill();
     const killedAt = performance.now();
@@ -229,7 +158,7 @@ async function main() {
     const small1 = await handle.result();
     const smallSecs = (performance.now() - t0) / 1000;
     const count = async (q: Knex.QueryBuilder) => Number(((await q.count({ n: '*' })) as Array<{ n: string }>)[0]!.n);
-    const touches = await count(knex('lead_source_touches').where({ account_id: account.id }).where('import_name', 'Recovery'));
+    const touches = await count(knex('lead_source_touches').where({ account_id: accountId }).where('import_name', 'Recovery'));
     const errorRows = await count(knex('import_row_errors').where({ import_id: smallId }));
     const errorLines = Number((await knex('import_row_errors').where({ import_id: smallId }).countDistinct({ n: 'line_number' }))[0]!.n);
     // Fewer records than lines is CSV, not loss: a quote opened in a garbage line runs on to the next quote.
@@ -239,7 +168,7 @@ async function main() {
 
     // 2. The big file through a fresh worker: time and peak memory.
     const big = garbageCsv(BIG_ROWS, 'Big');
-    const bigId = await newImport(knex, account.id, 'Big', big);
+    const bigId = await newImport(knex, accountId, 'Big', big);
     worker = await startChildWorker({ env: workerEnv, log });
     const idleRss = worker.peakRssMiB();
     let rssSamples = 0;
@@ -252,7 +181,7 @@ async function main() {
       }
     }, 500);
     const b0 = performance.now();
-    const big1 = await client.workflow.execute('importWorkflow', { taskQueue: TASK_QUEUE, workflowId: `import-${bigId}`, args: [{ importId: bigId }] });
+    const big1 = await client.workflow.execute('importWorkflow', { taskQueue: BENCH_TASK_QUEUE, workflowId: `import-${bigId}`, args: [{ importId: bigId }] });
     const bigSecs = (performance.now() - b0) / 1000;
     clearInterval(sampler);
     const peakRss = worker.peakRssMiB();
@@ -283,16 +212,9 @@ async function main() {
     if (!intact) process.exitCode = 1;
   } finally {
     await worker?.stop().catch(() => {});
-    await connection?.close().catch(() => {});
-    if (emulator && emulator.exitCode === null) {
-      const exited = new Promise<void>((r) => emulator!.once('exit', () => r()));
-      emulator.kill('SIGTERM');
-      await Promise.race([exited, sleep(10_000)]);
-    }
-    await knex?.destroy().catch(() => {});
-    if (smtp) await new Promise<void>((r) => smtp!.close(() => r()));
-    await pg?.stop().catch((err) => console.warn(`PostgreSQL stop: ${err}`));
-    fs.rmSync(tmp, { recursive: true, force: true });
+    await temporal?.stop();
+    await mail?.stop();
+    await db?.stop();
   }
 }
 
