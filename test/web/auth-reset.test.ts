@@ -1,48 +1,26 @@
 // Password-reset links through the real web server and a real SMTP listener: single use, short
 // lived, retired by a newer link, and bound to the user they were made for.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { RunningWebServer } from '../../web/server.ts';
-import { seedDemoAccount } from '../../db/seed.ts';
-import { createTestDatabase, type TestDatabase } from '../support/db.ts';
-import { startTestWebServer, visibleText, WebClient } from '../support/http.ts';
-import { startSmtpListener, type SmtpListener } from '../support/smtp.ts';
+import { describe, expect, it } from 'vitest';
+import { visibleText } from '../support/http.ts';
+import { demoWebSuite } from '../support/web-suite.ts';
 
-let db: TestDatabase;
-let smtp: SmtpListener;
-let web: RunningWebServer;
-const client = () => new WebClient(web.url);
-
-beforeAll(async () => {
-  db = await createTestDatabase();
-  await seedDemoAccount(db.knex);
-  smtp = await startSmtpListener();
-  web = await startTestWebServer(db, { smtpUrl: smtp.url });
-});
-
-afterAll(async () => {
-  await web?.close();
-  await smtp?.close();
-  await db?.destroy();
-});
-
-beforeEach(async () => {
-  await db.knex('login_attempts').del();
-});
+const suite = demoWebSuite();
+const client = suite.client;
 
 /** Asks for a link for the user and returns the token of the mail that brings it. */
 async function askForLink(username: string, email: string): Promise<string> {
-  const seen = smtp.messages.length;
+  const seen = suite.smtp.messages.length;
   expect((await client().submit('/forgot-password', { username, email })).status).toBe(200);
-  const mail = await smtp.waitFor((m) => smtp.messages.indexOf(m) >= seen && m.to.includes(email));
+  const mail = await suite.smtp.waitFor((m) => suite.smtp.messages.indexOf(m) >= seen && m.to.includes(email));
   return /\/reset-password\/([A-Za-z0-9_-]+)/.exec(mail.text)![1]!;
 }
 
 describe('password-reset links', () => {
   it('last 30 minutes', async () => {
     await askForLink('lsp.sam', 'sam@leadflow.test');
-    const row = await db.knex('password_reset_tokens').orderBy('created_at', 'desc').first(db.knex.raw('extract(epoch from expires_at - created_at)::int as ttl'));
+    const row = await suite.db.knex('password_reset_tokens').orderBy('created_at', 'desc').first(suite.db.knex.raw('extract(epoch from expires_at - created_at)::int as ttl'));
     expect(row.ttl).toBe(30 * 60);
-    const mail = smtp.messages.at(-1)!;
+    const mail = suite.smtp.messages.at(-1)!;
     expect(mail.text).toContain('expires in 30 minutes');
   });
 
@@ -74,7 +52,7 @@ describe('password-reset links', () => {
     expect(visibleText(usedAgain.text)).toContain('This reset link was already used');
 
     const late = await askForLink('support.kim', 'kim@leadflow.test');
-    await db.knex('password_reset_tokens').whereNull('used_at').update({ expires_at: db.knex.raw("now() - interval '1 second'") });
+    await suite.db.knex('password_reset_tokens').whereNull('used_at').update({ expires_at: suite.db.knex.raw("now() - interval '1 second'") });
     const expired = await client().get(`/reset-password/${late}`);
     expect(expired.status).toBe(410);
     expect(visibleText(expired.text)).toContain('This reset link has expired');
@@ -86,7 +64,7 @@ describe('password-reset links', () => {
   });
 
   it('change the password of the user the link was made for, whoever is signed in on the browser', async () => {
-    await db.knex('password_reset_tokens').del();
+    await suite.db.knex('password_reset_tokens').del();
     const token = await askForLink('A0DEMO1', 'a0demo1@leadflow.test');
     const other = client();
     await other.login('lsp.sam', 'sam-demo-pass');

@@ -1,34 +1,15 @@
 // Server-side sessions through the real web server: a session ends when its row goes, so a
 // cookie copied before sign-out, a password change, a reset or deactivation is worthless after.
 import { createHash } from 'node:crypto';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { RunningWebServer } from '../../web/server.ts';
-import { seedDemoAccount } from '../../db/seed.ts';
-import { createTestDatabase, type TestDatabase } from '../support/db.ts';
-import { startTestWebServer, WebClient } from '../support/http.ts';
-import { startSmtpListener, type SmtpListener } from '../support/smtp.ts';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { WebClient } from '../support/http.ts';
+import { demoWebSuite } from '../support/web-suite.ts';
 
-let db: TestDatabase;
-let smtp: SmtpListener;
-let web: RunningWebServer;
-const client = () => new WebClient(web.url);
-
-beforeAll(async () => {
-  db = await createTestDatabase();
-  await seedDemoAccount(db.knex);
-  smtp = await startSmtpListener();
-  web = await startTestWebServer(db, { smtpUrl: smtp.url });
-});
-
-afterAll(async () => {
-  await web?.close();
-  await smtp?.close();
-  await db?.destroy();
-});
+const suite = demoWebSuite();
+const client = suite.client;
 
 beforeEach(async () => {
-  await db.knex('login_attempts').del();
-  await db.knex('sessions').del();
+  await suite.db.knex('sessions').del();
 });
 
 /** A second browser holding a copy of `c`'s cookies (what a thief of the cookie holds). */
@@ -38,7 +19,7 @@ function copyOf(c: WebClient): WebClient {
   return copy;
 }
 
-const userId = async (username: string) => (await db.knex('users').where({ username }).first('id')).id as string;
+const userId = async (username: string) => (await suite.db.knex('users').where({ username }).first('id')).id as string;
 
 describe('server-side sessions', () => {
   it('a cookie copied before sign-out answers as signed out after it', async () => {
@@ -50,7 +31,7 @@ describe('server-side sessions', () => {
     const after = await stolen.get('/leads');
     expect(after.status).toBe(302);
     expect(after.location).toMatch(/^\/login/);
-    expect(await db.knex('sessions').where({ user_id: await userId('lsp.alex') })).toHaveLength(0);
+    expect(await suite.db.knex('sessions').where({ user_id: await userId('lsp.alex') })).toHaveLength(0);
   });
 
   it('the cookie carries only a random id, and the table only its SHA-256', async () => {
@@ -63,7 +44,7 @@ describe('server-side sessions', () => {
     expect(Buffer.from(sid, 'base64url')).toHaveLength(32);
     const kimId = await userId('support.kim');
     expect(JSON.stringify(payload)).not.toContain(kimId);
-    const rows = await db.knex('sessions').where({ user_id: kimId });
+    const rows = await suite.db.knex('sessions').where({ user_id: kimId });
     expect(rows).toHaveLength(1);
     expect(rows[0].token_hash).toBe(createHash('sha256').update(sid).digest('hex'));
     expect(JSON.stringify(rows[0])).not.toContain(sid);
@@ -77,7 +58,7 @@ describe('server-side sessions', () => {
     const c = client();
     await c.login('lsp.sam', 'sam-demo-pass');
     expect((await c.get('/leads')).status).toBe(200);
-    await db.knex('sessions').where({ user_id: await userId('lsp.sam') }).update({ expires_at: db.knex.raw("now() - interval '1 second'") });
+    await suite.db.knex('sessions').where({ user_id: await userId('lsp.sam') }).update({ expires_at: suite.db.knex.raw("now() - interval '1 second'") });
     expect((await c.get('/leads')).location).toMatch(/^\/login/);
   });
 
@@ -93,7 +74,7 @@ describe('server-side sessions', () => {
     expect((await phone.get('/leads')).location).toMatch(/^\/login/);
     // The copy is the same session as the laptop's: it lives on with it (same id).
     expect((await copy.get('/leads')).status).toBe(200);
-    expect(await db.knex('sessions').where({ user_id: await userId('support.kim') })).toHaveLength(1);
+    expect(await suite.db.knex('sessions').where({ user_id: await userId('support.kim') })).toHaveLength(1);
   });
 
   it('deactivating a user deletes their sessions', async () => {
@@ -102,11 +83,11 @@ describe('server-side sessions', () => {
     const sam = client();
     await sam.login('lsp.sam', 'sam-demo-pass');
     const samId = await userId('lsp.sam');
-    expect(await db.knex('sessions').where({ user_id: samId })).toHaveLength(1);
+    expect(await suite.db.knex('sessions').where({ user_id: samId })).toHaveLength(1);
     expect((await owner.submit('/users', { intent: 'status', userId: samId, status: 'inactive' })).status).toBe(302);
-    expect(await db.knex('sessions').where({ user_id: samId })).toHaveLength(0);
+    expect(await suite.db.knex('sessions').where({ user_id: samId })).toHaveLength(0);
     // Reactivated, the old cookie does not come back to life.
-    await db.knex('accounts').update({ paid_seats: 10 });
+    await suite.db.knex('accounts').update({ paid_seats: 10 });
     expect((await owner.submit('/users', { intent: 'status', userId: samId, status: 'active' })).status).toBe(302);
     expect((await sam.get('/leads')).location).toMatch(/^\/login/);
   });
@@ -117,16 +98,16 @@ describe('server-side sessions', () => {
     expect((await desk.get('/leads')).status).toBe(200);
     const anon = client();
     await anon.submit('/forgot-password', { username: 'lsp.alex', email: 'alex@leadflow.test' });
-    const mail = await smtp.waitFor((m) => m.to.includes('alex@leadflow.test'));
+    const mail = await suite.smtp.waitFor((m) => m.to.includes('alex@leadflow.test'));
     const token = /\/reset-password\/([A-Za-z0-9_-]+)/.exec(mail.text)![1]!;
     expect((await anon.submit(`/reset-password/${token}`, { password: 'alex-reset-pass', confirm: 'alex-reset-pass' })).status).toBe(302);
     expect((await desk.get('/leads')).location).toMatch(/^\/login/);
-    expect(await db.knex('sessions').where({ user_id: await userId('lsp.alex') })).toHaveLength(0);
+    expect(await suite.db.knex('sessions').where({ user_id: await userId('lsp.alex') })).toHaveLength(0);
   });
 
   it('a visitor who is not signed in gets a CSRF token but no session row', async () => {
-    const before = (await db.knex('sessions').count<{ n: string }[]>({ n: '*' }))[0]!.n;
+    const before = (await suite.db.knex('sessions').count<{ n: string }[]>({ n: '*' }))[0]!.n;
     for (let i = 0; i < 5; i++) expect((await client().get('/login')).status).toBe(200);
-    expect((await db.knex('sessions').count<{ n: string }[]>({ n: '*' }))[0]!.n).toBe(before);
+    expect((await suite.db.knex('sessions').count<{ n: string }[]>({ n: '*' }))[0]!.n).toBe(before);
   });
 });

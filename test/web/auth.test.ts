@@ -3,35 +3,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { RunningWebServer } from '../../web/server.ts';
-import { seedDemoAccount } from '../../db/seed.ts';
-import { createTestDatabase, type TestDatabase } from '../support/db.ts';
-import { csrfToken, startTestWebServer, visibleText, WebClient } from '../support/http.ts';
-import { startSmtpListener, type SmtpListener } from '../support/smtp.ts';
+import { describe, expect, it } from 'vitest';
+import { csrfToken, visibleText } from '../support/http.ts';
+import { demoWebSuite } from '../support/web-suite.ts';
 
-let db: TestDatabase;
-let smtp: SmtpListener;
-let web: RunningWebServer;
-const client = () => new WebClient(web.url);
-
-beforeAll(async () => {
-  db = await createTestDatabase();
-  await seedDemoAccount(db.knex);
-  smtp = await startSmtpListener();
-  web = await startTestWebServer(db, { smtpUrl: smtp.url });
-});
-
-afterAll(async () => {
-  await web?.close();
-  await smtp?.close();
-  await db?.destroy();
-});
-
-beforeEach(async () => {
-  // Every test starts with clean throttles: they all sign in from 127.0.0.1.
-  await db.knex('login_attempts').del();
-});
+const suite = demoWebSuite();
+const client = suite.client;
 
 describe('sign-in', () => {
   it('signs in by username in any case and lands on the leads list', async () => {
@@ -96,7 +73,7 @@ describe('throttling', () => {
     expect(visibleText(locked.text)).toContain('Too many failed sign-in attempts. Wait 15 minutes');
     expect((await client().login('lsp.alex', 'alex-demo-pass')).status).toBe(302);
     // The window passes (moved back in the table): the user signs in again.
-    await db.knex('login_attempts').update({ attempted_at: db.knex.raw("attempted_at - interval '16 minutes'") });
+    await suite.db.knex('login_attempts').update({ attempted_at: suite.db.knex.raw("attempted_at - interval '16 minutes'") });
     expect((await client().login('lsp.sam', 'sam-demo-pass')).status).toBe(302);
   });
 
@@ -118,7 +95,7 @@ describe('forced password change', () => {
   it('keeps a user with a temporary password on /account/password until they choose one', async () => {
     const owner = client();
     await owner.login('A0DEMO1', 'owner-demo-pass');
-    await db.knex('accounts').update({ paid_seats: 5 });
+    await suite.db.knex('accounts').update({ paid_seats: 5 });
     const created = await owner.submit('/users', { intent: 'create', username: 'new.lsp', name: 'New Person', email: 'new@leadflow.test', role: 'lsp' });
     expect(created.status).toBe(200);
     const temporary = /class="secret">([^<]+)</.exec(created.text)?.[1];
@@ -167,14 +144,14 @@ describe('password reset by e-mail', () => {
     const asked = await c.submit('/forgot-password', { username: 'LSP.ALEX', email: 'Alex@leadflow.test' });
     expect(asked.status).toBe(200);
     expect(visibleText(asked.text)).toContain('If that username and e-mail address belong to an active user, we have sent a link');
-    const mail = await smtp.waitFor((m) => m.to.includes('alex@leadflow.test'));
+    const mail = await suite.smtp.waitFor((m) => m.to.includes('alex@leadflow.test'));
     expect(mail.subject).toBe('Reset your Leadflow password');
     const link = resetLink(mail.text);
     expect(link, mail.text).not.toBeNull();
-    expect(link![0].startsWith(web.url)).toBe(true);
+    expect(link![0].startsWith(suite.web.url)).toBe(true);
     const token = link![1]!;
     // Only the hash is stored.
-    const row = await db.knex('password_reset_tokens').orderBy('created_at', 'desc').first();
+    const row = await suite.db.knex('password_reset_tokens').orderBy('created_at', 'desc').first();
     expect(row.token_hash).not.toBe(token);
     expect(row.token_hash).toMatch(/^[0-9a-f]{64}$/);
 
@@ -197,9 +174,9 @@ describe('password reset by e-mail', () => {
   it('refuses an expired link', async () => {
     const c = client();
     await c.submit('/forgot-password', { username: 'lsp.sam', email: 'sam@leadflow.test' });
-    const mail = await smtp.waitFor((m) => m.to.includes('sam@leadflow.test'));
+    const mail = await suite.smtp.waitFor((m) => m.to.includes('sam@leadflow.test'));
     const token = resetLink(mail.text)![1]!;
-    await db.knex('password_reset_tokens').update({ expires_at: db.knex.raw("now() - interval '1 second'") }).whereNull('used_at');
+    await suite.db.knex('password_reset_tokens').update({ expires_at: suite.db.knex.raw("now() - interval '1 second'") }).whereNull('used_at');
     expect((await c.get(`/reset-password/${token}`)).status).toBe(410);
     const res = await c.submit(`/reset-password/${token}`, { password: 'sam-reset-pass-1', confirm: 'sam-reset-pass-1' }, { from: '/forgot-password' });
     expect(res.status).toBe(410);
@@ -207,8 +184,8 @@ describe('password reset by e-mail', () => {
   });
 
   it('answers the same and sends nothing when username and e-mail do not match', async () => {
-    const before = smtp.messages.length;
-    const tokensBefore = (await db.knex('password_reset_tokens').count({ n: '*' }))[0]!.n;
+    const before = suite.smtp.messages.length;
+    const tokensBefore = (await suite.db.knex('password_reset_tokens').count({ n: '*' }))[0]!.n;
     const c = client();
     const wrongEmail = await c.submit('/forgot-password', { username: 'support.kim', email: 'someone-else@example.com' });
     const unknownUser = await c.submit('/forgot-password', { username: 'no.such.user', email: 'kim@leadflow.test' });
@@ -217,8 +194,8 @@ describe('password reset by e-mail', () => {
       expect(visibleText(res.text)).toContain('If that username and e-mail address belong to an active user');
     }
     await new Promise((r) => setTimeout(r, 300));
-    expect(smtp.messages.length).toBe(before);
-    expect((await db.knex('password_reset_tokens').count({ n: '*' }))[0]!.n).toBe(tokensBefore);
+    expect(suite.smtp.messages.length).toBe(before);
+    expect((await suite.db.knex('password_reset_tokens').count({ n: '*' }))[0]!.n).toBe(tokensBefore);
   });
 
   it('rejects a made-up token', async () => {
@@ -246,10 +223,10 @@ describe('CSRF', () => {
   it('protects actions of signed-in users too', async () => {
     const owner = client();
     await owner.login('A0DEMO1', 'owner-demo-pass');
-    await db.knex('accounts').update({ paid_seats: 10 });
+    await suite.db.knex('accounts').update({ paid_seats: 10 });
     const forged = await owner.post('/users', { intent: 'create', username: 'forged.user', name: 'Forged', email: 'forged@example.com', role: 'admin' });
     expect(forged.status).toBe(403);
-    expect(await db.knex('users').where({ username: 'forged.user' }).first()).toBeUndefined();
+    expect(await suite.db.knex('users').where({ username: 'forged.user' }).first()).toBeUndefined();
     expect((await owner.post('/logout', {})).status).toBe(403);
     expect((await owner.get('/leads')).status).toBe(200);
   });
@@ -277,7 +254,7 @@ describe('CSRF', () => {
       const res = await owner.post(p, { intent: 'create', username: 'no.token', name: 'No Token', email: 'n@x.test', role: 'lsp' });
       expect(res.status, p).toBe(403);
     }
-    expect(await db.knex('users').where({ username: 'no.token' }).first()).toBeUndefined();
+    expect(await suite.db.knex('users').where({ username: 'no.token' }).first()).toBeUndefined();
     expect((await owner.get('/leads')).status).toBe(200);
   });
 
@@ -293,7 +270,7 @@ describe('CSRF', () => {
 
 describe('health', () => {
   it('GET /healthz reports the database without secrets', async () => {
-    const res = await fetch(`${web.url}/healthz`);
+    const res = await fetch(`${suite.web.url}/healthz`);
     expect(res.status).toBe(200);
     const body = await res.json();
     expect(body).toEqual({ status: 'ok', database: 'ok' });
