@@ -183,7 +183,9 @@ export async function runStack(): Promise<void> {
   row('Mail', catcher ? `local catcher on ${catcher.url} (every e-mail lands in the Mailbox, none is delivered)` : `SMTP_URL ${redactUrl(process.env.SMTP_URL!)}`);
   row('Temporal', `${temporal!.settings.address}, namespace ${temporal!.settings.namespace}, task queue ${temporal!.settings.taskQueue} (${temporal!.mode === 'official' ? 'official dev server' : temporal!.mode === 'offline' ? 'offline server' : 'TEMPORAL_ADDRESS'})`);
   row('Temporal Web', temporal!.webUrl ?? (temporal!.mode === 'offline' ? 'not available (the offline server has no UI)' : 'unknown (set TEMPORAL_WEB_URL)'));
-  row('Database', `${redactUrl(pg!.displayUrl ?? pg!.url)}${pg!.embedded ? ` (embedded, data in ${path.relative(ROOT, PG_DATA_DIR)})` : ''}${migrations.length ? `; applied ${migrations.length} migration(s)` : ''}`);
+  // The embedded server's password is a fixed local default, not a secret: show a URL that
+  // works when pasted into psql. A DATABASE_URL's password is never printed.
+  row('Database', `${pg!.embedded ? (pg!.displayUrl ?? pg!.url) : redactUrl(pg!.url)}${pg!.embedded ? ` (embedded, data in ${path.relative(ROOT, PG_DATA_DIR)})` : ''}${migrations.length ? `; applied ${migrations.length} migration(s)` : ''}`);
   row('Worker', `${worker!.identity}, workflows from ${path.relative(ROOT, worker!.workflowSource)}`);
   for (const notice of [...(pg!.notice ? [pg!.notice] : []), ...temporal!.notices]) row('Note', notice);
   if (seed) {

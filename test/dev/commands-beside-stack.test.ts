@@ -65,6 +65,19 @@ afterAll(async () => {
 }, 120_000);
 
 describe('commands run beside npm start', () => {
+  it('prints a database URL that works as it is (psql, a client library)', async () => {
+    const url = /Database\s+(postgres:\/\/\S+)/.exec(output)?.[1];
+    expect(url).toBeDefined();
+    const { default: pg } = await import('pg');
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      expect((await client.query('SELECT count(*)::int AS n FROM accounts')).rows[0].n).toBeGreaterThan(0);
+    } finally {
+      await client.end();
+    }
+  });
+
   it('db:migrate, dnc:import and reconcile use the running stack and leave its database up', async () => {
     expect(await healthy()).toBe(true);
 
