@@ -1,4 +1,4 @@
-// Lead hygiene (product.md, "Hygiene"): pure normalisation of what a lead arrives with, so every
+// Lead hygiene (docs/product.md, "Hygiene"): pure normalisation of what a lead arrives with, so every
 // door (CSV, manual entry, API) stores the same clean shape. Validity is recorded, not enforced:
 // a lead with a bad phone is still a lead, and the workflow decides what it can be used for.
 import { parsePhoneNumberFromString } from 'libphonenumber-js/max';

@@ -1,4 +1,4 @@
-// The compliance scrub (product.md, "Compliance"), set-based: any number of leads against the
+// The compliance scrub (docs/product.md, "Compliance"), set-based: any number of leads against the
 // federal DNC list, the account's DNC, DNE and DNM lists and its customer list, in a constant
 // number of queries. Intake scrubs every lead it saves in the same transaction (so no lead is
 // ever visible unscrubbed), and the lead workflow's scrubLead activity re-scrubs one lead a

@@ -1,4 +1,4 @@
-// Cadences are data (product.md, "Workflow templates"): each step is "after D from the
+// Cadences are data (docs/product.md, "Workflow templates"): each step is "after D from the
 // cadence's start, do X unless a milestone stopped it", X being a follow-up task for the LSP
 // or a nurture e-mail. These defaults are Leadflow's choice: highly engaged prospects are
 // called at once and often, cold ones mostly nurtured by e-mail. Admins see these tables.

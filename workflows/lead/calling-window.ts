@@ -1,5 +1,5 @@
 // Calls are only suggested inside the lead's local calling window, 8:00 to 21:00 in the
-// lead's time zone (product.md, compliance). Pure: Intl gives the local wall clock for an
+// lead's time zone (docs/product.md, compliance). Pure: Intl gives the local wall clock for an
 // instant, deterministically, so this is safe in workflow code.
 
 export const WINDOW_START_HOUR = 8;

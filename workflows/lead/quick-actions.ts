@@ -1,4 +1,4 @@
-// Quick Actions (product.md, "Working the lead"): what an LSP records after each contact
+// Quick Actions (docs/product.md, "Working the lead"): what an LSP records after each contact
 // attempt. Each moves the lead's milestone; some end the lead's pursuit. Pure and
 // workflow-safe: the lead workflow applies these, the web app lists them.
 

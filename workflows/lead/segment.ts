@@ -1,4 +1,4 @@
-// Segments (product.md): the source of a lead says how engaged the prospect is, and the
+// Segments (docs/product.md): the source of a lead says how engaged the prospect is, and the
 // segment picks the cadence (template) that works it.
 import type { LeadSource, WorkflowTemplateKey } from './templates.ts';
 

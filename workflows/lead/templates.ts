@@ -1,4 +1,4 @@
-// The workflow templates every account has (product.md, "Workflow templates"). Pure data,
+// The workflow templates every account has (docs/product.md, "Workflow templates"). Pure data,
 // shared by the workflows, the seed and the web app.
 export const WORKFLOW_TEMPLATES = [
   { key: 'recycle_uncontactable', name: 'Move new unassigned leads that cannot be called or emailed to the Recycle Bin after 3 days' },
@@ -11,6 +11,6 @@ export const WORKFLOW_TEMPLATES = [
 
 export type WorkflowTemplateKey = (typeof WORKFLOW_TEMPLATES)[number]['key'];
 
-/** Lead sources (product.md, "Intake"). */
+/** Lead sources (docs/product.md, "Intake"). */
 export const LEAD_SOURCES = ['mwi', 'blueprint', 'national_campaign', 'cldp', 'web_vendor', 'manual', 'spreadsheet'] as const;
 export type LeadSource = (typeof LEAD_SOURCES)[number];
