@@ -14,7 +14,7 @@
 // Temporal failing after the commit: the lead row, its touch and its event are saved and stay
 // saved (a lead must never be lost because Temporal was down). intakeLead then throws
 // LeadWorkflowStartError carrying the lead's id, records a `workflow_start_failed` event
-// (best effort) so support sees it on the lead, and reconcile (issue 4, item 11) later starts
+// (best effort) so support sees it on the lead, and reconcile later starts
 // every open lead that has no running workflow. A retry with the same Idempotency-Key starts
 // the missing workflow at once.
 import { createHash } from 'node:crypto';

@@ -1,4 +1,4 @@
-// Seats (docs/product.md, seed 000): two free seats per account per calendar year, more at $25 a
+// Seats (docs/product.md): two free seats per account per calendar year, more at $25 a
 // month each. A seat is taken by each active user other than the owner; an inactive user
 // frees it. Assumption: the owner (the agency principal) holds the account, not a seat.
 import type { Knex } from 'knex';

@@ -1,4 +1,4 @@
-// npm run bench:intake — end-to-end intake throughput (issue 4, "Performance (benchmark)").
+// npm run bench:intake — end-to-end intake throughput.
 // Generates a realistic CSV of leads and a federal DNC file, loads the DNC file, imports the CSV
 // through importWorkflow with the real worker (its own process, `tsx worker/main.ts`) against the
 // offline Temporal server (dev mode, real time) and PostgreSQL, and times two moments: every
