@@ -7,6 +7,14 @@ import { chromium, type BrowserContext } from 'playwright-core';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
+/**
+ * Why the browser tests cannot run here, or null. Only outside CI: CI installs Chromium
+ * (.ci/run), so there a missing browser is a failure, never a skip.
+ */
+export const browserUnavailable: string | null =
+  !process.env.CI && !fs.existsSync(CHROMIUM) ? `no browser at ${CHROMIUM}; run: sudo apt-get install -y chromium (or set CHROMIUM_PATH)` : null;
+if (browserUnavailable) console.warn(`Browser tests skipped: ${browserUnavailable}`);
+
 export async function launchBrowser(opts: { viewport?: { width: number; height: number } } = {}): Promise<{ context: BrowserContext; close(): Promise<void> }> {
   if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get update && apt-get install -y chromium (or set CHROMIUM_PATH)`);
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'leadflow-chromium-'));

@@ -10,7 +10,7 @@ import { seedDemoAccount } from '../../db/seed.ts';
 import type { RunningWebServer } from '../../web/server.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
 import { startTestWebServer } from '../support/http.ts';
-import { launchBrowser } from '../support/browser.ts';
+import { browserUnavailable, launchBrowser } from '../support/browser.ts';
 
 const SCREENSHOTS = process.env.LEADFLOW_SCREENSHOTS ?? path.join(os.tmpdir(), 'leadflow-screenshots');
 
@@ -33,7 +33,7 @@ afterAll(async () => {
   await db?.destroy();
 });
 
-describe('in a real browser', () => {
+describe.skipIf(browserUnavailable)(`in a real browser${browserUnavailable ? ` (skipped: ${browserUnavailable})` : ''}`, () => {
   it('the owner signs in, sees the leads list and opens a lead; on a phone the navigation works', async () => {
     const page = await context.newPage();
     const errors: string[] = [];

@@ -14,7 +14,7 @@ import { startWebServer, type RunningWebServer } from '../../web/server.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
 import { TEST_SESSION_SECRET } from '../support/http.ts';
 import { createLocalEnv, uniqueTaskQueue, withWorker } from '../support/temporal.ts';
-import { launchBrowser } from '../support/browser.ts';
+import { browserUnavailable, launchBrowser } from '../support/browser.ts';
 
 const WORKFLOWS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../workflows/index.ts');
 let db: TestDatabase;
@@ -41,7 +41,7 @@ afterAll(async () => {
   await db?.destroy();
 });
 
-describe('Quick Action in a real browser', () => {
+describe.skipIf(browserUnavailable)(`Quick Action in a real browser${browserUnavailable ? ` (skipped: ${browserUnavailable})` : ''}`, () => {
   it('shows the new milestone after a click, without a reload', async () => {
     const alex = await db.knex('users').where({ username: 'lsp.alex' }).first('id');
     const lead = await db.knex('leads').where({ assigned_user_id: alex.id }).orderBy('created_at').first('id');
