@@ -11,7 +11,7 @@
 import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
 import { parse, type CsvError } from 'csv-parse';
 import type { Knex } from 'knex';
-import { intakeLeads, IntakeValidationError, LeadWorkflowStartError, type IntakeDeps, type IntakeInput, type IntakeOutcome } from './intake.ts';
+import { intakeLeads, IntakeValidationError, LeadWorkflowStartError, type IntakeDeps, type IntakeInput, type IntakeOutcome } from '../db/intake/index.ts';
 import { importProgressedSignal, type ImportProgress } from '../workflows/import/messages.ts';
 import type { LeadSource } from '../workflows/lead/templates.ts';
 

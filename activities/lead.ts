@@ -13,11 +13,13 @@ import { callingTimeFor } from '../workflows/lead/schedule.ts';
 import { cadenceTemplateFor } from '../workflows/lead/segment.ts';
 import { LEAD_SOURCES, type LeadSource, type WorkflowTemplateKey } from '../workflows/lead/templates.ts';
 import { FailureType } from '../workflows/failures.ts';
+import type { LeadFacts } from '../workflows/lead/messages.ts';
 import type { Clock } from './index.ts';
 import { checkOutboundUrl, guardedLookup, OutboundAddressRefused } from './outbound-url.ts';
-import { dncValue, emailAddress, scrubLeads, suppressionMatches, type ScrubResult } from './scrub.ts';
+import { dncValue, emailAddress, scrubLeads, suppressionMatches, type ScrubResult } from '../db/compliance/scrub.ts';
 
-export type { ScrubResult } from './scrub.ts';
+export type { ScrubResult } from '../db/compliance/scrub.ts';
+export type { LeadFacts } from '../workflows/lead/messages.ts';
 
 export interface LeadActivityDeps {
   db: Knex;
@@ -29,23 +31,6 @@ export interface LeadActivityDeps {
    * address. Off, an eAgent URL must be https to a public address (checked again at every send).
    */
   eagentAllowPrivate?: boolean;
-}
-
-export interface LeadFacts {
-  leadId: string;
-  accountId: string;
-  source: string;
-  status: string;
-  milestone: string;
-  segment: string | null;
-  assignedUserId: string | null;
-  timeZone: string | null;
-  callable: boolean;
-  emailable: boolean;
-  /** The cadence template this lead's source calls for; null for a source Leadflow does not know. */
-  cadenceTemplate: WorkflowTemplateKey | null;
-  /** When the lead was last scrubbed (intake scrubs every lead it saves); null if never. */
-  scrubbedAt: string | null;
 }
 
 export type CadenceStepOutcome =
@@ -127,26 +112,6 @@ async function queueEmail(trx: Knex.Transaction, m: { accountId: string; key: st
   return existing.id as string;
 }
 
-/**
- * Whether an address must never be e-mailed in this account: it is on a do-not-email list,
- * or a lead of the account with that address is flagged DNE. Used by the outbox sender as the
- * last line of defence, whoever queued the mail.
- */
-export async function emailSuppressed(q: Knex | Knex.Transaction, accountId: string | null, address: string): Promise<string | null> {
-  const to = address.trim().toLowerCase();
-  const listed = await q('suppression_entries')
-    .where({ list: 'dne', value: to })
-    .where((w) => (accountId ? w.whereNull('account_id').orWhere('account_id', accountId) : w.whereNull('account_id')))
-    .first('account_id');
-  if (listed) return listed.account_id ? 'on the account do-not-email list' : 'on the do-not-email list';
-  if (!accountId) return null;
-  const lead = await q('leads')
-    .where({ account_id: accountId, dne: true })
-    .whereRaw("exists (select 1 from jsonb_array_elements(emails) e where lower(e->>'address') = ?)", [to])
-    .first('id');
-  return lead ? `lead ${lead.id} is do-not-email` : null;
-}
-
 const NURTURE_BODIES: Record<NurtureEmail, string> = {
   intro: 'Thank you for your interest. We would be glad to review your insurance with you, on your schedule. Reply to this e-mail or call us when it suits you.',
   quote_follow_up: 'Your insurance quote is ready to go over. Reply to this e-mail or call us, and we will walk you through it.',
@@ -222,7 +187,7 @@ export function createLeadActivities({ db, clock, appUrl = 'http://localhost:300
     },
 
     /**
-     * The compliance scrub of one lead (activities/scrub.ts). `at` (the workflow's time) keys
+     * The compliance scrub of one lead (db/compliance/scrub.ts). `at` (the workflow's time) keys
      * the scrub's own history event, so a retried attempt records it once.
      */
     async scrubLead(leadId: string, at?: string): Promise<ScrubResult> {

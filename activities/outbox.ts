@@ -3,7 +3,7 @@ import { ApplicationFailure, Context, log } from '@temporalio/activity';
 import type { Knex } from 'knex';
 import { FailureType } from '../workflows/failures.ts';
 import type { Clock } from './index.ts';
-import { emailSuppressed } from './lead.ts';
+import { emailSuppressed } from '../db/compliance/email-suppression.ts';
 import { accountHeaders, outboxMessageId, type Mailer } from './mailer.ts';
 
 export type SendOutboxEmailResult = { outboxId: string; status: 'sent'; messageId: string } | { outboxId: string; status: 'already-sent' };

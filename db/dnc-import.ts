@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import readline from 'node:readline';
 import { openLocalDatabase } from '../dev/postgres.ts';
-import { importDncNumbers } from '../activities/suppression.ts';
+import { importDncNumbers } from './compliance/suppression-lists.ts';
 import { createKnex } from './knex.ts';
 
 const args = process.argv.slice(2);

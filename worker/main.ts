@@ -12,7 +12,7 @@ import { createImportActivities } from '../activities/import.ts';
 import { createMailer } from '../activities/mailer.ts';
 import { allowPrivateFromEnv } from '../activities/outbound-url.ts';
 import { createReconcileActivities } from '../activities/reconcile.ts';
-import { ensureHousekeepingWorkflow, ensureLeadReconcileWorkflow } from './housekeeping.ts';
+import { ensureHousekeepingWorkflow, ensureLeadReconcileWorkflow } from './clients/housekeeping.ts';
 import { createKnex } from '../db/knex.ts';
 import { connectClient, connectionOptions, connectWorker, registerSearchAttributes, temporalSettings, type TemporalSettings } from '../temporal.config.ts';
 import type { Client } from '@temporalio/client';

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { registerSearchAttributes } from '../../temporal.config.ts';
 import { createReconcileActivities, reconcileLeads } from '../../activities/reconcile.ts';
-import { ensureLeadReconcileWorkflow, LEAD_RECONCILE_WORKFLOW_ID } from '../../worker/housekeeping.ts';
+import { ensureLeadReconcileWorkflow, LEAD_RECONCILE_WORKFLOW_ID } from '../../worker/clients/housekeeping.ts';
 import { leadReconcileStatusQuery } from '../../workflows/reconcile/workflow.ts';
 import { eventually } from '../support/eventually.ts';
 import { leadWorkflowId } from '../../workflows/lead/messages.ts';

@@ -9,7 +9,7 @@ import { createActivities } from '../../activities/index.ts';
 import type { Mailer } from '../../activities/mailer.ts';
 import { registerSearchAttributes } from '../../temporal.config.ts';
 import { WORKFLOWS_PATH } from '../../worker/main.ts';
-import { startSystemCheck } from '../../worker/system-check.ts';
+import { startSystemCheck } from '../../worker/clients/system-check.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
 import { createAccountWithAdmin } from '../support/fixtures.ts';
 import { createTimeSkippingEnv, uniqueTaskQueue, withWorker } from '../support/temporal.ts';

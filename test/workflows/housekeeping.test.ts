@@ -5,7 +5,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHousekeepingActivities } from '../../activities/housekeeping.ts';
 import { systemClock } from '../../activities/index.ts';
-import { ensureHousekeepingWorkflow, HOUSEKEEPING_WORKFLOW_ID } from '../../worker/housekeeping.ts';
+import { ensureHousekeepingWorkflow, HOUSEKEEPING_WORKFLOW_ID } from '../../worker/clients/housekeeping.ts';
 import { WORKFLOWS_PATH } from '../../worker/main.ts';
 import { housekeepingStatusQuery, housekeepingWorkflow, type HousekeepingStatus } from '../../workflows/housekeeping/workflow.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';

@@ -1,7 +1,7 @@
 // The lead workflow end to end: a time-skipping Temporal server, a real worker running the real
 // activities against this file's own Postgres database, a real SMTP listener for mail and a
 // real local HTTP server standing in for eAgent.
-import { importDncNumbers } from '../../activities/suppression.ts';
+import { importDncNumbers } from '../../db/compliance/suppression-lists.ts';
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -11,7 +11,7 @@ import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../../activities/index.ts';
-import { intakeLead } from '../../activities/intake.ts';
+import { intakeLead } from '../../db/intake/index.ts';
 import { createMailer, type Mailer } from '../../activities/mailer.ts';
 import { WORKFLOWS_PATH } from '../../worker/main.ts';
 import {

@@ -1,6 +1,6 @@
 // Housekeeping: prunes rows nothing else deletes (old Idempotency-Keys, old sign-in attempts)
 // once a day. One runs per namespace: every worker starts it at start-up under the fixed id
-// `housekeeping` with the USE_EXISTING conflict policy (worker/housekeeping.ts), so a second
+// `housekeeping` with the USE_EXISTING conflict policy (worker/clients/housekeeping.ts), so a second
 // worker, or a restart, finds the running one instead of starting another.
 import { ActivityFailure, continueAsNew, defineQuery, isCancellation, log, proxyActivities, setHandler, sleep } from '@temporalio/workflow';
 import type { HousekeepingActivities, PruneResult } from '../../activities/housekeeping.ts';

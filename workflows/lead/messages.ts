@@ -1,11 +1,29 @@
 // The lead workflow's messages: the one contract between the web app / intake and the
 // workflow. The web app imports these constants too (style guide: messages.ts).
 import { defineQuery, defineSignal } from '@temporalio/workflow';
-import type { LeadFacts } from '../../activities/lead.ts';
 import type { QuickActionRequest } from './quick-actions.ts';
+import type { WorkflowTemplateKey } from './templates.ts';
 import type { LeadWorkflowState } from './state.ts';
 
 export const leadWorkflowId = (leadId: string) => `lead-${leadId}`;
+
+/** What the workflow needs to know about its lead: from intake's transaction, or loadLead. */
+export interface LeadFacts {
+  leadId: string;
+  accountId: string;
+  source: string;
+  status: string;
+  milestone: string;
+  segment: string | null;
+  assignedUserId: string | null;
+  timeZone: string | null;
+  callable: boolean;
+  emailable: boolean;
+  /** The cadence template this lead's source calls for; null for a source Leadflow does not know. */
+  cadenceTemplate: WorkflowTemplateKey | null;
+  /** When the lead was last scrubbed (intake scrubs every lead it saves); null if never. */
+  scrubbedAt: string | null;
+}
 
 export interface LeadWorkflowInput {
   leadId: string;

@@ -1,7 +1,7 @@
 // Lead reconcile: every few minutes, starts the workflow of any lead saved without one (its
 // start failed while Temporal was unreachable, or the process died between the commit and the
 // start), so such a lead waits minutes, not until someone presses Reconcile. One runs per
-// namespace, started by every worker under a fixed id like housekeeping (worker/housekeeping.ts).
+// namespace, started by every worker under a fixed id like housekeeping (worker/clients/housekeeping.ts).
 import { ActivityFailure, continueAsNew, defineQuery, isCancellation, log, proxyActivities, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
 import type { ReconcileActivities } from '../../activities/reconcile.ts';
 

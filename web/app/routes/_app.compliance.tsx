@@ -4,7 +4,7 @@
 // and date, never who loaded it or from what file. Loads listed here are this account's alone.
 import { data, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node';
 import { Form, useActionData, useLoaderData, useNavigation } from '@remix-run/react';
-import { importCustomerList, importDncNumbers, type SuppressionImportResult } from '../../../activities/suppression.ts';
+import { importCustomerList, importDncNumbers, type SuppressionImportResult } from '../../../db/compliance/suppression-lists.ts';
 import { CsrfInput } from '../components/csrf-input.tsx';
 import { GeneralErrorBoundary } from '../components/error-boundary.tsx';
 import { Field, FormError } from '../components/field.tsx';

@@ -2,7 +2,7 @@
 // imports, so a person already on file merges into their lead instead of doubling it.
 import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node';
 import { Form, Link, useActionData, useNavigation } from '@remix-run/react';
-import { LeadWorkflowStartError, IntakeValidationError } from '../../../activities/intake.ts';
+import { LeadWorkflowStartError, IntakeValidationError } from '../../../db/intake/index.ts';
 import { CsrfInput } from '../components/csrf-input.tsx';
 import { GeneralErrorBoundary } from '../components/error-boundary.tsx';
 import { Field, FormError } from '../components/field.tsx';

@@ -2,8 +2,8 @@
 // Authenticated by the account's API key, not a session, so there is no CSRF token: a browser
 // never holds the key, and a cross-site form cannot set the Authorization header.
 import type { ActionFunctionArgs } from '@remix-run/node';
-import { IdempotencyConflictError, IntakeValidationError, LeadWorkflowStartError, type IntakeInput } from '../../../activities/intake.ts';
-import { textProblem } from '../../../activities/text-input.ts';
+import { IdempotencyConflictError, IntakeValidationError, LeadWorkflowStartError, type IntakeInput } from '../../../db/intake/index.ts';
+import { textProblem } from '../../../db/hygiene/text-input.ts';
 import { accountForApiKey, submitLead } from '../utils/intake.server.ts';
 
 const json = (body: unknown, status: number, headers?: Record<string, string>) => Response.json(body, { status, headers });

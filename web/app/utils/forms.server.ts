@@ -1,6 +1,6 @@
 // One zod schema per form; a failed parse becomes the 400 answer's field errors.
 import { z } from 'zod';
-import { cleanText, printableKey, textProblem } from '../../../activities/text-input.ts';
+import { cleanText, printableKey, textProblem } from '../../../db/hygiene/text-input.ts';
 
 export type FieldErrors = Record<string, string[] | undefined>;
 
@@ -25,7 +25,7 @@ export function parseForm<T extends z.ZodType>(
 
 /**
  * Puts every text field of `formData` in Unicode NFC, in place, and returns the fields whose
- * text is refused (activities/text-input.ts: NUL, lone surrogates, other control characters).
+ * text is refused (db/hygiene/text-input.ts: NUL, lone surrogates, other control characters).
  * A field name is checked like a value.
  */
 export function normalizeFormText(formData: FormData): Array<{ field: string; reason: string }> {

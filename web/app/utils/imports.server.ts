@@ -4,7 +4,7 @@ import { parse } from 'csv-parse/sync';
 import type { Knex } from 'knex';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { ImportMapping } from '../../../activities/import.ts';
-import { stripUnsafeText } from '../../../activities/text-input.ts';
+import { stripUnsafeText } from '../../../db/hygiene/text-input.ts';
 import type { LeadSource } from '../../../workflows/lead/templates.ts';
 import type { ImportProgress } from '../../../workflows/import/workflow.ts';
 import type { WebServices } from '../context.ts';

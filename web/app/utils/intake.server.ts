@@ -3,7 +3,7 @@
 // authenticates API keys.
 import type { AppLoadContext } from '@remix-run/node';
 import type { Knex } from 'knex';
-import { intakeLead, type IntakeDeps, type IntakeInput, type IntakeOptions, type IntakeResult } from '../../../activities/intake.ts';
+import { intakeLead, type IntakeDeps, type IntakeInput, type IntakeOptions, type IntakeResult } from '../../../db/intake/index.ts';
 import { sha256 } from '../../../db/passwords.ts';
 import { DEFAULT_TASK_QUEUE } from '../../../temporal.config.ts';
 

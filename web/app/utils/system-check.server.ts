@@ -1,8 +1,8 @@
 // The support page's end-to-end check (web -> Temporal -> worker -> activity -> Postgres).
-// worker/system-check.ts owns starting it; this module adapts it to the web app's services.
+// worker/clients/system-check.ts owns starting it; this module adapts it to the web app's services.
 import type { Knex } from 'knex';
 import { reconcileLeads } from '../../../activities/reconcile.ts';
-import { startSystemCheck } from '../../../worker/system-check.ts';
+import { startSystemCheck } from '../../../worker/clients/system-check.ts';
 import type { WebServices } from '../context.ts';
 
 export type RunCheckResult = { ok: true; workflowId: string } | { ok: false; message: string };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { cleanName, normalizeEmail, normalizePhone, normalizeState, normalizeZip, timeZoneFor } from '../../activities/hygiene.ts';
-import { timeZoneForAreaCode } from '../../activities/area-codes.ts';
+import { cleanName, normalizeEmail, normalizePhone, normalizeState, normalizeZip, timeZoneFor } from '../../db/hygiene/index.ts';
+import { timeZoneForAreaCode } from '../../db/hygiene/area-codes.ts';
 
 describe('cleanName', () => {
   it.each([

@@ -3,7 +3,7 @@
 // a lead with a bad phone is still a lead, and the workflow decides what it can be used for.
 import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
 import zipTz from 'zipcode-to-timezone';
-import type { EmailEntry, PhoneEntry } from '../db/models/index.ts';
+import type { EmailEntry, PhoneEntry } from '../models/index.ts';
 import { timeZoneForAreaCode } from './area-codes.ts';
 
 const collapse = (s: string) => s.normalize('NFKC').trim().replace(/\s+/g, ' ');

@@ -4,8 +4,8 @@
 import { Client, Connection } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { intakeLead, intakeLeads, IdempotencyConflictError, IntakeValidationError, LeadWorkflowStartError, type IntakeInput } from '../../activities/intake.ts';
-import { importDncNumbers } from '../../activities/suppression.ts';
+import { intakeLead, intakeLeads, IdempotencyConflictError, IntakeValidationError, LeadWorkflowStartError, type IntakeInput } from '../../db/intake/index.ts';
+import { importDncNumbers } from '../../db/compliance/suppression-lists.ts';
 import { leadWorkflowId } from '../../workflows/lead/messages.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
 import { createAccountWithAdmin } from '../support/fixtures.ts';

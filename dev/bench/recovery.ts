@@ -20,8 +20,8 @@ import { Readable } from 'node:stream';
 import { Client } from '@temporalio/client';
 import { parse } from 'csv-parse';
 import type { Knex } from 'knex';
-import { PARSE_OPTIONS, type ImportMapping } from '../activities/import.ts';
-import { registerSearchAttributes } from '../temporal.config.ts';
+import { PARSE_OPTIONS, type ImportMapping } from '../../activities/import.ts';
+import { registerSearchAttributes } from '../../temporal.config.ts';
 import {
   BENCH_TASK_QUEUE,
   benchWorkerEnv,
@@ -35,8 +35,8 @@ import {
   type BenchDatabase,
   type MailSink,
   type OfflineTemporal,
-} from './bench-support.ts';
-import { startChildWorker, type ChildWorker } from './child-worker.ts';
+} from './support.ts';
+import { startChildWorker, type ChildWorker } from '../../worker/child-worker.ts';
 
 const RECOVERY_ROWS = Number(process.env.BENCH_RECOVERY_ROWS ?? 20_000);
 const BIG_ROWS = Number(process.env.BENCH_BIG_ROWS ?? 100_000);

@@ -1,7 +1,7 @@
 // Intake: the one path every door (intake API, manual entry, CSV import) takes into Leadflow.
-// Validate, clean (hygiene.ts), then in ONE transaction upsert the lead by its duplicate key,
+// Validate, clean (db/hygiene/), then in ONE transaction upsert the lead by its duplicate key,
 // record the arrival as a source touch and a history event, and scrub the lead against the
-// compliance lists (scrub.ts); after the commit, signal-with-start the lead's workflow. A CSV
+// compliance lists (db/compliance/scrub.ts); after the commit, signal-with-start the lead's workflow. A CSV
 // batch goes through the same function as one lead does (intakeLeads), set-based: the cost of
 // a batch is a handful of statements, not a handful per row.
 //
@@ -21,15 +21,15 @@ import { createHash } from 'node:crypto';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Knex } from 'knex';
 import { z } from 'zod';
-import type { EmailEntry, PhoneEntry } from '../db/models/index.ts';
-import { duplicateKey } from '../workflows/lead/dedupe.ts';
-import { leadArrivedSignal, leadWorkflowId, type LeadArrival, type LeadWorkflowInput } from '../workflows/lead/messages.ts';
-import { cadenceTemplateFor, segmentFor } from '../workflows/lead/segment.ts';
-import { LEAD_SOURCES } from '../workflows/lead/templates.ts';
-import { cleanName, normalizeEmail, normalizePhone, normalizeState, normalizeZip, timeZoneFor } from './hygiene.ts';
-import type { LeadFacts } from './lead.ts';
-import { scrubLeads } from './scrub.ts';
-import { cleanStrings } from './text-input.ts';
+import type { EmailEntry, PhoneEntry } from '../models/index.ts';
+import { duplicateKey } from '../../workflows/lead/dedupe.ts';
+import { leadArrivedSignal, leadWorkflowId, type LeadArrival, type LeadFacts, type LeadWorkflowInput } from '../../workflows/lead/messages.ts';
+import { cadenceTemplateFor, segmentFor } from '../../workflows/lead/segment.ts';
+import { LEAD_SOURCES } from '../../workflows/lead/templates.ts';
+import { cleanName, normalizeEmail, normalizePhone, normalizeState, normalizeZip, timeZoneFor } from '../hygiene/index.ts';
+
+import { scrubLeads } from '../compliance/scrub.ts';
+import { cleanStrings } from '../hygiene/text-input.ts';
 
 /** The workflow type, by name, so intake does not import the workflow's code. */
 export const LEAD_WORKFLOW_TYPE = 'leadWorkflow';

@@ -1,7 +1,7 @@
 // The one check every door applies to text from outside: what is refused, what passes, and
 // the field paths its errors carry.
 import { describe, expect, it } from 'vitest';
-import { cleanStrings, cleanText, stripUnsafeText } from '../../activities/text-input.ts';
+import { cleanStrings, cleanText, stripUnsafeText } from '../../db/hygiene/text-input.ts';
 
 describe('cleanText', () => {
   it('refuses NUL, other C0 controls, DEL, C1 controls and lone surrogates, naming the character', () => {

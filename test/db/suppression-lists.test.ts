@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { leadColumns, validateIntake, type IntakeInput } from '../../activities/intake.ts';
+import { leadColumns, validateIntake, type IntakeInput } from '../../db/intake/index.ts';
 import { createLeadActivities } from '../../activities/lead.ts';
-import { importCustomerList, importDncNumbers, normaliseDncNumber } from '../../activities/suppression.ts';
+import { importCustomerList, importDncNumbers, normaliseDncNumber } from '../../db/compliance/suppression-lists.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
 import { createAccountWithAdmin } from '../support/fixtures.ts';
 

@@ -9,8 +9,8 @@
 // stays: compliance outlives list edits. A prospect (kind P) found on the customer list is
 // removed with the reason; a lead uploaded as a customer (kind C) is not scrubbed out.
 import type { Knex } from 'knex';
-import type { EmailEntry, PhoneEntry } from '../db/models/index.ts';
-import { canBeCalled, canBeEmailed } from '../workflows/lead/cadences.ts';
+import type { EmailEntry, PhoneEntry } from '../models/index.ts';
+import { canBeCalled, canBeEmailed } from '../../workflows/lead/cadences.ts';
 
 export interface ScrubResult {
   dnc: boolean;
@@ -49,7 +49,7 @@ export interface SuppressionMatch {
 
 /**
  * A phone as the DNC lists hold it: a US number in E.164 (+1XXXXXXXXXX), the form
- * activities/suppression.ts stores, from a cleaned phone entry.
+ * db/compliance/suppression-lists.ts stores, from a cleaned phone entry.
  */
 export function dncValue(p: PhoneEntry): string | null {
   const digits = (p.e164 ?? p.raw ?? '').replace(/\D/g, '');

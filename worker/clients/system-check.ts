@@ -2,9 +2,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import type { Knex } from 'knex';
-import { temporalSettings } from '../temporal.config.ts';
-import { LeadflowAccountId } from '../workflows/search-attributes.ts';
-import type { systemCheckWorkflow } from '../workflows/system-check/workflow.ts';
+import { temporalSettings } from '../../temporal.config.ts';
+import { LeadflowAccountId } from '../../workflows/search-attributes.ts';
+import type { systemCheckWorkflow } from '../../workflows/system-check/workflow.ts';
 
 export const systemCheckWorkflowId = (checkId: string) => `system-check-${checkId}`;
 

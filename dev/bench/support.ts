@@ -1,4 +1,4 @@
-// The set-up the worker benchmarks (bench-intake.ts, bench-recovery.ts) share: a migrated
+// The set-up the worker benchmarks (dev/bench/intake.ts, dev/bench/recovery.ts) share: a migrated
 // PostgreSQL database (DATABASE_URL's server, or an embedded one in a temporary directory), an
 // account with its workflow templates, an import waiting for importWorkflow, an SMTP sink, and
 // the offline Temporal server in dev mode (real time) in a process of its own.
@@ -11,10 +11,10 @@ import { fileURLToPath } from 'node:url';
 import { Connection } from '@temporalio/client';
 import type { Knex } from 'knex';
 import { SMTPServer } from 'smtp-server';
-import type { ImportMapping } from '../activities/import.ts';
-import { createKnex, migrateLatest } from '../db/knex.ts';
-import { ensureDatabase, startEmbeddedPostgres, withDatabase, type RunningPostgres } from '../db/postgres.ts';
-import { WORKFLOW_TEMPLATES } from '../workflows/lead/templates.ts';
+import type { ImportMapping } from '../../activities/import.ts';
+import { createKnex, migrateLatest } from '../../db/knex.ts';
+import { ensureDatabase, startEmbeddedPostgres, withDatabase, type RunningPostgres } from '../../db/postgres.ts';
+import { WORKFLOW_TEMPLATES } from '../../workflows/lead/templates.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 

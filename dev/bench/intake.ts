@@ -21,10 +21,10 @@ import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Client } from '@temporalio/client';
 import type { Knex } from 'knex';
-import type { ImportMapping } from '../activities/import.ts';
-import { leadColumns, validateIntake, type CleanLead } from '../activities/intake.ts';
-import { createLeadActivities } from '../activities/lead.ts';
-import { importDncNumbers } from '../activities/suppression.ts';
+import type { ImportMapping } from '../../activities/import.ts';
+import { leadColumns, validateIntake, type CleanLead } from '../../db/intake/index.ts';
+import { createLeadActivities } from '../../activities/lead.ts';
+import { importDncNumbers } from '../../db/compliance/suppression-lists.ts';
 import {
   BENCH_TASK_QUEUE,
   benchWorkerEnv,
@@ -39,7 +39,7 @@ import {
   type BenchDatabase,
   type MailSink,
   type OfflineTemporal,
-} from './bench-support.ts';
+} from './support.ts';
 
 const LEADS = Number(process.env.BENCH_LEADS ?? 10_000);
 const DNC = Number(process.env.BENCH_DNC ?? 1_000_000);

@@ -3,7 +3,7 @@
 // however invisible characters or case differ. Through intake on the real database.
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { intakeLead, type IntakeInput } from '../../activities/intake.ts';
+import { intakeLead, type IntakeInput } from '../../db/intake/index.ts';
 import { duplicateKey } from '../../workflows/lead/dedupe.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
 import { createAccountWithAdmin } from '../support/fixtures.ts';
