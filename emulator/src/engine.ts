@@ -1,7 +1,7 @@
 // The workflow engine: turns client calls and worker responses into history events, the way
 // the Temporal server does, and hands workflow and activity tasks to pollers.
 //
-// Invariants the SDK's Core relies on (see shared/design/temporal-wire-notes.md):
+// Invariants the SDK's Core relies on (docs/temporal-wire-notes.md explains each):
 // - event ids are dense; nothing is written between WorkflowTaskStarted and the task's end:
 //   events that arrive meanwhile are buffered and written after the completion's own events;
 // - ActivityTaskStarted is written lazily, right before the activity's close event, with the
