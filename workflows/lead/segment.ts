@@ -2,7 +2,9 @@
 // segment picks the cadence (template) that works it.
 import type { LeadSource, WorkflowTemplateKey } from './templates.ts';
 
-export type Segment = 'highly_engaged' | 'engaged' | 'cold';
+/** As the leads table's check constraint lists them. */
+export const SEGMENTS = ['highly_engaged', 'engaged', 'cold'] as const;
+export type Segment = (typeof SEGMENTS)[number];
 
 const SEGMENT_BY_SOURCE: Record<LeadSource, Segment> = {
   mwi: 'highly_engaged', // MWI unsold quotes: the prospect asked for a quote

@@ -2,6 +2,10 @@
 // from Postgres by reconcile.
 import type { CadenceKey } from './cadences.ts';
 
+/** A lead's status, as the leads table's check constraint lists them. */
+export const LEAD_STATUSES = ['new', 'active', 'recycled', 'archived', 'removed'] as const;
+export type LeadStatus = (typeof LEAD_STATUSES)[number];
+
 export interface LeadWorkflowState {
   leadId: string;
   accountId: string;

@@ -1,0 +1,38 @@
+// An account: one agency, with its agent IDs, seats and settings (migrations: accounts).
+import type { Milestone } from '../../workflows/lead/quick-actions.ts';
+import { BaseModel, boolean, integer, nullable, text, textArray, timestamp, uuid } from './base.ts';
+
+export class Account extends BaseModel {
+  static override tableName = 'accounts';
+  id!: string;
+  name!: string;
+  /** An agency may combine several agent IDs; the owner's username is the first. */
+  agentIds!: string[];
+  /** LSPs also see (and work) the unassigned leads. */
+  sharkTank!: boolean;
+  paidSeats!: number;
+  eagentEnabled!: boolean;
+  eagentUrl!: string | null;
+  /** The milestone that transfers a lead to eAgent; the column itself takes any text. */
+  eagentMilestone!: Milestone | null;
+  createdAt!: Date;
+  updatedAt!: Date;
+
+  static override jsonSchema = {
+    type: 'object',
+    additionalProperties: false,
+    required: ['name', 'agentIds'],
+    properties: {
+      id: uuid,
+      name: text,
+      agentIds: textArray,
+      sharkTank: boolean,
+      paidSeats: integer,
+      eagentEnabled: boolean,
+      eagentUrl: nullable(text),
+      eagentMilestone: nullable(text),
+      createdAt: timestamp,
+      updatedAt: timestamp,
+    },
+  };
+}

@@ -1,0 +1,32 @@
+// One arrival of a lead from a source: the first, and each duplicate merged into it since
+// (migrations: lead_source_touches).
+import { BaseModel, bigint, jsonObject, nullable, text, timestamp, uuid } from './base.ts';
+
+export class LeadSourceTouch extends BaseModel {
+  static override tableName = 'lead_source_touches';
+  id!: string;
+  leadId!: string;
+  accountId!: string;
+  /** As received: a source Leadflow does not know is kept too. */
+  source!: string;
+  importName!: string | null;
+  payload!: Record<string, unknown>;
+  receivedAt!: Date;
+
+  static override jsonAttributes = ['payload'];
+
+  static override jsonSchema = {
+    type: 'object',
+    additionalProperties: false,
+    required: ['leadId', 'accountId', 'source'],
+    properties: {
+      id: bigint,
+      leadId: uuid,
+      accountId: uuid,
+      source: text,
+      importName: nullable(text),
+      payload: jsonObject,
+      receivedAt: timestamp,
+    },
+  };
+}
