@@ -107,7 +107,7 @@ describe('a lead graph', () => {
       segment: 'highly_engaged',
       assignedUserId: lsp.id,
       nextFollowUpAt: at,
-      events: [{ type: 'created', actorSystem: 'test', data: { via: 'model test' }, createdAt: at.toISOString() }],
+      events: [{ type: 'created', actorSystem: 'test', data: { via: 'model test' }, createdAt: at }],
       touches: [{ source: 'mwi', payload: { first_name: 'Ada' }, receivedAt: at }],
       assignments: [{ userId: lsp.id, reason: 'model test' }],
     });

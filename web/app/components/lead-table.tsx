@@ -2,25 +2,28 @@ import type React from 'react';
 import { Link } from '@remix-run/react';
 import { formatDateTime, milestoneLabel, sourceLabel, statusLabel } from '../utils/labels.ts';
 import { FlagBadges } from './badges.tsx';
+import type { Lead } from '../../../db/models/index.ts';
 
-export interface LeadTableRow {
-  id: string;
-  firstName: string;
-  lastName: string;
-  city: string;
-  state: string;
-  source: string;
-  importName: string | null;
-  kind: 'P' | 'C';
-  dnc: boolean;
-  dne: boolean;
-  dnm: boolean;
-  status: string;
-  milestone: string;
-  assigneeName: string | null;
-  nextFollowUpAt: Date | null;
-  createdAt: Date;
-}
+/** The lead properties a row of the table shows (the list query selects these). */
+export const LEAD_LIST_PROPERTIES = [
+  'id',
+  'firstName',
+  'lastName',
+  'city',
+  'state',
+  'source',
+  'importName',
+  'kind',
+  'dnc',
+  'dne',
+  'dnm',
+  'status',
+  'milestone',
+  'nextFollowUpAt',
+  'createdAt',
+] as const satisfies ReadonlyArray<keyof Lead>;
+
+export type LeadTableRow = Pick<Lead, (typeof LEAD_LIST_PROPERTIES)[number]> & { assigneeName: string | null };
 
 export type SortableColumn = 'name' | 'milestone' | 'follow_up' | 'created';
 

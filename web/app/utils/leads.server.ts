@@ -2,12 +2,11 @@
 // visibility rules live: a user sees only their own account's leads, and an LSP only the
 // leads assigned to them, plus the unassigned pool when the account turned Shark Tank on.
 import type { Knex } from 'knex';
+import type { AnyQueryBuilder } from 'objection';
 import { z } from 'zod';
-import type { EmailEntry, PhoneEntry } from '../../../db/models/index.ts';
-import { LEAD_SOURCES } from '../../../workflows/lead/templates.ts';
+import { Lead, LEAD_KINDS, LEAD_SOURCES, LEAD_STATUSES, User, type LeadEvent } from '../../../db/models/index.ts';
 import type { SessionUser } from './auth.server.ts';
-import { LEAD_STATUSES } from './labels.ts';
-import type { LeadTableRow } from '../components/lead-table.tsx';
+import { LEAD_LIST_PROPERTIES, type LeadTableRow } from '../components/lead-table.tsx';
 
 export const PAGE_SIZE = 25;
 export const LEAD_SORTS = ['created', 'name', 'follow_up', 'milestone'] as const;
@@ -29,7 +28,7 @@ export const leadListParamsSchema = z.object({
   dnc: yesNo,
   dne: yesNo,
   dnm: yesNo,
-  kind: z.enum(['P', 'C']).optional().catch(undefined),
+  kind: z.enum(LEAD_KINDS).optional().catch(undefined),
 });
 export type LeadListParams = z.infer<typeof leadListParamsSchema> & { dir: 'asc' | 'desc' };
 
@@ -52,64 +51,8 @@ export function scopedLeads(db: Knex, user: SessionUser): Knex.QueryBuilder {
 /** A row of the leads list: the shape the table component renders. */
 export type LeadRow = LeadTableRow;
 
-const LIST_COLUMNS = [
-  'leads.id',
-  'leads.first_name',
-  'leads.last_name',
-  'leads.city',
-  'leads.state',
-  'leads.source',
-  'leads.import_name',
-  'leads.kind',
-  'leads.dnc',
-  'leads.dne',
-  'leads.dnm',
-  'leads.status',
-  'leads.milestone',
-  'leads.next_follow_up_at',
-  'leads.created_at',
-  'assignee.name as assignee_name',
-];
-
-interface LeadListRecord {
-  id: string;
-  first_name: string;
-  last_name: string;
-  city: string;
-  state: string;
-  source: string;
-  import_name: string | null;
-  kind: 'P' | 'C';
-  dnc: boolean;
-  dne: boolean;
-  dnm: boolean;
-  status: string;
-  milestone: string;
-  assignee_name: string | null;
-  next_follow_up_at: Date | null;
-  created_at: Date;
-}
-
-function toLeadRow(r: LeadListRecord): LeadRow {
-  return {
-    id: r.id,
-    firstName: r.first_name,
-    lastName: r.last_name,
-    city: r.city,
-    state: r.state,
-    source: r.source,
-    importName: r.import_name,
-    kind: r.kind,
-    dnc: r.dnc,
-    dne: r.dne,
-    dnm: r.dnm,
-    status: r.status,
-    milestone: r.milestone,
-    assigneeName: r.assignee_name,
-    nextFollowUpAt: r.next_follow_up_at,
-    createdAt: r.created_at,
-  };
-}
+// Selected under their property names, so rows come back in the shape the table renders.
+const LIST_COLUMNS = [...LEAD_LIST_PROPERTIES.map((p) => `leads.${Lead.propertyNameToColumnName(p)} as ${p}`), 'assignee.name as assigneeName'];
 
 function applyFilters(q: Knex.QueryBuilder, p: LeadListParams): Knex.QueryBuilder {
   if (p.source) q.where('leads.source', p.source);
@@ -153,29 +96,27 @@ export async function listLeads(db: Knex, user: SessionUser, params: LeadListPar
   const total = Number(n);
   const pageCount = Math.max(1, Math.ceil(total / PAGE_SIZE));
   const page = Math.min(params.page, pageCount);
-  const rows: LeadListRecord[] = await applySort(filtered.clone().leftJoin('users as assignee', 'assignee.id', 'leads.assigned_user_id'), params.sort, params.dir)
+  const leads: LeadRow[] = await applySort(filtered.clone().leftJoin('users as assignee', 'assignee.id', 'leads.assigned_user_id'), params.sort, params.dir)
     .select(LIST_COLUMNS)
     .limit(PAGE_SIZE)
     .offset((page - 1) * PAGE_SIZE);
-  return { leads: rows.map(toLeadRow), total, page, pageCount, pageSize: PAGE_SIZE };
+  return { leads, total, page, pageCount, pageSize: PAGE_SIZE };
 }
 
 /** Choices for the filter form, limited to what this user may see. */
 export async function leadFilterOptions(db: Knex, user: SessionUser) {
   const imports = await scopedLeads(db, user).whereNotNull('leads.import_name').distinct('leads.import_name').orderBy('leads.import_name').limit(500);
-  const assignees =
-    user.role === 'lsp'
-      ? []
-      : await db('users').where({ account_id: user.accountId }).whereIn('role', ['lsp', 'admin', 'owner']).orderByRaw('lower(name)').select('id', 'name', 'status');
+  const assignees: Array<Pick<User, 'id' | 'name' | 'status'>> =
+    user.role === 'lsp' ? [] : await User.query(db).where('account_id', user.accountId).whereIn('role', ['lsp', 'admin', 'owner']).orderByRaw('lower(name)').select('id', 'name', 'status');
   return {
     imports: imports.map((r: { import_name: string }) => r.import_name),
-    assignees: assignees.map((a: { id: string; name: string; status: string }) => ({ id: a.id, name: a.status === 'active' ? a.name : `${a.name} (inactive)` })),
+    assignees: assignees.map((a) => ({ id: a.id, name: a.status === 'active' ? a.name : `${a.name} (inactive)` })),
   };
 }
 
 /** Leads assigned to the user with a follow-up due by the end of today (UTC), overdue first. */
 export async function listDueToday(db: Knex, user: SessionUser): Promise<LeadRow[]> {
-  const rows: LeadListRecord[] = await db('leads')
+  return db('leads')
     .leftJoin('users as assignee', 'assignee.id', 'leads.assigned_user_id')
     .where('leads.account_id', user.accountId)
     .where('leads.assigned_user_id', user.id)
@@ -184,122 +125,109 @@ export async function listDueToday(db: Knex, user: SessionUser): Promise<LeadRow
     .orderBy('leads.next_follow_up_at', 'asc')
     .orderBy('leads.id')
     .limit(200)
-    .select(LIST_COLUMNS);
-  return rows.map(toLeadRow);
+    .select<LeadRow[]>(LIST_COLUMNS);
 }
 
-export interface LeadDetail {
-  id: string;
-  firstName: string;
-  lastName: string;
-  addressLine1: string;
-  addressLine2: string | null;
-  city: string;
-  state: string;
-  zip: string;
-  phones: PhoneEntry[];
-  emails: EmailEntry[];
-  source: string;
-  importName: string | null;
-  kind: 'P' | 'C';
+/** The lead page (and the intake API's GET) as plain data: the lead, its flags, assignee, history, touches and assignments. */
+export type LeadDetail = Pick<
+  Lead,
+  | 'id'
+  | 'firstName'
+  | 'lastName'
+  | 'addressLine1'
+  | 'addressLine2'
+  | 'city'
+  | 'state'
+  | 'zip'
+  | 'phones'
+  | 'emails'
+  | 'source'
+  | 'importName'
+  | 'kind'
+  | 'timeZone'
+  | 'segment'
+  | 'status'
+  | 'milestone'
+  | 'nextFollowUpAt'
+  | 'createdAt'
+  | 'updatedAt'
+  | 'recycledAt'
+> & {
   flags: Array<{ flag: 'DNC' | 'DNE' | 'DNM'; at: Date | null; reason: string | null }>;
-  timeZone: string | null;
-  segment: string | null;
-  status: string;
-  milestone: string;
-  assignee: { name: string; username: string } | null;
-  nextFollowUpAt: Date | null;
-  createdAt: Date;
-  updatedAt: Date;
-  recycledAt: Date | null;
-  events: Array<{ id: string; type: string; note: string | null; actor: string; createdAt: Date; idempotencyKey: string | null }>;
+  assignee: Pick<User, 'name' | 'username'> | null;
+  events: Array<Pick<LeadEvent, 'id' | 'type' | 'note' | 'createdAt' | 'idempotencyKey'> & { actor: string }>;
   touches: Array<{ id: string; source: string; importName: string | null; receivedAt: Date }>;
   assignments: Array<{ id: string; to: string | null; by: string | null; reason: string; createdAt: Date }>;
-}
+};
 
 const UUID = z.uuid();
 
 /** The lead if this user may see it, else null (the route answers 404 either way). */
 export function getLeadForUser(db: Knex, user: SessionUser, leadId: string): Promise<LeadDetail | null> {
-  return loadLeadDetail(db, scopedLeads(db, user), user.accountId, leadId);
+  return loadLeadDetail(db, scopedLeads(db, user), leadId);
 }
 
 /** For the intake API: an API key speaks for the whole account, like its owner. */
 export function getLeadForAccount(db: Knex, accountId: string, leadId: string): Promise<LeadDetail | null> {
-  return loadLeadDetail(db, db('leads').where('leads.account_id', accountId), accountId, leadId);
+  return loadLeadDetail(db, db('leads').where('leads.account_id', accountId), leadId);
 }
 
-async function loadLeadDetail(db: Knex, scoped: Knex.QueryBuilder, accountId: string, leadId: string): Promise<LeadDetail | null> {
+// The page shows the latest of each. A limit in a graph fetch bounds the rows of all parents
+// together: right here, where the graph has one lead.
+const DETAIL_GRAPH = '[assignee(name), events(latestEvents).actor(name), touches(latestTouches), assignments(latestAssignments).[user(name), assignedBy(name)]]';
+const latest =
+  (limit: number, ...columns: string[]) =>
+  (q: AnyQueryBuilder) =>
+    q.orderBy(columns.map((column) => ({ column, order: 'desc' as const }))).limit(limit);
+const DETAIL_MODIFIERS = { latestEvents: latest(200, 'created_at', 'id'), latestTouches: latest(100, 'received_at'), latestAssignments: latest(100, 'created_at') };
+
+/** One graph fetch of the lead `scoped` (the visibility rules) lets through; children share its account. */
+async function loadLeadDetail(db: Knex, scoped: Knex.QueryBuilder, leadId: string): Promise<LeadDetail | null> {
   if (!UUID.safeParse(leadId).success) return null;
-  const r = await scoped
-    .leftJoin('users as assignee', 'assignee.id', 'leads.assigned_user_id')
-    .where('leads.id', leadId)
-    .first('leads.*', 'assignee.name as assignee_name', 'assignee.username as assignee_username');
-  if (!r) return null;
-  const [events, touches, assignments]: [
-    Array<{ id: number; type: string; note: string | null; actor_system: string | null; created_at: Date; idempotency_key: string | null; actor_name: string | null }>,
-    Array<{ id: number; source: string; import_name: string | null; received_at: Date }>,
-    Array<{ id: number; reason: string; created_at: Date; to_name: string | null; by_name: string | null }>,
-  ] = await Promise.all([
-    db('lead_events as e')
-      .leftJoin('users as u', 'u.id', 'e.actor_user_id')
-      .where({ 'e.lead_id': leadId, 'e.account_id': accountId })
-      .orderBy([
-        { column: 'e.created_at', order: 'desc' },
-        { column: 'e.id', order: 'desc' },
-      ])
-      .limit(200)
-      .select('e.id', 'e.type', 'e.note', 'e.actor_system', 'e.created_at', 'e.idempotency_key', 'u.name as actor_name'),
-    db('lead_source_touches')
-      .where({ lead_id: leadId, account_id: accountId })
-      .orderBy('received_at', 'desc')
-      .limit(100)
-      .select('id', 'source', 'import_name', 'received_at'),
-    db('assignments as a')
-      .leftJoin('users as to', 'to.id', 'a.user_id')
-      .leftJoin('users as by', 'by.id', 'a.assigned_by_user_id')
-      .where({ 'a.lead_id': leadId, 'a.account_id': accountId })
-      .orderBy('a.created_at', 'desc')
-      .limit(100)
-      .select('a.id', 'a.reason', 'a.created_at', 'to.name as to_name', 'by.name as by_name'),
-  ]);
+  const lead = await Lead.query(db)
+    .findById(leadId)
+    // The knex subquery is the visibility rule itself, so the page and the list cannot disagree.
+    .whereRaw('leads.id in ?', [scoped.select('leads.id')])
+    .withGraphFetched(DETAIL_GRAPH)
+    .modifiers(DETAIL_MODIFIERS);
+  if (!lead) return null;
   const flags: LeadDetail['flags'] = [];
   for (const flag of ['dnc', 'dne', 'dnm'] as const) {
-    if (r[flag]) flags.push({ flag: flag.toUpperCase() as 'DNC' | 'DNE' | 'DNM', at: r[`${flag}_at`], reason: r[`${flag}_reason`] });
+    if (lead[flag]) flags.push({ flag: flag.toUpperCase() as 'DNC' | 'DNE' | 'DNM', at: lead[`${flag}At`], reason: lead[`${flag}Reason`] });
   }
   return {
-    id: r.id,
-    firstName: r.first_name,
-    lastName: r.last_name,
-    addressLine1: r.address_line1,
-    addressLine2: r.address_line2,
-    city: r.city,
-    state: r.state,
-    zip: r.zip,
-    phones: r.phones ?? [],
-    emails: r.emails ?? [],
-    source: r.source,
-    importName: r.import_name,
-    kind: r.kind,
+    id: lead.id,
+    firstName: lead.firstName,
+    lastName: lead.lastName,
+    addressLine1: lead.addressLine1,
+    addressLine2: lead.addressLine2,
+    city: lead.city,
+    state: lead.state,
+    zip: lead.zip,
+    phones: lead.phones ?? [],
+    emails: lead.emails ?? [],
+    source: lead.source,
+    importName: lead.importName,
+    kind: lead.kind,
     flags,
-    timeZone: r.time_zone,
-    segment: r.segment,
-    status: r.status,
-    milestone: r.milestone,
-    assignee: r.assignee_name ? { name: r.assignee_name, username: r.assignee_username } : null,
-    nextFollowUpAt: r.next_follow_up_at,
-    createdAt: r.created_at,
-    updatedAt: r.updated_at,
-    recycledAt: r.recycled_at,
-    events: events.map((e) => ({
-      id: String(e.id),
+    timeZone: lead.timeZone,
+    segment: lead.segment,
+    status: lead.status,
+    milestone: lead.milestone,
+    assignee: lead.assignee ? { name: lead.assignee.name, username: lead.assignee.username } : null,
+    nextFollowUpAt: lead.nextFollowUpAt,
+    createdAt: lead.createdAt,
+    updatedAt: lead.updatedAt,
+    recycledAt: lead.recycledAt,
+    events: (lead.events ?? []).map((e) => ({
+      id: e.id,
       type: e.type,
       note: e.note,
-      actor: e.actor_name ?? (e.actor_system ? `system (${e.actor_system})` : 'system'),
-      createdAt: e.created_at,
-      idempotencyKey: e.idempotency_key,
+      actor: e.actor?.name ?? (e.actorSystem ? `system (${e.actorSystem})` : 'system'),
+      createdAt: e.createdAt,
+      idempotencyKey: e.idempotencyKey,
     })),
-    touches: touches.map((t) => ({ id: String(t.id), source: t.source, importName: t.import_name, receivedAt: t.received_at })),
-    assignments: assignments.map((a) => ({ id: String(a.id), to: a.to_name, by: a.by_name, reason: a.reason, createdAt: a.created_at })),
+    touches: (lead.touches ?? []).map((t) => ({ id: t.id, source: t.source, importName: t.importName, receivedAt: t.receivedAt })),
+    assignments: (lead.assignments ?? []).map((a) => ({ id: a.id, to: a.user?.name ?? null, by: a.assignedBy?.name ?? null, reason: a.reason, createdAt: a.createdAt })),
   };
 }
