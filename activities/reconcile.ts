@@ -9,9 +9,8 @@
 import type { Client } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { Knex } from 'knex';
-import { temporalSettings } from '../temporal.config.ts';
-import { leadWorkflowId, type LeadWorkflowInput } from '../workflows/lead/messages.ts';
-import { LeadflowAccountId } from '../workflows/search-attributes.ts';
+import { leadWorkflowId } from '../workflows/lead/messages.ts';
+import { startLead } from '../worker/clients/lead.ts';
 
 export interface ReconcileResult {
   checked: number;
@@ -67,7 +66,6 @@ export interface ReconcileOptions {
 }
 
 export async function reconcileLeads(client: Client, db: Knex, opts: ReconcileOptions = {}): Promise<ReconcileResult> {
-  const taskQueue = opts.taskQueue ?? temporalSettings().taskQueue;
   const query = db('leads').whereIn('status', ['new', 'active']).select('id', 'account_id').orderBy('created_at');
   if (opts.accountId) query.where('account_id', opts.accountId);
   if (opts.until) query.where('created_at', '<', opts.until);
@@ -92,18 +90,10 @@ export async function reconcileLeads(client: Client, db: Knex, opts: ReconcileOp
     // asked about directly before anything is started.
     const unlisted = page.filter((l) => !running.has(leadWorkflowId(l.id)));
     await forEachLimit(unlisted, CONCURRENCY, async (lead) => {
-      const workflowId = leadWorkflowId(lead.id);
-      if (await isRunning(client, workflowId)) return;
+      if (await isRunning(client, leadWorkflowId(lead.id))) return;
       // The workflow reads the lead's current row itself; its steps are idempotent, so
       // starting over from Postgres repeats nothing that was already done.
-      const input: LeadWorkflowInput = { leadId: lead.id, accountId: lead.account_id };
-      await client.workflow.start('leadWorkflow', {
-        taskQueue,
-        workflowId,
-        args: [input],
-        workflowIdConflictPolicy: 'USE_EXISTING',
-        typedSearchAttributes: [{ key: LeadflowAccountId, value: lead.account_id }],
-      });
+      await startLead(client, { leadId: lead.id, accountId: lead.account_id }, { taskQueue: opts.taskQueue });
       restarted.push(lead.id);
     });
   }

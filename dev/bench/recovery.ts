@@ -22,6 +22,7 @@ import { parse } from 'csv-parse';
 import type { Knex } from 'knex';
 import { PARSE_OPTIONS, type ImportMapping } from '../../activities/import.ts';
 import { registerSearchAttributes } from '../../temporal.config.ts';
+import { startImportWorkflow } from '../../worker/clients/import.ts';
 import {
   BENCH_TASK_QUEUE,
   benchWorkerEnv,
@@ -138,7 +139,7 @@ async function main() {
     console.log('Starting the worker (bundling the workflows takes a few seconds)...');
     worker = await startChildWorker({ env: workerEnv, log });
     const t0 = performance.now();
-    const handle = await client.workflow.start('importWorkflow', { taskQueue: BENCH_TASK_QUEUE, workflowId: `import-${smallId}`, args: [{ importId: smallId }] });
+    const handle = await startImportWorkflow(client, { importId: smallId }, { taskQueue: BENCH_TASK_QUEUE });
     while ((await checkpoint(knex, smallId)).rows < RECOVERY_ROWS / 4) await sleep(50);
     await worker.kill();
     const killedAt = performance.now();
@@ -181,7 +182,7 @@ async function main() {
       }
     }, 500);
     const b0 = performance.now();
-    const big1 = await client.workflow.execute('importWorkflow', { taskQueue: BENCH_TASK_QUEUE, workflowId: `import-${bigId}`, args: [{ importId: bigId }] });
+    const big1 = await (await startImportWorkflow(client, { importId: bigId }, { taskQueue: BENCH_TASK_QUEUE })).result();
     const bigSecs = (performance.now() - b0) / 1000;
     clearInterval(sampler);
     const peakRss = worker.peakRssMiB();

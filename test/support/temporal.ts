@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Runtime, DefaultLogger, Worker, type WorkerOptions, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { registerSearchAttributes } from '../../temporal.config.ts';
 
 export const OFFLINE_SERVER_PATH = fileURLToPath(new URL('../../emulator/bin/temporal-offline', import.meta.url));
 
@@ -33,12 +34,23 @@ type SearchAttributeSpec = NonNullable<NonNullable<Parameters<typeof TestWorkflo
     : never
   : never;
 
-/** A time-skipping environment: timers jump forward when nothing is running. */
+/**
+ * A time-skipping environment: timers jump forward when nothing is running. Leadflow's search
+ * attributes are registered, as the worker does at start-up: every lead workflow start sets
+ * them, and a server refuses a start that names an attribute it does not know.
+ */
 export async function createTimeSkippingEnv(opts: { extraArgs?: string[] } = {}) {
   installRuntime();
-  return TestWorkflowEnvironment.createTimeSkipping({
+  const env = await TestWorkflowEnvironment.createTimeSkipping({
     server: { executable: executable(), extraArgs: opts.extraArgs },
   });
+  try {
+    await registerSearchAttributes(env.connection, env.namespace ?? 'default');
+  } catch (err) {
+    await env.teardown();
+    throw err;
+  }
+  return env;
 }
 
 /** A dev-server environment in real time. */

@@ -6,10 +6,9 @@ import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { ImportMapping } from '../../../activities/import.ts';
 import { stripUnsafeText } from '../../../db/hygiene/text-input.ts';
 import type { LeadSource } from '../../../workflows/lead/templates.ts';
-import type { ImportProgress } from '../../../workflows/import/workflow.ts';
+import type { ImportProgress } from '../../../workflows/import/messages.ts';
+import { queryImportProgress, startImportWorkflow } from '../../../worker/clients/import.ts';
 import type { WebServices } from '../context.ts';
-
-export const importWorkflowId = (importId: string) => `import-${importId}`;
 
 // The preview reads only the file's start: enough for a header and three rows of any sane CSV.
 const PREVIEW_BYTES = 256 * 1024;
@@ -104,7 +103,7 @@ export async function startImport(services: WebServices, importId: string, mappi
   if (!services.temporal) return { error: 'Temporal is not configured for this web server, so the import cannot start.' };
   try {
     const client = await services.temporal.getClient();
-    await client.workflow.start('importWorkflow', { workflowId: importWorkflowId(importId), taskQueue: services.temporal.taskQueue ?? 'leadflow', args: [{ importId }] });
+    await startImportWorkflow(client, { importId }, { taskQueue: services.temporal.taskQueue });
     return 'started';
   } catch (err) {
     if (err instanceof WorkflowExecutionAlreadyStartedError) return 'already_started';
@@ -131,8 +130,7 @@ export async function importProgress(services: WebServices, imp: { id: string; s
   if (imp.status === 'done' || imp.status === 'failed' || !services.temporal) return { progress: fromRow, live: false };
   try {
     const client = await services.temporal.getClient();
-    const progress = await client.workflow.getHandle(importWorkflowId(imp.id)).query<ImportProgress>('importProgress');
-    return { progress, live: true };
+    return { progress: await queryImportProgress(client, imp.id), live: true };
   } catch {
     // Not started yet, closed, or Temporal unreachable: the row's counts are the best we have.
     return { progress: fromRow, live: false };

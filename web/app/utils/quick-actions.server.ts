@@ -1,7 +1,8 @@
 // Quick Actions from the lead page: each click is a signal to the lead's workflow, which
 // records it, moves the milestone and the cadence. The page then waits for the workflow's
 // record of that action (a lead_events row keyed by the action id) to show the new milestone.
-import { archiveSignal, quickActionSignal, leadWorkflowId, type LeadWorkflowInput } from '../../../workflows/lead/messages.ts';
+import { archiveSignal, quickActionSignal } from '../../../workflows/lead/messages.ts';
+import { signalWithStartLead } from '../../../worker/clients/lead.ts';
 import { QUICK_ACTIONS, validateQuickAction, type QuickActionRequest } from '../../../workflows/lead/quick-actions.ts';
 import type { WebServices } from '../context.ts';
 import type { SessionUser } from './auth.server.ts';
@@ -49,16 +50,8 @@ export async function sendQuickAction(
   if (!services.temporal) return { ok: false, status: 503, message: 'Temporal is not configured for this web server, so Quick Actions cannot be recorded.' };
   try {
     const client = await services.temporal.getClient();
-    const input: LeadWorkflowInput = { leadId: lead.id, accountId: user.accountId };
     // Signal-with-start: a lead whose workflow is not running (yet) still gets the action.
-    await client.workflow.signalWithStart('leadWorkflow', {
-      workflowId: leadWorkflowId(lead.id),
-      taskQueue: services.temporal.taskQueue ?? 'leadflow',
-      args: [input],
-      signal: quickActionSignal,
-      signalArgs: [req],
-      workflowIdConflictPolicy: 'USE_EXISTING',
-    });
+    await signalWithStartLead(client, { leadId: lead.id, accountId: user.accountId }, quickActionSignal, [req], { taskQueue: services.temporal.taskQueue });
     return { ok: true, actionId };
   } catch (err) {
     console.error('[web] sending a quick action failed', err);
@@ -75,15 +68,7 @@ export async function sendArchive(services: WebServices, user: SessionUser, lead
   const at = new Date().toISOString();
   try {
     const client = await services.temporal.getClient();
-    const input: LeadWorkflowInput = { leadId: lead.id, accountId: user.accountId };
-    await client.workflow.signalWithStart('leadWorkflow', {
-      workflowId: leadWorkflowId(lead.id),
-      taskQueue: services.temporal.taskQueue ?? 'leadflow',
-      args: [input],
-      signal: archiveSignal,
-      signalArgs: [{ byUserId: user.id, at }],
-      workflowIdConflictPolicy: 'USE_EXISTING',
-    });
+    await signalWithStartLead(client, { leadId: lead.id, accountId: user.accountId }, archiveSignal, [{ byUserId: user.id, at }], { taskQueue: services.temporal.taskQueue });
     return { ok: true, actionId: at };
   } catch (err) {
     console.error('[web] archiving a lead failed', err);

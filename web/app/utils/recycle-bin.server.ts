@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
-import { leadWorkflowId, restoreSignal, type LeadWorkflowInput } from '../../../workflows/lead/messages.ts';
+import { restoreSignal } from '../../../workflows/lead/messages.ts';
+import { signalWithStartLead } from '../../../worker/clients/lead.ts';
 import type { WebServices } from '../context.ts';
 import type { SessionUser } from './auth.server.ts';
 
@@ -31,15 +32,7 @@ export async function restoreLead(services: WebServices, user: SessionUser, lead
   if (!services.temporal) return { message: 'Temporal is not configured for this web server, so the lead cannot be restored.' };
   try {
     const client = await services.temporal.getClient();
-    const input: LeadWorkflowInput = { leadId, accountId: user.accountId };
-    await client.workflow.signalWithStart('leadWorkflow', {
-      workflowId: leadWorkflowId(leadId),
-      taskQueue: services.temporal.taskQueue ?? 'leadflow',
-      args: [input],
-      signal: restoreSignal,
-      signalArgs: [{ byUserId: user.id, at: new Date().toISOString() }],
-      workflowIdConflictPolicy: 'USE_EXISTING',
-    });
+    await signalWithStartLead(client, { leadId, accountId: user.accountId }, restoreSignal, [{ byUserId: user.id, at: new Date().toISOString() }], { taskQueue: services.temporal.taskQueue });
     return 'ok';
   } catch (err) {
     console.error('[web] restoring a lead failed', err);
