@@ -3,7 +3,7 @@
 // e-mails lower-cased.
 import { parse } from 'csv-parse';
 import type { Knex } from 'knex';
-import { IntakeValidationError, validateIntake } from '../intake/index.ts';
+import { IntakeValidationError, validateIntake } from '../intake/validate.ts';
 
 export type SuppressionList = 'dnc' | 'dne' | 'dnm' | 'customer';
 

@@ -22,9 +22,10 @@ import { fileURLToPath } from 'node:url';
 import { Client } from '@temporalio/client';
 import type { Knex } from 'knex';
 import type { ImportMapping } from '../../activities/import.ts';
-import { leadColumns, validateIntake, type CleanLead } from '../../db/intake/index.ts';
+import { leadColumns, validateIntake, type CleanLead } from '../../db/intake/validate.ts';
 import { createLeadActivities } from '../../activities/lead.ts';
 import { importDncNumbers } from '../../db/compliance/suppression-lists.ts';
+import { startImportWorkflow } from '../../worker/clients/import.ts';
 import {
   BENCH_TASK_QUEUE,
   benchWorkerEnv,
@@ -311,7 +312,7 @@ async function main() {
     const pg0 = await postgresCpuSecs();
     const cpu0 = { emulator: cpuSecs(emulator.pid), worker: cpuSecs(worker.pid), bench: process.cpuUsage(), workerThreads: threadCpuSecs(worker.pid) };
     const t0 = performance.now();
-    const handle = await client.workflow.start('importWorkflow', { taskQueue: BENCH_TASK_QUEUE, workflowId: `import-${importId}`, args: [{ importId }] });
+    const handle = await startImportWorkflow(client, { importId }, { taskQueue: BENCH_TASK_QUEUE });
     let importSecs = 0;
     let importResult: { processed: number; ok: number; errors: number } | undefined;
     void handle.result().then((r: { processed: number; ok: number; errors: number }) => {
