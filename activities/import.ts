@@ -13,6 +13,7 @@ import { parse, type CsvError } from 'csv-parse';
 import type { Knex } from 'knex';
 import { intakeLeads, IntakeValidationError, LeadWorkflowStartError, type IntakeDeps, type IntakeInput, type IntakeOutcome } from '../db/intake/index.ts';
 import { importProgressedSignal, type ImportProgress } from '../workflows/import/messages.ts';
+import { FailureType } from '../workflows/failures.ts';
 import type { LeadSource } from '../workflows/lead/templates.ts';
 
 /** Lead field -> zero-based CSV column index. */
@@ -69,10 +70,7 @@ const BATCH_STALL_MS = 2 * 60_000;
 const TICK_MS = 5_000;
 const PROGRESS_SIGNAL_MS = 1_000;
 
-/** Error types that no retry can mend; the workflow lists them as non-retryable too. */
-export const IMPORT_NON_RETRYABLE = ['ImportNotFound', 'ImportBadInput'];
-
-const notFound = (message: string) => ApplicationFailure.create({ type: 'ImportNotFound', message, nonRetryable: true });
+const notFound = (message: string) => ApplicationFailure.create({ type: FailureType.ImportNotFound, message, nonRetryable: true });
 
 function rowToInput(record: string[], mapping: ImportMapping, source: LeadSource, importName: string): IntakeInput {
   const at = (i: number | undefined) => (i === undefined ? '' : (record[i] ?? '').trim());
@@ -93,7 +91,7 @@ function checkMapping(mapping: unknown): ImportMapping {
   const index = (v: unknown) => Number.isInteger(v) && (v as number) >= 0;
   const required = ['firstName', 'lastName', 'line1', 'city', 'state', 'zip'] as const;
   if (!m || typeof m !== 'object' || required.some((k) => !index(m[k]))) {
-    throw ApplicationFailure.create({ type: 'ImportBadInput', message: 'The import has no complete column mapping', nonRetryable: true });
+    throw ApplicationFailure.create({ type: FailureType.ImportBadInput, message: 'The import has no complete column mapping', nonRetryable: true });
   }
   return m as ImportMapping;
 }
@@ -401,7 +399,7 @@ export function createImportActivities(deps: IntakeDeps) {
           if (!row) throw notFound(`No import ${importId}`);
           // Another execution of this import (one Temporal already gave up on) got here first.
           if (Number(row.resume_offset ?? 0) !== cursor.offset) {
-            throw ApplicationFailure.create({ type: 'ImportCheckpointMoved', message: `Import ${importId} moved on without this attempt; resuming from its checkpoint` });
+            throw ApplicationFailure.create({ type: FailureType.ImportCheckpointMoved, message: `Import ${importId} moved on without this attempt; resuming from its checkpoint` });
           }
           if (errors.length) await trx('import_row_errors').insert(errors);
           await trx('imports')

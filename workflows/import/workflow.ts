@@ -10,14 +10,14 @@
 // `import-streamed-once` patch.
 import { ActivityFailure, isCancellation, patched, proxyActivities, setHandler } from '@temporalio/workflow';
 import type { ImportActivities, ImportBatchResult } from '../../activities/import.ts';
+import { IMPORT_NON_RETRYABLE } from '../failures.ts';
 import { importProgressedSignal, importProgressQuery, type ImportProgress } from './messages.ts';
 
 export { importProgressQuery, type ImportProgress } from './messages.ts';
 
 export const IMPORT_BATCH_SIZE = 200;
 
-// Kept in step with IMPORT_NON_RETRYABLE in the activities (a workflow cannot import them).
-const NON_RETRYABLE = ['ImportNotFound', 'ImportBadInput'];
+const NON_RETRYABLE = IMPORT_NON_RETRYABLE;
 
 const { importFile } = proxyActivities<ImportActivities>({
   // A slice is five minutes of work; this only catches an execution that stopped heartbeating

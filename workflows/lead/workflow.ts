@@ -34,7 +34,7 @@ const db = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
   // Postgres being away is transient: keep trying (support sees the retrying activity in the
   // stuck-leads list) rather than lose the lead's step.
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', nonRetryableErrorTypes: [FailureType.LeadNotFound, 'CadenceStepNotFound'] },
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', nonRetryableErrorTypes: [FailureType.LeadNotFound, FailureType.CadenceStepNotFound] },
 });
 
 const mail = proxyActivities<Activities>({
