@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { data, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node';
 import { Form, Link, useActionData, useLoaderData, useNavigation, useRevalidator } from '@remix-run/react';
-import { useEffect } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { CsrfInput } from '../components/csrf-input.tsx';
 import { FormError } from '../components/field.tsx';
 import { validateCsrf } from '../utils/csrf.server.ts';
@@ -36,31 +36,47 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
   await validateCsrf(request, context, formData);
   const lead = await getLeadForUser(context.services.db, user, params.leadId ?? '');
   if (!lead) throw notFound();
-  const sent =
-    formData.get('intent') === 'archive'
-      ? await sendArchive(context.services, user, lead)
-      : await sendQuickAction(context.services, user, { id: lead.id, timeZone: lead.timeZone }, formData);
+  const archive = formData.get('intent') === 'archive';
+  const sent = archive
+    ? await sendArchive(context.services, user, lead)
+    : await sendQuickAction(context.services, user, { id: lead.id, timeZone: lead.timeZone }, formData);
   if (!sent.ok) return data({ formError: sent.message, sent: null }, { status: sent.status });
-  return data({ formError: null, sent: sent.actionId });
+  // The history key the workflow's activity records this under (archiveLead, recordQuickAction):
+  // the page waits until the lead's history has it.
+  return data({ formError: null, sent: `lead-${lead.id}:${archive ? 'archive' : 'action'}:${sent.actionId}` });
 }
 
 const FLAG_TITLES = { DNC: 'Do not call', DNE: 'Do not e-mail', DNM: 'Do not mail' } as const;
 
-/** Re-reads the page until the workflow has recorded the action just sent (at most ~15 s). */
-function useWaitForAction(actionId: string | null | undefined, recorded: boolean) {
-  const revalidator = useRevalidator();
+/**
+ * Re-reads the page until the lead's history holds `sentKey`, the key of what was just sent
+ * (at most ~15 s). The key is kept in state: a revalidation clears the action's data, so after
+ * the first re-read `useActionData` no longer has it. Returns whether the page is waiting.
+ */
+function useWaitForRecord(leadId: string, sentKey: string | null | undefined, events: ReadonlyArray<{ idempotencyKey: string | null }>): boolean {
+  const [waitingFor, setWaitingFor] = useState<string | null>(null);
   useEffect(() => {
-    if (!actionId || recorded) return;
+    if (sentKey) setWaitingFor(sentKey);
+  }, [sentKey]);
+  // Another lead's page (same route, new params) waits for nothing this one sent.
+  const pending = waitingFor !== null && waitingFor.startsWith(`lead-${leadId}:`) && !events.some((e) => e.idempotencyKey === waitingFor);
+  const revalidator = useRevalidator();
+  // The revalidator changes with every re-read; the interval reads the current one.
+  const current = useRef(revalidator);
+  current.current = revalidator;
+  useEffect(() => {
+    if (!pending) return;
     let tries = 0;
     const timer = setInterval(() => {
       if (++tries > 30) return clearInterval(timer);
-      if (revalidator.state === 'idle') revalidator.revalidate();
+      if (current.current.state === 'idle') current.current.revalidate();
     }, 500);
     return () => clearInterval(timer);
-  }, [actionId, recorded, revalidator]);
+  }, [pending, waitingFor]);
+  return pending;
 }
 
-function QuickActions({ actions, actionId, offerArchive }: { actions: Array<{ key: string; label: string; needsDueAt: boolean }>; actionId: string; offerArchive: boolean }) {
+function QuickActions({ actions, actionId, offerArchive, waiting }: { actions: Array<{ key: string; label: string; needsDueAt: boolean }>; actionId: string; offerArchive: boolean; waiting: boolean }) {
   const result = useActionData<typeof action>();
   const busy = useNavigation().state === 'submitting';
   return (
@@ -77,7 +93,7 @@ function QuickActions({ actions, actionId, offerArchive }: { actions: Array<{ ke
         </Form>
       ) : null}
       <FormError message={result?.formError} />
-      {result?.sent ? (
+      {waiting ? (
         <p className="alert alert-ok" role="status">
           Sent; the lead's history shows it once the workflow has recorded it.
         </p>
@@ -118,8 +134,7 @@ function QuickActions({ actions, actionId, offerArchive }: { actions: Array<{ ke
 export default function LeadPage() {
   const { lead, canAct, quickActions, actionId } = useLoaderData<typeof loader>();
   const result = useActionData<typeof action>();
-  const recorded = Boolean(result?.sent && lead.events.some((e) => e.idempotencyKey === `lead-${lead.id}:action:${result.sent}`));
-  useWaitForAction(result?.sent, recorded);
+  const waiting = useWaitForRecord(lead.id, result?.sent, lead.events);
   return (
     <article className="lead-page" aria-labelledby="lead-title">
       <p className="breadcrumb">
@@ -221,7 +236,7 @@ export default function LeadPage() {
         </section>
       </div>
 
-      {canAct ? <QuickActions actions={quickActions} actionId={actionId} offerArchive={lead.milestone === 'personalized_proposal' && lead.status !== 'archived'} /> : null}
+      {canAct ? <QuickActions actions={quickActions} actionId={actionId} offerArchive={lead.milestone === 'personalized_proposal' && lead.status !== 'archived'} waiting={waiting} /> : null}
 
       <section className="card" aria-labelledby="lead-history">
         <h2 id="lead-history">History</h2>
