@@ -40,8 +40,11 @@ export interface StartWebServerOptions {
   sessionSecret: string;
   smtpUrl?: string;
   mailFrom?: string;
-  /** Origin used in e-mailed links (default: the address the server listens on). */
-  publicUrl?: string;
+  /**
+   * APP_URL, the origin used in e-mailed links (default: the address the server listens on).
+   * Behind a reverse proxy that address is not the public one, so deployments set it.
+   */
+  appUrl?: string;
   /**
    * A connected client, or settings to connect with on first use (the web app then owns and
    * closes the connection). Without it the app runs, and the support page says Temporal is off.
@@ -75,7 +78,8 @@ export async function startWebServer(opts: StartWebServerOptions): Promise<Runni
     db,
     mode,
     sessionSecret: opts.sessionSecret,
-    publicUrl: opts.publicUrl ?? '', // filled in once the port is known
+    // Written with a trailing slash, links would get two.
+    publicUrl: opts.appUrl?.replace(/\/+$/, '') ?? '', // filled in once the port is known
     mailer,
     mailFrom: opts.mailFrom ?? 'Leadflow <no-reply@leadflow.local>',
     temporal: temporal?.access ?? null,
@@ -179,7 +183,7 @@ export async function startWebServer(opts: StartWebServerOptions): Promise<Runni
   const { port } = server.address() as AddressInfo;
   const urlHost = host === '0.0.0.0' || host === '::' ? 'localhost' : host.includes(':') ? `[${host}]` : host;
   const url = `http://${urlHost}:${port}`;
-  if (!opts.publicUrl) services.publicUrl = url;
+  if (!opts.appUrl) services.publicUrl = url;
 
   let closing: Promise<void> | undefined;
   return {
@@ -351,7 +355,7 @@ async function main() {
     sessionSecret: env.sessionSecret,
     smtpUrl: env.smtpUrl,
     mailFrom: env.mailFrom,
-    publicUrl: env.publicUrl,
+    appUrl: env.appUrl,
     temporal,
     temporalWebUrl: env.temporalWebUrl,
     trustProxy: parseTrustProxy(env.trustProxy),

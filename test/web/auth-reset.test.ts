@@ -1,18 +1,25 @@
 // Password-reset links through the real web server and a real SMTP listener: single use, short
 // lived, retired by a newer link, and bound to the user they were made for.
 import { describe, expect, it } from 'vitest';
-import { visibleText } from '../support/http.ts';
+import { parseWebEnv } from '../../web/app/utils/env.server.ts';
+import { startWebServer } from '../../web/server.ts';
+import { TEST_SESSION_SECRET, visibleText, WebClient } from '../support/http.ts';
 import { demoWebSuite } from '../support/web-suite.ts';
 
 const suite = demoWebSuite();
 const client = suite.client;
 
+/** Asks for a link for the user and returns the text of the mail that brings it. */
+async function askForMail(username: string, email: string, browser = client()): Promise<string> {
+  const seen = suite.smtp.messages.length;
+  expect((await browser.submit('/forgot-password', { username, email })).status).toBe(200);
+  const mail = await suite.smtp.waitFor((m) => suite.smtp.messages.indexOf(m) >= seen && m.to.includes(email));
+  return mail.text;
+}
+
 /** Asks for a link for the user and returns the token of the mail that brings it. */
 async function askForLink(username: string, email: string): Promise<string> {
-  const seen = suite.smtp.messages.length;
-  expect((await client().submit('/forgot-password', { username, email })).status).toBe(200);
-  const mail = await suite.smtp.waitFor((m) => suite.smtp.messages.indexOf(m) >= seen && m.to.includes(email));
-  return /\/reset-password\/([A-Za-z0-9_-]+)/.exec(mail.text)![1]!;
+  return /\/reset-password\/([A-Za-z0-9_-]+)/.exec(await askForMail(username, email))![1]!;
 }
 
 describe('password-reset links', () => {
@@ -75,5 +82,30 @@ describe('password-reset links', () => {
     expect((await client().login('lsp.sam', 'sam-demo-pass')).status).toBe(302);
     // The link does not sign anyone in: the browser is still Sam's.
     expect(visibleText((await other.get('/leads')).text)).toContain('Sam Chen');
+  });
+});
+
+describe('password-reset links point at the public address', () => {
+  it('of the server itself when APP_URL is not set', async () => {
+    expect(await askForMail('lsp.sam', 'sam@leadflow.test')).toContain(`${suite.web.url}/reset-password/`);
+  });
+
+  it('of APP_URL when it is set: behind a proxy the address the server listens on is not the public one', async () => {
+    expect(parseWebEnv({ NODE_ENV: 'development', DATABASE_URL: suite.db.url, SESSION_SECRET: TEST_SESSION_SECRET, APP_URL: 'https://leads.agency.example/' }).appUrl).toBe('https://leads.agency.example/');
+    const proxied = await startWebServer({
+      port: 0,
+      host: '127.0.0.1',
+      databaseUrl: suite.db.url,
+      sessionSecret: TEST_SESSION_SECRET,
+      smtpUrl: suite.smtp.url,
+      mode: 'development',
+      appUrl: 'https://leads.agency.example/',
+    });
+    try {
+      const text = await askForMail('lsp.sam', 'sam@leadflow.test', new WebClient(proxied.url));
+      expect(text).toMatch(/^https:\/\/leads\.agency\.example\/reset-password\/[A-Za-z0-9_-]+$/m);
+    } finally {
+      await proxied.close();
+    }
   });
 });

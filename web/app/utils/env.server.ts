@@ -16,7 +16,7 @@ const envSchema = z.object({
   SESSION_SECRET: optionalString,
   SMTP_URL: optionalString,
   MAIL_FROM: optionalString,
-  PUBLIC_URL: optionalString.pipe(z.url().optional()),
+  APP_URL: optionalString.pipe(z.url().optional()),
   TEMPORAL_ADDRESS: optionalString,
   TEMPORAL_NAMESPACE: optionalString,
   TEMPORAL_WEB_URL: optionalString.pipe(z.url().optional()),
@@ -31,7 +31,8 @@ export interface WebEnv {
   sessionSecret: string;
   smtpUrl: string | undefined;
   mailFrom: string | undefined;
-  publicUrl: string | undefined;
+  /** APP_URL: the public address of the web app, where links in e-mails point. */
+  appUrl: string | undefined;
   temporalAddress: string | undefined;
   temporalWebUrl: string | undefined;
   trustProxy: string | undefined;
@@ -63,7 +64,7 @@ export function parseWebEnv(env: NodeJS.ProcessEnv = process.env): WebEnv {
     sessionSecret,
     smtpUrl: e.SMTP_URL,
     mailFrom: e.MAIL_FROM,
-    publicUrl: e.PUBLIC_URL,
+    appUrl: e.APP_URL,
     temporalAddress: e.TEMPORAL_ADDRESS,
     temporalWebUrl: e.TEMPORAL_WEB_URL,
     trustProxy: e.TRUST_PROXY,
