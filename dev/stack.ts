@@ -106,6 +106,8 @@ export async function runStack(): Promise<void> {
   process.on('disconnect', () => onSignal('disconnect'));
 
   const port = Number(process.env.PORT || 3000);
+  // Links in e-mails, from the worker's reminders and the web app's reset mail alike.
+  const appUrl = process.env.APP_URL || `http://localhost:${port}`;
   let secret = '';
   let seed: SeedResult | undefined;
   let migrations: string[] = [];
@@ -136,6 +138,7 @@ export async function runStack(): Promise<void> {
     const webEnv: Record<string, string> = {
       NODE_ENV: process.env.NODE_ENV ?? 'development',
       PORT: String(port),
+      APP_URL: appUrl,
       DATABASE_URL: databaseUrl,
       SMTP_URL: smtpUrl,
       SESSION_SECRET: secret,
@@ -147,7 +150,7 @@ export async function runStack(): Promise<void> {
     };
     const started = await Promise.allSettled([
       (async () => {
-        worker = await startWorker({ databaseUrl, smtpUrl, temporal: settings, mailFrom: process.env.MAIL_FROM });
+        worker = await startWorker({ databaseUrl, smtpUrl, temporal: settings, mailFrom: process.env.MAIL_FROM, appUrl });
         timings.push(['worker', since()]);
         // A worker that dies on its own (lost its server for good) takes the stack down with it.
         worker.done.catch((err: unknown) => {

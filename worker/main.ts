@@ -8,10 +8,8 @@ import { Connection } from '@temporalio/client';
 import { DefaultLogger, Runtime, Worker, type LogLevel, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import { z } from 'zod';
 import { createActivities, defaultWorkerIdentity } from '../activities/index.ts';
-import { createImportActivities } from '../activities/import.ts';
 import { createMailer } from '../activities/mailer.ts';
 import { allowPrivateFromEnv } from '../activities/outbound-url.ts';
-import { createReconcileActivities } from '../activities/reconcile.ts';
 import { ensureHousekeepingWorkflow, ensureLeadReconcileWorkflow } from './clients/housekeeping.ts';
 import { createKnex } from '../db/knex.ts';
 import { connectClient, connectionOptions, connectWorker, registerSearchAttributes, temporalSettings, type TemporalSettings } from '../temporal.config.ts';
@@ -70,6 +68,8 @@ export interface StartWorkerOptions {
   /** An existing connection to share; otherwise the worker opens (and later closes) its own. */
   connection?: NativeConnection;
   mailFrom?: string;
+  /** APP_URL: the web app's public address, where links in e-mails point (default: the web app as `npm start` runs it). */
+  appUrl?: string;
   identity?: string;
   /** Activities run at once by this worker, and the size of its database pool (default 20). */
   activityConcurrency?: number;
@@ -130,11 +130,16 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
       identity,
       maxConcurrentActivityTaskExecutions: concurrency,
       workflowThreadPoolSize: opts.workflowThreads ?? 2,
-      activities: {
-        ...createActivities({ db, mailer, workerIdentity: identity, mailFrom: opts.mailFrom, eagentAllowPrivate: allowPrivateFromEnv() }),
-        ...createImportActivities({ db, temporal: getClient, taskQueue: settings.taskQueue }),
-        ...createReconcileActivities({ db, temporal: getClient, taskQueue: settings.taskQueue }),
-      },
+      activities: createActivities({
+        db,
+        mailer,
+        temporal: getClient,
+        taskQueue: settings.taskQueue,
+        workerIdentity: identity,
+        mailFrom: opts.mailFrom,
+        appUrl: opts.appUrl,
+        eagentAllowPrivate: allowPrivateFromEnv(),
+      }),
       ...code,
     });
   } catch (err) {
@@ -166,6 +171,13 @@ const Env = z.object({
   DATABASE_URL: z.string().min(1, 'DATABASE_URL is required'),
   SMTP_URL: z.string().min(1, 'SMTP_URL is required'),
   MAIL_FROM: z.string().optional(),
+  // Empty reads as unset, as in the web app's settings.
+  APP_URL: z
+    .string()
+    .trim()
+    .transform((v) => v || undefined)
+    .pipe(z.url().optional())
+    .optional(),
   WORKER_ACTIVITY_CONCURRENCY: z.coerce.number().int().positive().optional(),
   WORKER_WORKFLOW_THREADS: z.coerce.number().int().positive().optional(),
 });
@@ -198,6 +210,7 @@ async function main() {
     databaseUrl: env.DATABASE_URL,
     smtpUrl: env.SMTP_URL,
     mailFrom: env.MAIL_FROM,
+    appUrl: env.APP_URL,
     temporal: settings,
     activityConcurrency: env.WORKER_ACTIVITY_CONCURRENCY,
     workflowThreads: env.WORKER_WORKFLOW_THREADS,

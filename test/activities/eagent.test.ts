@@ -11,6 +11,8 @@ import { createAccountWithAdmin } from '../support/fixtures.ts';
 
 const noMail = { sendMail: async () => Promise.reject(new Error('eAgent tests send no mail')) };
 const activityEnv = () => new MockActivityEnvironment(undefined, { logger: new DefaultLogger('ERROR') });
+/** These activities start no workflow: a Temporal client asked for fails the test. */
+const noTemporal = { temporal: () => Promise.reject(new Error('eAgent tests use no Temporal client')), taskQueue: 'unpolled' };
 
 let db: TestDatabase;
 let accountId: string;
@@ -55,7 +57,7 @@ const events = (leadId: string) => db.knex('lead_events').where({ lead_id: leadI
 describe('transferToEagent', () => {
   it.each([`http`, `https`])('refuses for good to post a lead to %s://127.0.0.1 when private addresses are not allowed', async (scheme) => {
     const leadId = await leadFor(`${base.replace('http', scheme)}/leads`);
-    const activities = createActivities({ db: db.knex, mailer: noMail });
+    const activities = createActivities({ db: db.knex, mailer: noMail, ...noTemporal });
 
     await expect(activityEnv().run(activities.transferToEagent, leadId)).rejects.toMatchObject({ type: 'EagentAddressRefused', nonRetryable: true });
 
@@ -65,14 +67,14 @@ describe('transferToEagent', () => {
 
   it('refuses this machine written as an IPv4-mapped IPv6 address', async () => {
     const leadId = await leadFor(`https://[::ffff:127.0.0.1]:${new URL(base).port}/leads`);
-    const activities = createActivities({ db: db.knex, mailer: noMail });
+    const activities = createActivities({ db: db.knex, mailer: noMail, ...noTemporal });
     await expect(activityEnv().run(activities.transferToEagent, leadId)).rejects.toMatchObject({ type: 'EagentAddressRefused', nonRetryable: true });
     expect(hits).toHaveLength(0);
   });
 
   it('posts to a private address when the operator allows it', async () => {
     const leadId = await leadFor(`${base}/leads`);
-    const activities = createActivities({ db: db.knex, mailer: noMail, eagentAllowPrivate: true });
+    const activities = createActivities({ db: db.knex, mailer: noMail, ...noTemporal, eagentAllowPrivate: true });
 
     expect(await activityEnv().run(activities.transferToEagent, leadId)).toEqual({ transferred: true, status: 201 });
     expect(hits).toEqual([{ method: 'POST', url: '/leads' }]);
@@ -81,7 +83,7 @@ describe('transferToEagent', () => {
   it('does not follow a redirect, which could lead anywhere', async () => {
     answer = (res) => res.writeHead(307, { location: `${base}/elsewhere` }).end();
     const leadId = await leadFor(`${base}/leads`);
-    const activities = createActivities({ db: db.knex, mailer: noMail, eagentAllowPrivate: true });
+    const activities = createActivities({ db: db.knex, mailer: noMail, ...noTemporal, eagentAllowPrivate: true });
 
     await expect(activityEnv().run(activities.transferToEagent, leadId)).rejects.toMatchObject({ type: 'EagentRejected', nonRetryable: true });
     expect(hits).toEqual([{ method: 'POST', url: '/leads' }]);

@@ -60,6 +60,8 @@ const activityEnv = (info?: { attempt: number; retryPolicy?: { maximumAttempts: 
 
 const sentAt = new Date('2026-03-04T05:06:07Z');
 const clock = { now: () => sentAt };
+/** These activities start no workflow: a Temporal client asked for fails the test. */
+const noTemporal = { temporal: () => Promise.reject(new Error('outbox tests use no Temporal client')), taskQueue: 'unpolled' };
 
 let db: TestDatabase;
 let accountId: string;
@@ -102,7 +104,7 @@ async function smtp(opts?: Parameters<typeof startSmtp>[0]) {
 function activitiesFor(smtpUrl: string) {
   const mailer = createMailer(smtpUrl);
   cleanups.push(async () => mailer.close?.());
-  return createActivities({ db: db.knex, mailer, clock, mailFrom: 'Leadflow Test <noreply@leadflow.test>' });
+  return createActivities({ db: db.knex, mailer, ...noTemporal, clock, mailFrom: 'Leadflow Test <noreply@leadflow.test>' });
 }
 
 const row = (id: string) => db.knex('email_outbox').where({ id }).first();
@@ -224,7 +226,7 @@ describe('sendOutboxEmail', () => {
     cleanups.push(async () => mailer.close?.());
     const small = knexFactory({ client: 'pg', connection: db.url, pool: { min: 0, max: 2 }, acquireConnectionTimeout: 5_000 });
     cleanups.push(() => small.destroy());
-    const activities = createActivities({ db: small, mailer, clock });
+    const activities = createActivities({ db: small, mailer, ...noTemporal, clock });
     const ids = [await outboxRow(), await outboxRow()];
 
     const results = await Promise.all(ids.map((id) => activityEnv().run(activities.sendOutboxEmail, id) as Promise<SendOutboxEmailResult>));

@@ -21,6 +21,8 @@ const noMail: Mailer = {
 };
 
 const activityEnv = (info?: { attempt: number }) => new MockActivityEnvironment(info, { logger: new DefaultLogger('ERROR') });
+/** What activities run outside a worker need of Temporal: this file's server and a queue nobody polls. */
+const temporal = () => ({ temporal: env.client, taskQueue: uniqueTaskQueue('system-check-unpolled') });
 
 let db: TestDatabase;
 let env: TestWorkflowEnvironment;
@@ -52,7 +54,7 @@ describe('system check', () => {
       {
         taskQueue,
         workflowsPath: WORKFLOWS_PATH,
-        activities: createActivities({ db: db.knex, mailer: noMail, workerIdentity: 'test-worker@here' }),
+        activities: createActivities({ db: db.knex, mailer: noMail, temporal: env.client, taskQueue, workerIdentity: 'test-worker@here' }),
       },
       () => env.client.workflow.getHandle(workflowId).result(),
     );
@@ -71,8 +73,8 @@ describe('system check', () => {
     const checkId = crypto.randomUUID();
     const workflowId = `system-check-${checkId}`;
     await db.knex('system_checks').insert({ id: checkId, account_id: accountId, workflow_id: workflowId, status: 'started' });
-    const first = createActivities({ db: db.knex, mailer: noMail, workerIdentity: 'first', clock: { now: () => new Date('2026-01-01T10:00:00Z') } });
-    const retry = createActivities({ db: db.knex, mailer: noMail, workerIdentity: 'second', clock: { now: () => new Date('2026-01-01T11:00:00Z') } });
+    const first = createActivities({ db: db.knex, mailer: noMail, ...temporal(), workerIdentity: 'first', clock: { now: () => new Date('2026-01-01T10:00:00Z') } });
+    const retry = createActivities({ db: db.knex, mailer: noMail, ...temporal(), workerIdentity: 'second', clock: { now: () => new Date('2026-01-01T11:00:00Z') } });
 
     const a = await activityEnv().run(first.recordSystemCheck, { checkId, workflowId });
     const b = await activityEnv({ attempt: 2 }).run(retry.recordSystemCheck, { checkId, workflowId });
@@ -83,7 +85,7 @@ describe('system check', () => {
   });
 
   it('fails for good, without retrying, when the check row does not exist', async () => {
-    const activities = createActivities({ db: db.knex, mailer: noMail });
+    const activities = createActivities({ db: db.knex, mailer: noMail, ...temporal() });
     const checkId = crypto.randomUUID();
     await expect(activityEnv().run(activities.recordSystemCheck, { checkId, workflowId: `system-check-${checkId}` })).rejects.toMatchObject({
       type: 'SystemCheckNotFound',

@@ -124,6 +124,9 @@ async function seedLead(seed: LeadSeed = {}) {
 
 type Handle = WorkflowHandle<typeof leadWorkflow>;
 
+/** The configured public address of the web app; written with a trailing slash, as people do. */
+const APP_URL = 'https://leads.agency.example/';
+
 const started: string[] = [];
 
 async function startLead(taskQueue: string, lead: { leadId: string; accountId: string }, extra: { historyLimit?: number } = {}): Promise<Handle> {
@@ -160,7 +163,7 @@ const action = (byUserId: string, a: Partial<QuickActionRequest> & Pick<QuickAct
  */
 const run = <T>(fn: (taskQueue: string) => Promise<T>) => {
   const taskQueue = uniqueTaskQueue('lead');
-  return withWorker(env, { taskQueue, workflowsPath: WORKFLOWS_PATH, activities: createActivities({ db: db.knex, mailer, eagentAllowPrivate: true }) }, async () => {
+  return withWorker(env, { taskQueue, workflowsPath: WORKFLOWS_PATH, activities: createActivities({ db: db.knex, mailer, temporal: env.client, taskQueue, appUrl: APP_URL, eagentAllowPrivate: true }) }, async () => {
     try {
       return await fn(taskQueue);
     } finally {
@@ -428,6 +431,7 @@ describe('Quick Actions and call-backs', () => {
       await env.sleep('3 hours');
       const mail = await smtp.waitFor((m) => m.to.includes(lead.lspEmail));
       expect(mail.subject).toContain('Call-back due today');
+      expect(mail.text).toContain(`Lead: https://leads.agency.example/leads/${lead.leadId}`);
       expect((await leadRow(lead.leadId)).next_follow_up_at.toISOString()).toBe(dueAt);
 
       await env.sleep('2 days');

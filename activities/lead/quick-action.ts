@@ -1,0 +1,41 @@
+import type { QuickActionRequest } from '../../workflows/lead/quick-actions.ts';
+import { accountUser, leadRow, recordEvent, type LeadDeps } from './shared.ts';
+
+export function createQuickActionActivities({ db, clock }: LeadDeps) {
+  return {
+    /**
+     * Records a Quick Action in the lead's history and moves the lead's milestone, once per
+     * actionId. Tells the workflow whether the account wants the lead sent to eAgent now.
+     */
+    async recordQuickAction({ leadId, request, milestone }: { leadId: string; request: QuickActionRequest; milestone: string }): Promise<{ recorded: boolean; eagentDue: boolean }> {
+      return db.transaction(async (trx) => {
+        const lead = await leadRow(trx, leadId, { lock: true });
+        const actor = await accountUser(trx, lead.account_id, request.byUserId);
+        const recorded = await recordEvent(trx, {
+          leadId,
+          accountId: lead.account_id,
+          type: 'quick_action',
+          key: `lead-${leadId}:action:${request.actionId}`,
+          actorUserId: actor?.id ?? null,
+          note: request.note ?? null,
+          data: { action: request.action, milestone, at: request.at, dueAt: request.dueAt ?? null, byUserId: request.byUserId },
+        });
+        const now = clock.now();
+        if (recorded) {
+          await trx('leads')
+            .where({ id: leadId })
+            .update({ milestone, status: lead.status === 'new' ? 'active' : lead.status, updated_at: now });
+          if (request.action === 'do_not_contact') {
+            const reason = 'Do Not Contact request recorded by the LSP';
+            for (const flag of ['dnc', 'dne', 'dnm'] as const) {
+              if (!lead[flag]) await trx('leads').where({ id: leadId }).update({ [flag]: true, [`${flag}_at`]: now, [`${flag}_reason`]: reason });
+            }
+          }
+        }
+        const account = await trx('accounts').where({ id: lead.account_id }).first('eagent_enabled', 'eagent_url', 'eagent_milestone');
+        const eagentDue = !!(account?.eagent_enabled && account.eagent_url && account.eagent_milestone === milestone);
+        return { recorded, eagentDue };
+      });
+    },
+  };
+}
