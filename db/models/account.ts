@@ -1,5 +1,4 @@
 // An account: one agency, with its agent IDs, seats and settings (migrations: accounts).
-import type { Milestone } from '../../workflows/lead/quick-actions.ts';
 import { BaseModel, boolean, integer, nullable, text, textArray, timestamp, uuid } from './base.ts';
 
 export class Account extends BaseModel {
@@ -13,8 +12,11 @@ export class Account extends BaseModel {
   paidSeats!: number;
   eagentEnabled!: boolean;
   eagentUrl!: string | null;
-  /** The milestone that transfers a lead to eAgent; the column itself takes any text. */
-  eagentMilestone!: Milestone | null;
+  /**
+   * The milestone that transfers a lead to eAgent. My Company checks it only while the
+   * integration is on, and the column takes any text, so it is not narrowed to a Milestone.
+   */
+  eagentMilestone!: string | null;
   createdAt!: Date;
   updatedAt!: Date;
 

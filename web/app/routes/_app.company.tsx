@@ -9,7 +9,7 @@ import { GeneralErrorBoundary } from '../components/error-boundary.tsx';
 import { Field } from '../components/field.tsx';
 import { requireRole } from '../utils/auth.server.ts';
 import { validateCsrf } from '../utils/csrf.server.ts';
-import { eagentUrlProblem } from '../utils/company.server.ts';
+import { companySettings, eagentUrlProblem, saveCompanySettings } from '../utils/company.server.ts';
 import { parseForm, type FieldErrors } from '../utils/forms.server.ts';
 import { QUICK_ACTIONS } from '../../../workflows/lead/quick-actions.ts';
 
@@ -31,8 +31,8 @@ const schema = z
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const user = await requireRole(request, context, ['owner']);
-  const a = await context.services.db('accounts').where({ id: user.accountId }).first('name', 'agent_ids', 'shark_tank', 'eagent_enabled', 'eagent_url', 'eagent_milestone');
-  return { account: { name: a.name as string, agentIds: a.agent_ids as string[], sharkTank: a.shark_tank as boolean, eagentEnabled: a.eagent_enabled as boolean, eagentUrl: (a.eagent_url as string | null) ?? '', eagentMilestone: (a.eagent_milestone as string | null) ?? '' }, milestones: MILESTONES };
+  const a = await companySettings(context.services.db, user.accountId);
+  return { account: { ...a, eagentUrl: a.eagentUrl ?? '', eagentMilestone: a.eagentMilestone ?? '' }, milestones: MILESTONES };
 }
 
 export async function action({ request, context }: ActionFunctionArgs) {
@@ -51,12 +51,11 @@ export async function action({ request, context }: ActionFunctionArgs) {
     return data({ fieldErrors, saved: false }, { status: 400 });
   }
   const v = parsed.data;
-  await context.services.db('accounts').where({ id: user.accountId }).update({
-    shark_tank: Boolean(v.sharkTank),
-    eagent_enabled: Boolean(v.eagentEnabled),
-    eagent_url: v.eagentUrl || null,
-    eagent_milestone: v.eagentMilestone || null,
-    updated_at: context.services.db.fn.now(),
+  await saveCompanySettings(context.services.db, user.accountId, {
+    sharkTank: Boolean(v.sharkTank),
+    eagentEnabled: Boolean(v.eagentEnabled),
+    eagentUrl: v.eagentUrl || null,
+    eagentMilestone: v.eagentMilestone || null,
   });
   return data({ fieldErrors: null, saved: true });
 }

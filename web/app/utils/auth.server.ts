@@ -3,7 +3,7 @@
 import { redirect, type AppLoadContext } from '@remix-run/node';
 import { randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
-import type { Role } from '../../../db/models/index.ts';
+import { User, type Account, type Role } from '../../../db/models/index.ts';
 import { hashPassword, verifyPassword } from '../../../db/passwords.ts';
 import { settlePasswordAttempt, takePasswordAttempt } from './rate-limit.server.ts';
 export { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from './password-policy.ts';
@@ -22,48 +22,26 @@ export interface SessionUser {
 
 export const CHANGE_PASSWORD_PATH = '/account/password';
 
-interface UserRow {
-  id: string;
-  account_id: string;
-  username: string;
-  name: string;
-  email: string;
-  role: Role;
-  status: 'active' | 'inactive';
-  must_change_password: boolean;
-  password_hash: string;
-  account_name: string;
-  shark_tank: boolean;
-}
+type UserWithAccount = User & { account: Pick<Account, 'id' | 'name' | 'sharkTank'> };
 
+/** Users with the part of their account a session needs, in one query. */
 function userQuery(db: Knex) {
-  return db('users')
-    .join('accounts', 'accounts.id', 'users.account_id')
-    .select<UserRow[]>(
-      'users.id',
-      'users.account_id',
-      'users.username',
-      'users.name',
-      'users.email',
-      'users.role',
-      'users.status',
-      'users.must_change_password',
-      'users.password_hash',
-      'accounts.name as account_name',
-      'accounts.shark_tank',
-    );
+  return User.query(db)
+    .withGraphJoined('account(forSession)')
+    .modifiers({ forSession: (q) => q.select('id', 'name', 'shark_tank') })
+    .castTo<UserWithAccount>();
 }
 
-function toSessionUser(row: UserRow): SessionUser {
+function toSessionUser(user: UserWithAccount): SessionUser {
   return {
-    id: row.id,
-    accountId: row.account_id,
-    username: row.username,
-    name: row.name,
-    email: row.email,
-    role: row.role,
-    mustChangePassword: row.must_change_password,
-    account: { id: row.account_id, name: row.account_name, sharkTank: row.shark_tank },
+    id: user.id,
+    accountId: user.accountId,
+    username: user.username,
+    name: user.name,
+    email: user.email,
+    role: user.role,
+    mustChangePassword: user.mustChangePassword,
+    account: { id: user.account.id, name: user.account.name, sharkTank: user.account.sharkTank },
   };
 }
 
@@ -83,7 +61,7 @@ export async function authenticate(db: Knex, username: string, password: string,
   const taken = await takePasswordAttempt(db, username, ip);
   if (taken.locked) return { ok: false, reason: 'locked', retryAfterMinutes: taken.retryAfterMinutes };
   const row = await userQuery(db).whereRaw('lower(users.username) = lower(?)', [username.trim()]).first();
-  const valid = await verifyPassword(password, row?.password_hash ?? (await dummy()));
+  const valid = await verifyPassword(password, row?.passwordHash ?? (await dummy()));
   await settlePasswordAttempt(db, taken.attempt, Boolean(row && valid));
   if (!row || !valid) return { ok: false, reason: 'invalid' };
   if (row.status !== 'active') return { ok: false, reason: 'inactive' };
@@ -190,8 +168,8 @@ export type CurrentPasswordCheck = { ok: true } | { ok: false; reason: 'wrong' }
 export async function checkCurrentPassword(db: Knex, user: SessionUser, password: string, ip: string): Promise<CurrentPasswordCheck> {
   const taken = await takePasswordAttempt(db, user.username, ip);
   if (taken.locked) return { ok: false, reason: 'locked', retryAfterMinutes: taken.retryAfterMinutes };
-  const row = await db('users').where({ id: user.id, account_id: user.accountId }).first('password_hash');
-  const valid = await verifyPassword(password, row?.password_hash ?? (await dummy()));
+  const row = await User.query(db).findOne({ id: user.id, account_id: user.accountId }).select('password_hash');
+  const valid = await verifyPassword(password, row?.passwordHash ?? (await dummy()));
   await settlePasswordAttempt(db, taken.attempt, Boolean(row) && valid);
   return row && valid ? { ok: true } : { ok: false, reason: 'wrong' };
 }

@@ -2,8 +2,9 @@
 // adds or reactivates the user, with the account row locked (db/seats.ts).
 import { randomInt } from 'node:crypto';
 import type { Knex } from 'knex';
+import { UniqueViolationError } from 'objection';
 import { z } from 'zod';
-import type { Role, UserStatus } from '../../../db/models/index.ts';
+import { User, type UserStatus } from '../../../db/models/index.ts';
 import { hashPassword } from '../../../db/passwords.ts';
 import { accountSeatUsage, assertSeatAvailable, NoSeatAvailableError, type SeatUsage } from '../../../db/seats.ts';
 import { endUserSessions } from './session.server.ts';
@@ -22,32 +23,15 @@ export const createUserSchema = z.object({
   role: z.enum(ASSIGNABLE_ROLES, 'Choose a role'),
 });
 
-export interface AccountUser {
-  id: string;
-  username: string;
-  name: string;
-  email: string;
-  role: Role;
-  status: UserStatus;
-  mustChangePassword: boolean;
-  createdAt: Date;
-}
+export type AccountUser = Pick<User, 'id' | 'username' | 'name' | 'email' | 'role' | 'status' | 'mustChangePassword' | 'createdAt'>;
 
 export async function listAccountUsers(db: Knex, accountId: string): Promise<AccountUser[]> {
-  const rows = await db('users')
-    .where({ account_id: accountId })
+  const users = await User.query(db)
+    .where('account_id', accountId)
     .orderByRaw("role = 'owner' desc, status asc, lower(name) asc")
     .select('id', 'username', 'name', 'email', 'role', 'status', 'must_change_password', 'created_at');
-  return rows.map((r) => ({
-    id: r.id,
-    username: r.username,
-    name: r.name,
-    email: r.email,
-    role: r.role,
-    status: r.status,
-    mustChangePassword: r.must_change_password,
-    createdAt: r.created_at,
-  }));
+  // Plain objects for the page's loader data, never the password hash.
+  return users.map((u) => ({ id: u.id, username: u.username, name: u.name, email: u.email, role: u.role, status: u.status, mustChangePassword: u.mustChangePassword, createdAt: u.createdAt }));
 }
 
 export function seatUsageOf(db: Knex, accountId: string): Promise<SeatUsage> {
@@ -73,19 +57,10 @@ export async function createAccountUser(db: Knex, accountId: string, input: z.in
   try {
     const user = await db.transaction(async (trx) => {
       await assertSeatAvailable(trx, accountId);
-      const [row] = await trx('users')
-        .insert({
-          account_id: accountId,
-          username: input.username,
-          name: input.name,
-          email: input.email,
-          role: input.role,
-          status: 'active',
-          password_hash: passwordHash,
-          must_change_password: true,
-        })
+      const user = await User.query(trx)
+        .insert({ accountId, username: input.username, name: input.name, email: input.email, role: input.role, status: 'active', passwordHash, mustChangePassword: true })
         .returning(['id', 'username', 'name']);
-      return row as { id: string; username: string; name: string };
+      return { id: user.id, username: user.username, name: user.name };
     });
     return { ok: true, user, temporaryPassword: password };
   } catch (err) {
@@ -101,12 +76,12 @@ export async function setAccountUserStatus(db: Knex, accountId: string, userId: 
   try {
     return await db.transaction(async (trx): Promise<SetStatusResult> => {
       // Scoped by account: another account's user id is simply not found.
-      const user = await trx('users').where({ id: userId, account_id: accountId }).forUpdate().first('id', 'role', 'status');
+      const user = await User.query(trx).findOne({ id: userId, account_id: accountId }).forUpdate().select('id', 'role', 'status');
       if (!user) return { ok: false, notFound: true };
       if (user.role === 'owner') return { ok: false, formError: 'The owner holds the account and cannot be set inactive.', status: 400 };
       if (user.status === status) return { ok: true };
       if (status === 'active') await assertSeatAvailable(trx, accountId);
-      await trx('users').where({ id: userId, account_id: accountId }).update({ status, updated_at: trx.fn.now() });
+      await User.query(trx).findById(userId).where('account_id', accountId).patch({ status, updatedAt: trx.fn.now() });
       // Signed out everywhere at once, and nothing is left to revive if the user is reactivated.
       if (status === 'inactive') await endUserSessions(trx, userId);
       return { ok: true };
@@ -118,5 +93,5 @@ export async function setAccountUserStatus(db: Knex, accountId: string, userId: 
 }
 
 function isUniqueViolation(err: unknown, constraint: string): boolean {
-  return typeof err === 'object' && err !== null && (err as { code?: string }).code === '23505' && (err as { constraint?: string }).constraint === constraint;
+  return err instanceof UniqueViolationError && err.constraint === constraint;
 }
