@@ -45,7 +45,7 @@ afterAll(async () => {
 
 /** The real activities, with the two history writes of the lead page's actions slowed down. */
 function slowActivities() {
-  const activities = createActivities({ db: db.knex, mailer: { sendMail: async () => undefined } as never, workerIdentity: 'lead-page-wait-test-worker' });
+  const activities = createActivities({ db: db.knex, mailer: { sendMail: async () => undefined } as never, temporal: env.client, taskQueue, workerIdentity: 'lead-page-wait-test-worker' });
   const slow =
     <A extends unknown[], R>(fn: (...args: A) => Promise<R>) =>
     async (...args: A): Promise<R> => {
