@@ -2,6 +2,7 @@
 // two LSPs, a support user, leads from several sources, its workflow templates and an intake
 // API key. Idempotent: an existing demo account is left alone.
 import type { Knex } from 'knex';
+import type { Role } from './models/index.ts';
 import { duplicateKey } from '../workflows/lead/dedupe.ts';
 import { WORKFLOW_TEMPLATES } from '../workflows/lead/templates.ts';
 import { hashPassword, randomSecret, sha256 } from './passwords.ts';
@@ -29,7 +30,7 @@ const DEMO_LEADS = [
 export interface SeedResult {
   created: boolean;
   accountId: string;
-  logins: Array<{ username: string; password: string; role: string }>;
+  logins: Array<{ username: string; password: string; role: Role }>;
   apiKey?: string;
 }
 

@@ -9,7 +9,7 @@
 // stays: compliance outlives list edits. A prospect (kind P) found on the customer list is
 // removed with the reason; a lead uploaded as a customer (kind C) is not scrubbed out.
 import type { Knex } from 'knex';
-import type { EmailEntry, PhoneEntry } from '../models/index.ts';
+import type { EmailEntry, Lead, LeadStatus, PhoneEntry, Row } from '../models/index.ts';
 import { canBeCalled, canBeEmailed } from '../../workflows/lead/cadences.ts';
 
 export interface ScrubResult {
@@ -18,7 +18,7 @@ export interface ScrubResult {
   dnm: boolean;
   callable: boolean;
   emailable: boolean;
-  status: string;
+  status: LeadStatus;
   /** Flags this scrub set. */
   newlyFlagged: string[];
 }
@@ -26,19 +26,10 @@ export interface ScrubResult {
 type Flag = 'dnc' | 'dne' | 'dnm';
 type List = Flag | 'customer';
 
+const SCRUBBED_COLUMNS = ['id', 'account_id', 'phones', 'emails', 'dup_key', 'kind', 'dnc', 'dne', 'dnm', 'status'] as const;
+
 /** The lead columns a scrub reads. */
-export interface ScrubbedLead {
-  id: string;
-  account_id: string;
-  phones: PhoneEntry[];
-  emails: EmailEntry[];
-  dup_key: string;
-  kind: 'P' | 'C';
-  dnc: boolean;
-  dne: boolean;
-  dnm: boolean;
-  status: string;
-}
+export type ScrubbedLead = Pick<Row<Lead>, (typeof SCRUBBED_COLUMNS)[number]>;
 
 export interface SuppressionMatch {
   list: string;
@@ -122,7 +113,7 @@ export async function scrubLeads(trx: Knex.Transaction, leadIds: string[], { at,
     .whereRaw('id = any(?::uuid[])', [[...new Set(leadIds)]])
     .orderBy('id')
     .forUpdate()
-    .select('id', 'account_id', 'phones', 'emails', 'dup_key', 'kind', 'dnc', 'dne', 'dnm', 'status')) as ScrubbedLead[];
+    .select(SCRUBBED_COLUMNS)) as ScrubbedLead[];
   if (leads.length === 0) return results;
 
   const values = new Set<string>();
@@ -156,7 +147,7 @@ export async function scrubLeads(trx: Knex.Transaction, leadIds: string[], { at,
       Object.assign(update, { [flag]: true, [`${flag}_at`]: now, [`${flag}_reason`]: reason });
       event(lead, 'flagged', `lead-${lead.id}:flag:${flag}`, reason, { flag, reason });
     }
-    let status = lead.status;
+    let status: LeadStatus = lead.status;
     if (d.remove) {
       status = 'removed';
       update.status = 'removed';

@@ -1,7 +1,7 @@
 // What every model shares: snake_case columns read as camelCase properties, JSON columns named
 // explicitly, and the JSON Schema building blocks each model's `jsonSchema` is written in, one
 // per column type the migrations use (test/db/models.test.ts holds each model to its table).
-import { AjvValidator, Model, snakeCaseMappers, type JSONSchema } from 'objection';
+import { AjvValidator, Model, snakeCaseMappers, type JSONSchema, type ModelObject } from 'objection';
 
 /** A text, uuid or other string column. */
 export const text: JSONSchema = { type: 'string' };
@@ -62,3 +62,14 @@ export class BaseModel extends Model {
     });
   }
 }
+
+/** `addressLine1` -> `address_line1`: what snakeCaseMappers does to a property name, as a type. */
+type SnakeCase<S extends string> = S extends `${infer C}${infer Rest}` ? `${C extends Lowercase<C> ? C : `_${Lowercase<C>}`}${SnakeCase<Rest>}` : S;
+
+/**
+ * A model's table row as a knex query returns it: snake_case columns, relations left out. For
+ * set-based code that stays in knex but should not describe the table a second time.
+ */
+export type Row<M extends Model> = {
+  [K in keyof ModelObject<M> as NonNullable<ModelObject<M>[K]> extends Model | Model[] ? never : SnakeCase<K & string>]: ModelObject<M>[K];
+};

@@ -7,6 +7,7 @@
 // The lead's string-literal unions live with the lead workflow (workflow code may import only
 // workflow code) and are re-exported here, so the rest of the app imports them from one place.
 export { Account } from './account.ts';
+export type { Row } from './base.ts';
 export { Assignment } from './assignment.ts';
 export { Lead, LEAD_KINDS, type EmailEntry, type LeadKind, type PhoneEntry } from './lead.ts';
 export { LeadEvent } from './lead-event.ts';

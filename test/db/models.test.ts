@@ -1,8 +1,8 @@
 // The objection models against the migrated schema: a column added, dropped, made nullable or
 // given other allowed values in a migration fails here until its model says the same.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
 import type { JSONSchema } from 'objection';
-import { Account, Assignment, Lead, LeadEvent, LeadSourceTouch, User } from '../../db/models/index.ts';
+import { Account, Assignment, Lead, LeadEvent, LeadSourceTouch, User, type LeadStatus, type Row } from '../../db/models/index.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
 
 let db: TestDatabase;
@@ -140,5 +140,15 @@ describe('a lead graph', () => {
   it('refuses a value the schema does not allow before it reaches Postgres', async () => {
     await expect(User.query(db.knex).insert({ accountId: '00000000-0000-0000-0000-000000000000', username: 'x', email: 'x', name: 'x', role: 'boss' as never, passwordHash: 'x' })).rejects.toThrow(/role/);
     await expect(Lead.query(db.knex).insert({ accountId: '00000000-0000-0000-0000-000000000000', firstName: 'x', lastName: 'x', dupKey: 'x', source: 'x', nextFollowUpAt: 'tomorrow' as never })).rejects.toThrow(/nextFollowUpAt/);
+  });
+});
+
+describe('a knex row typed by its model', () => {
+  it('has the snake_case columns with the model\'s types, and no relations (checked by tsc)', () => {
+    expectTypeOf<Row<Lead>>().toHaveProperty('address_line1').toEqualTypeOf<string>();
+    expectTypeOf<Row<Lead>>().toHaveProperty('scrubbed_at').toEqualTypeOf<Date | null>();
+    expectTypeOf<Row<Lead>>().toHaveProperty('status').toEqualTypeOf<LeadStatus>();
+    expectTypeOf<Row<Lead>>().not.toHaveProperty('events');
+    expectTypeOf<Row<Lead>>().not.toHaveProperty('assignee');
   });
 });
