@@ -6,7 +6,6 @@ import { fileURLToPath } from 'node:url';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../../activities/index.ts';
-import { createImportActivities } from '../../activities/import.ts';
 import { hashPassword } from '../../db/passwords.ts';
 import { seedDemoAccount } from '../../db/seed.ts';
 import { registerSearchAttributes } from '../../temporal.config.ts';
@@ -123,8 +122,13 @@ describe('imports page', () => {
     body.append('phones', '8');
 
     const activities = {
-      ...createActivities({ db: db.knex, mailer: { sendMail: async () => Promise.reject(new Error('an import sends no mail')) }, workerIdentity: 'web-imports-test-worker' }),
-      ...createImportActivities({ db: db.knex, temporal: env.client, taskQueue: uniqueTaskQueue('leads-nobody-polls') }),
+      ...createActivities({
+        db: db.knex,
+        mailer: { sendMail: async () => Promise.reject(new Error('an import sends no mail')) },
+        temporal: env.client,
+        taskQueue: uniqueTaskQueue('leads-nobody-polls'),
+        workerIdentity: 'web-imports-test-worker',
+      }),
     };
     await withWorker(env, { taskQueue, workflowsPath: WORKFLOWS, activities }, async () => {
       const res = await dana.request(mappingPath, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: body.toString() });

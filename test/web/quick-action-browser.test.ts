@@ -46,7 +46,7 @@ describe.skipIf(browserUnavailable)(`Quick Action in a real browser${browserUnav
     const alex = await db.knex('users').where({ username: 'lsp.alex' }).first('id');
     const lead = await db.knex('leads').where({ assigned_user_id: alex.id }).orderBy('created_at').first('id');
     const sent: string[] = [];
-    const activities = createActivities({ db: db.knex, mailer: { sendMail: async (m: { subject?: string }) => void sent.push(String(m.subject)) } as never, workerIdentity: 'browser-test-worker' });
+    const activities = createActivities({ db: db.knex, mailer: { sendMail: async (m: { subject?: string }) => void sent.push(String(m.subject)) } as never, temporal: env.client, taskQueue, workerIdentity: 'browser-test-worker' });
     await withWorker(env, { taskQueue, workflowsPath: WORKFLOWS, activities }, async () => {
       const page = await context.newPage();
       await page.goto(`${web.url}/login`);

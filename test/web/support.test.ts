@@ -52,7 +52,7 @@ describe('support page', () => {
     expect(before.status).toBe(200);
     expect(before.text).toContain(`href="${TEMPORAL_WEB}"`);
 
-    const activities = createActivities({ db: db.knex, mailer: { sendMail: async () => Promise.reject(new Error('a system check sends no mail')) }, workerIdentity: 'web-support-test-worker' });
+    const activities = createActivities({ db: db.knex, mailer: { sendMail: async () => Promise.reject(new Error('a system check sends no mail')) }, temporal: env.client, taskQueue, workerIdentity: 'web-support-test-worker' });
     await withWorker(env, { taskQueue, workflowsPath: WORKFLOWS, activities }, async () => {
       const res = await kim.submit('/support', {});
       expect(res.status).toBe(302);
