@@ -68,6 +68,8 @@ export async function startWeb(opts: WebOptions): Promise<RunningWeb | undefined
       temporalNamespace: opts.temporal.namespace,
       taskQueue: opts.temporal.taskQueue,
       temporalWebUrl: opts.temporalWebUrl,
+      // Where e-mailed links point; dev/stack.ts sets it (the user's APP_URL, else this server).
+      appUrl: opts.env.APP_URL,
     });
     const url = server.url ?? localUrl;
     await waitForHttp(url, 120_000, () => undefined);
