@@ -1,5 +1,5 @@
 // An account: one agency, with its agent IDs, seats and settings (migrations: accounts).
-import { BaseModel, boolean, integer, nullable, text, textArray, timestamp, uuid } from './base.ts';
+import { BaseModel, boolean, integer, nullable, tableSchema, text, textArray, timestamp, uuid } from './base.ts';
 
 export class Account extends BaseModel {
   static override tableName = 'accounts';
@@ -20,21 +20,16 @@ export class Account extends BaseModel {
   createdAt!: Date;
   updatedAt!: Date;
 
-  static override jsonSchema = {
-    type: 'object',
-    additionalProperties: false,
-    required: ['name', 'agentIds'],
-    properties: {
-      id: uuid,
-      name: text,
-      agentIds: textArray,
-      sharkTank: boolean,
-      paidSeats: integer,
-      eagentEnabled: boolean,
-      eagentUrl: nullable(text),
-      eagentMilestone: nullable(text),
-      createdAt: timestamp,
-      updatedAt: timestamp,
-    },
-  };
+  static override jsonSchema = tableSchema(['name', 'agentIds'], {
+    id: uuid,
+    name: text,
+    agentIds: textArray,
+    sharkTank: boolean,
+    paidSeats: integer,
+    eagentEnabled: boolean,
+    eagentUrl: nullable(text),
+    eagentMilestone: nullable(text),
+    createdAt: timestamp,
+    updatedAt: timestamp,
+  });
 }

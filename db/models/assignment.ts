@@ -1,6 +1,6 @@
 // One change of a lead's assignee: to whom (null: unassigned), by whom and why
 // (migrations: assignments).
-import { BaseModel, bigint, nullable, text, timestamp, uuid } from './base.ts';
+import { BaseModel, leadChildKeys, nullable, tableSchema, text, timestamp, uuid } from './base.ts';
 import { User } from './user.ts';
 
 export class Assignment extends BaseModel {
@@ -15,20 +15,13 @@ export class Assignment extends BaseModel {
   user?: User | null;
   assignedBy?: User | null;
 
-  static override jsonSchema = {
-    type: 'object',
-    additionalProperties: false,
-    required: ['leadId', 'accountId', 'reason'],
-    properties: {
-      id: bigint,
-      leadId: uuid,
-      accountId: uuid,
-      userId: nullable(uuid),
-      assignedByUserId: nullable(uuid),
-      reason: text,
-      createdAt: timestamp,
-    },
-  };
+  static override jsonSchema = tableSchema(['leadId', 'accountId', 'reason'], {
+    ...leadChildKeys,
+    userId: nullable(uuid),
+    assignedByUserId: nullable(uuid),
+    reason: text,
+    createdAt: timestamp,
+  });
 
   static override relationMappings = () => ({
     user: { relation: BaseModel.BelongsToOneRelation, modelClass: User, join: { from: 'assignments.user_id', to: 'users.id' } },

@@ -21,6 +21,14 @@ export const jsonObject: JSONSchema = { type: 'object' };
  */
 export const timestamp = { type: ['string', 'object'], timestamptz: true } as JSONSchema;
 
+/** A table's jsonSchema: exactly these columns; `required` are those NOT NULL without a default. */
+export function tableSchema(required: string[], properties: Record<string, JSONSchema>): JSONSchema {
+  return { type: 'object', additionalProperties: false, required, properties };
+}
+
+/** The keys of a row that belongs to a lead (its history, touches and assignments). */
+export const leadChildKeys = { id: bigint, leadId: uuid, accountId: uuid };
+
 /** A text column with a check constraint listing its values. */
 export function oneOf(values: readonly string[]): JSONSchema {
   return { type: 'string', enum: [...values] };

@@ -1,6 +1,6 @@
 // One entry of a lead's history: what happened, who or what did it, and the idempotency key a
 // workflow activity recorded it under (migrations: lead_events).
-import { BaseModel, bigint, jsonObject, nullable, text, timestamp, uuid } from './base.ts';
+import { BaseModel, jsonObject, leadChildKeys, nullable, tableSchema, text, timestamp, uuid } from './base.ts';
 import { User } from './user.ts';
 
 export class LeadEvent extends BaseModel {
@@ -20,23 +20,16 @@ export class LeadEvent extends BaseModel {
 
   static override jsonAttributes = ['data'];
 
-  static override jsonSchema = {
-    type: 'object',
-    additionalProperties: false,
-    required: ['leadId', 'accountId', 'type'],
-    properties: {
-      id: bigint,
-      leadId: uuid,
-      accountId: uuid,
-      actorUserId: nullable(uuid),
-      actorSystem: nullable(text),
-      type: text,
-      note: nullable(text),
-      data: jsonObject,
-      createdAt: timestamp,
-      idempotencyKey: nullable(text),
-    },
-  };
+  static override jsonSchema = tableSchema(['leadId', 'accountId', 'type'], {
+    ...leadChildKeys,
+    actorUserId: nullable(uuid),
+    actorSystem: nullable(text),
+    type: text,
+    note: nullable(text),
+    data: jsonObject,
+    createdAt: timestamp,
+    idempotencyKey: nullable(text),
+  });
 
   static override relationMappings = () => ({
     actor: { relation: BaseModel.BelongsToOneRelation, modelClass: User, join: { from: 'lead_events.actor_user_id', to: 'users.id' } },

@@ -1,6 +1,6 @@
 // One arrival of a lead from a source: the first, and each duplicate merged into it since
 // (migrations: lead_source_touches).
-import { BaseModel, bigint, jsonObject, nullable, text, timestamp, uuid } from './base.ts';
+import { BaseModel, jsonObject, leadChildKeys, nullable, tableSchema, text, timestamp } from './base.ts';
 
 export class LeadSourceTouch extends BaseModel {
   static override tableName = 'lead_source_touches';
@@ -15,18 +15,11 @@ export class LeadSourceTouch extends BaseModel {
 
   static override jsonAttributes = ['payload'];
 
-  static override jsonSchema = {
-    type: 'object',
-    additionalProperties: false,
-    required: ['leadId', 'accountId', 'source'],
-    properties: {
-      id: bigint,
-      leadId: uuid,
-      accountId: uuid,
-      source: text,
-      importName: nullable(text),
-      payload: jsonObject,
-      receivedAt: timestamp,
-    },
-  };
+  static override jsonSchema = tableSchema(['leadId', 'accountId', 'source'], {
+    ...leadChildKeys,
+    source: text,
+    importName: nullable(text),
+    payload: jsonObject,
+    receivedAt: timestamp,
+  });
 }

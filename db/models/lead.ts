@@ -5,7 +5,7 @@ import type { Milestone } from '../../workflows/lead/quick-actions.ts';
 import { SEGMENTS, type Segment } from '../../workflows/lead/segment.ts';
 import { LEAD_STATUSES, type LeadStatus } from '../../workflows/lead/state.ts';
 import { Assignment } from './assignment.ts';
-import { BaseModel, boolean, jsonArray, nullable, oneOf, text, timestamp, uuid } from './base.ts';
+import { BaseModel, boolean, jsonArray, nullable, oneOf, tableSchema, text, timestamp, uuid } from './base.ts';
 import { LeadEvent } from './lead-event.ts';
 import { LeadSourceTouch } from './lead-source-touch.ts';
 import { User } from './user.ts';
@@ -78,48 +78,43 @@ export class Lead extends BaseModel {
 
   static override jsonAttributes = ['phones', 'emails'];
 
-  static override jsonSchema = {
-    type: 'object',
-    additionalProperties: false,
-    required: ['accountId', 'firstName', 'lastName', 'dupKey', 'source'],
-    properties: {
-      id: uuid,
-      accountId: uuid,
-      firstName: text,
-      lastName: text,
-      addressLine1: text,
-      addressLine2: nullable(text),
-      city: text,
-      state: text,
-      zip: text,
-      phones: jsonArray,
-      emails: jsonArray,
-      dupKey: text,
-      source: text,
-      importName: nullable(text),
-      importId: nullable(uuid),
-      kind: oneOf(LEAD_KINDS),
-      dnc: boolean,
-      dncAt: nullable(timestamp),
-      dncReason: nullable(text),
-      dne: boolean,
-      dneAt: nullable(timestamp),
-      dneReason: nullable(text),
-      dnm: boolean,
-      dnmAt: nullable(timestamp),
-      dnmReason: nullable(text),
-      timeZone: nullable(text),
-      segment: nullable(oneOf(SEGMENTS)),
-      status: oneOf(LEAD_STATUSES),
-      milestone: text,
-      assignedUserId: nullable(uuid),
-      nextFollowUpAt: nullable(timestamp),
-      createdAt: timestamp,
-      updatedAt: timestamp,
-      recycledAt: nullable(timestamp),
-      scrubbedAt: nullable(timestamp),
-    },
-  };
+  static override jsonSchema = tableSchema(['accountId', 'firstName', 'lastName', 'dupKey', 'source'], {
+    id: uuid,
+    accountId: uuid,
+    firstName: text,
+    lastName: text,
+    addressLine1: text,
+    addressLine2: nullable(text),
+    city: text,
+    state: text,
+    zip: text,
+    phones: jsonArray,
+    emails: jsonArray,
+    dupKey: text,
+    source: text,
+    importName: nullable(text),
+    importId: nullable(uuid),
+    kind: oneOf(LEAD_KINDS),
+    dnc: boolean,
+    dncAt: nullable(timestamp),
+    dncReason: nullable(text),
+    dne: boolean,
+    dneAt: nullable(timestamp),
+    dneReason: nullable(text),
+    dnm: boolean,
+    dnmAt: nullable(timestamp),
+    dnmReason: nullable(text),
+    timeZone: nullable(text),
+    segment: nullable(oneOf(SEGMENTS)),
+    status: oneOf(LEAD_STATUSES),
+    milestone: text,
+    assignedUserId: nullable(uuid),
+    nextFollowUpAt: nullable(timestamp),
+    createdAt: timestamp,
+    updatedAt: timestamp,
+    recycledAt: nullable(timestamp),
+    scrubbedAt: nullable(timestamp),
+  });
 
   static override relationMappings = () => ({
     assignee: { relation: BaseModel.BelongsToOneRelation, modelClass: User, join: { from: 'leads.assigned_user_id', to: 'users.id' } },

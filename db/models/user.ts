@@ -1,7 +1,7 @@
 // A user of an account: who signs in, in which role (migrations: users).
 import type { QueryBuilder } from 'objection';
 import { Account } from './account.ts';
-import { BaseModel, boolean, oneOf, text, timestamp, uuid } from './base.ts';
+import { BaseModel, boolean, oneOf, tableSchema, text, timestamp, uuid } from './base.ts';
 
 /** As the users table's check constraints list them. */
 export const ROLES = ['owner', 'admin', 'lsp', 'support'] as const;
@@ -24,24 +24,19 @@ export class User extends BaseModel {
   updatedAt!: Date;
   account?: Account;
 
-  static override jsonSchema = {
-    type: 'object',
-    additionalProperties: false,
-    required: ['accountId', 'username', 'email', 'name', 'role', 'passwordHash'],
-    properties: {
-      id: uuid,
-      accountId: uuid,
-      username: text,
-      email: text,
-      name: text,
-      role: oneOf(ROLES),
-      status: oneOf(USER_STATUSES),
-      passwordHash: text,
-      mustChangePassword: boolean,
-      createdAt: timestamp,
-      updatedAt: timestamp,
-    },
-  };
+  static override jsonSchema = tableSchema(['accountId', 'username', 'email', 'name', 'role', 'passwordHash'], {
+    id: uuid,
+    accountId: uuid,
+    username: text,
+    email: text,
+    name: text,
+    role: oneOf(ROLES),
+    status: oneOf(USER_STATUSES),
+    passwordHash: text,
+    mustChangePassword: boolean,
+    createdAt: timestamp,
+    updatedAt: timestamp,
+  });
 
   static override relationMappings = () => ({
     account: { relation: BaseModel.BelongsToOneRelation, modelClass: Account, join: { from: 'users.account_id', to: 'accounts.id' } },
