@@ -18,7 +18,6 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { Client } from '@temporalio/client';
 import type { Knex } from 'knex';
 import type { ImportMapping } from '../../activities/import.ts';
@@ -26,6 +25,7 @@ import { leadColumns, validateIntake, type CleanLead } from '../../db/intake/val
 import { createLeadActivities } from '../../activities/lead.ts';
 import { importDncNumbers } from '../../db/compliance/suppression-lists.ts';
 import { startImportWorkflow } from '../../worker/clients/import.ts';
+import { ROOT } from '../local.ts';
 import {
   BENCH_TASK_QUEUE,
   benchWorkerEnv,
@@ -46,7 +46,6 @@ const LEADS = Number(process.env.BENCH_LEADS ?? 10_000);
 const DNC = Number(process.env.BENCH_DNC ?? 1_000_000);
 const CONCURRENCY = Number(process.env.WORKER_ACTIVITY_CONCURRENCY ?? 20);
 const TARGET = 150;
-const root = fileURLToPath(new URL('..', import.meta.url));
 const CLK_TCK = 100;
 
 const fmt = (n: number, d = 2) => n.toFixed(d);
@@ -234,7 +233,7 @@ async function writeDncFile(file: string, count: number, csvPhones: string[]): P
 
 function startWorkerProcess(env: Record<string, string>): Promise<ChildProcess> {
   const prof = process.env.BENCH_WORKER_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_WORKER_CPU_PROF}`] : [];
-  const child = spawn(process.execPath, [...prof, '--import', 'tsx', path.join(root, 'worker/main.ts')], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...prof, '--import', 'tsx', path.join(ROOT, 'worker/main.ts')], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stderr!.pipe(process.stderr);
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('worker did not start polling within 180 s')), 180_000);

@@ -7,7 +7,6 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Connection } from '@temporalio/client';
 import type { Knex } from 'knex';
 import { SMTPServer } from 'smtp-server';
@@ -15,8 +14,7 @@ import type { ImportMapping } from '../../activities/import.ts';
 import { createKnex, migrateLatest } from '../../db/knex.ts';
 import { ensureDatabase, startEmbeddedPostgres, withDatabase, type RunningPostgres } from '../../db/postgres.ts';
 import { WORKFLOW_TEMPLATES } from '../../workflows/lead/templates.ts';
-
-const root = fileURLToPath(new URL('..', import.meta.url));
+import { ROOT } from '../local.ts';
 
 /** The task queue the benchmarks' worker polls. */
 export const BENCH_TASK_QUEUE = 'leadflow';
@@ -129,7 +127,7 @@ export interface OfflineTemporal {
 export async function startOfflineTemporal(): Promise<OfflineTemporal> {
   const port = await freePort();
   const address = `127.0.0.1:${port}`;
-  const child = spawn(path.join(root, 'emulator/bin/temporal-offline'), ['server', 'start-dev', '--port', String(port)], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const child = spawn(path.join(ROOT, 'emulator/bin/temporal-offline'), ['server', 'start-dev', '--port', String(port)], { stdio: ['ignore', 'ignore', 'inherit'] });
   let connection: Connection;
   try {
     connection = await connectWithRetry(address);
