@@ -1,5 +1,5 @@
 // intakeLeads: any number of arrivals for one account (a CSV batch, or one lead), set-based,
-// as a sequence of named steps. Before the transaction, `sortArrivals` validates each one
+// as a sequence of named steps. Before the transaction, `validateArrivals` validates each one
 // (validate.ts) and sets aside a repeated Idempotency-Key. Then, in ONE transaction:
 //   1. claimIdempotencyKeys  a key already claimed is a replay (or a conflict), never a new touch;
 //   2. upsertLeads           by duplicate key, in rounds, and for each round
@@ -108,7 +108,7 @@ interface KeyAnswer {
  */
 export async function intakeLeads(deps: IntakeDeps, accountId: string, items: IntakeItem[]): Promise<IntakeOutcome[]> {
   const now = deps.clock?.() ?? new Date();
-  const { outcomes, pending, repeats } = sortArrivals(items);
+  const { outcomes, pending, repeats } = validateArrivals(items);
   const saved = new Map<number, Saved>();
   if (pending.length) {
     await deps.db.transaction(async (trx) => {
@@ -137,7 +137,7 @@ export async function intakeLeads(deps: IntakeDeps, accountId: string, items: In
  * Validates every arrival: an invalid one gets its outcome now. The same Idempotency-Key twice
  * in one call: the later one is answered like a retry, once the first has its answer.
  */
-function sortArrivals(items: IntakeItem[]): { outcomes: Array<IntakeOutcome | undefined>; pending: Pending[]; repeats: Repeat[] } {
+function validateArrivals(items: IntakeItem[]): { outcomes: Array<IntakeOutcome | undefined>; pending: Pending[]; repeats: Repeat[] } {
   const outcomes: Array<IntakeOutcome | undefined> = new Array(items.length);
   const pending: Pending[] = [];
   const repeats: Repeat[] = [];
