@@ -104,7 +104,9 @@ interface KeyAnswer {
 }
 
 /**
- * Outcomes come back in the order of `items`; a bad arrival does not stop the others.
+ * Any number of arrivals for one account: one transaction with a constant number of
+ * statements for the lot, then a signal-with-start per saved arrival. Outcomes come back in
+ * the order of `items`; a bad arrival does not stop the others.
  */
 export async function intakeLeads(deps: IntakeDeps, accountId: string, items: IntakeItem[]): Promise<IntakeOutcome[]> {
   const now = deps.clock?.() ?? new Date();
@@ -127,6 +129,7 @@ export async function intakeLeads(deps: IntakeDeps, accountId: string, items: In
     });
   }
   await startWorkflows(deps, accountId, saved, outcomes);
+  // A repeated key gets its first arrival's answer, now that there is one.
   for (const { index, first, hash } of repeats) {
     outcomes[index] = hash === first.hash ? outcomes[first.index] : { ok: false, error: new IdempotencyConflictError(first.opts.idempotencyKey!) };
   }
