@@ -4,7 +4,7 @@
 // and every multi-row write runs in one transaction.
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Knex } from 'knex';
-import type { EmailEntry, PhoneEntry } from '../../db/models/index.ts';
+import type { Lead, Row } from '../../db/models/index.ts';
 import { FailureType } from '../../workflows/failures.ts';
 import type { Clock } from '../index.ts';
 
@@ -30,32 +30,8 @@ export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{1
 /** The actor of what the workflow does on its own. */
 export const SYSTEM = 'lead-workflow';
 
-export interface LeadRow {
-  id: string;
-  account_id: string;
-  first_name: string;
-  last_name: string;
-  address_line1: string;
-  address_line2: string | null;
-  city: string;
-  state: string;
-  zip: string;
-  phones: PhoneEntry[];
-  emails: EmailEntry[];
-  dup_key: string;
-  source: string;
-  import_name: string | null;
-  kind: 'P' | 'C';
-  dnc: boolean;
-  dne: boolean;
-  dnm: boolean;
-  time_zone: string | null;
-  segment: string | null;
-  status: string;
-  milestone: string;
-  assigned_user_id: string | null;
-  scrubbed_at: Date | null;
-}
+/** A row of the leads table as `leadRow` reads it, typed by the Lead model. */
+export type LeadRow = Row<Lead>;
 
 export const leadNotFound = (leadId: string) => ApplicationFailure.create({ type: FailureType.LeadNotFound, message: `No lead ${leadId}`, nonRetryable: true });
 

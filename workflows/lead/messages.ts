@@ -1,9 +1,10 @@
 // The lead workflow's messages: the one contract between the web app / intake and the
 // workflow. The web app imports these constants too (style guide: messages.ts).
 import { defineQuery, defineSignal } from '@temporalio/workflow';
-import type { QuickActionRequest } from './quick-actions.ts';
+import type { Milestone, QuickActionRequest } from './quick-actions.ts';
+import type { Segment } from './segment.ts';
 import type { WorkflowTemplateKey } from './templates.ts';
-import type { LeadWorkflowState } from './state.ts';
+import type { LeadStatus, LeadWorkflowState } from './state.ts';
 
 export const leadWorkflowId = (leadId: string) => `lead-${leadId}`;
 
@@ -11,10 +12,11 @@ export const leadWorkflowId = (leadId: string) => `lead-${leadId}`;
 export interface LeadFacts {
   leadId: string;
   accountId: string;
+  /** As stored: a source Leadflow does not know is kept too (it gets no cadence), so not a LeadSource. */
   source: string;
-  status: string;
-  milestone: string;
-  segment: string | null;
+  status: LeadStatus;
+  milestone: Milestone;
+  segment: Segment | null;
   assignedUserId: string | null;
   timeZone: string | null;
   callable: boolean;

@@ -56,11 +56,11 @@ export function validateQuickAction(req: Partial<QuickActionRequest>, now: Date)
   return undefined;
 }
 
-/** The lead's next state after an action: pure, so it is the same in replay. */
-export function applyQuickAction(
-  state: { milestone: string; closed: boolean; cadenceStopped: boolean; seenActionIds: string[] },
+/** The lead's next state after an action: pure, so it is the same in replay. A repeated action leaves the milestone as it was. */
+export function applyQuickAction<M extends string>(
+  state: { milestone: M; closed: boolean; cadenceStopped: boolean; seenActionIds: string[] },
   req: QuickActionRequest,
-): { milestone: string; closed: boolean; cadenceStopped: boolean; seenActionIds: string[]; duplicate: boolean } {
+): { milestone: M | Milestone; closed: boolean; cadenceStopped: boolean; seenActionIds: string[]; duplicate: boolean } {
   if (state.seenActionIds.includes(req.actionId)) return { ...state, duplicate: true };
   const def = quickAction(req.action);
   // Remember a bounded number of ids: enough to absorb double clicks and retries.

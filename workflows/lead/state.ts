@@ -1,6 +1,8 @@
 // The lead workflow's state: plain JSON, so it crosses continue-as-new and can be rebuilt
 // from Postgres by reconcile.
 import type { CadenceKey } from './cadences.ts';
+import type { Milestone } from './quick-actions.ts';
+import type { Segment } from './segment.ts';
 
 /** A lead's status, as the leads table's check constraint lists them. */
 export const LEAD_STATUSES = ['new', 'active', 'recycled', 'archived', 'removed'] as const;
@@ -9,10 +11,9 @@ export type LeadStatus = (typeof LEAD_STATUSES)[number];
 export interface LeadWorkflowState {
   leadId: string;
   accountId: string;
-  /** new | active | recycled | archived | removed (as in the leads table) */
-  status: string;
-  milestone: string;
-  segment: string | null;
+  status: LeadStatus;
+  milestone: Milestone;
+  segment: Segment | null;
   assignedUserId: string | null;
   /** Someone worked the lead (a Quick Action): it is no longer recyclable. */
   worked: boolean;
