@@ -6,7 +6,8 @@ import { GeneralErrorBoundary } from '../components/error-boundary.tsx';
 import { Field } from '../components/field.tsx';
 import { validateCsrf } from '../utils/csrf.server.ts';
 import { parseForm } from '../utils/forms.server.ts';
-import { requestPasswordReset, RESET_TOKEN_TTL_MINUTES } from '../utils/password-reset.server.ts';
+import { RESET_TOKEN_TTL_MINUTES } from '../utils/password-policy.ts';
+import { requestPasswordReset } from '../utils/password-reset.server.ts';
 
 export const meta: MetaFunction = () => [{ title: 'Reset your password · Leadflow' }];
 

@@ -7,12 +7,9 @@ import type { Knex } from 'knex';
 import { hashPassword, sha256 } from '../../../db/passwords.ts';
 import { accountHeaders } from '../../../activities/mailer.ts';
 import type { WebServices } from '../context.ts';
+import { RESET_TOKEN_TTL_MINUTES } from './password-policy.ts';
 import { settlePasswordAttempt, takeResetAllowance, takeResetLinkAttempt } from './rate-limit.server.ts';
 import { endUserSessions } from './session.server.ts';
-
-// Long enough to read the mail and choose a password; short, because the mail may sit in an
-// inbox others can read.
-export const RESET_TOKEN_TTL_MINUTES = 30;
 
 /**
  * Sends a reset link when username and e-mail belong to the same active user, and otherwise
