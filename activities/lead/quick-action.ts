@@ -1,4 +1,4 @@
-import type { QuickActionRequest } from '../../workflows/lead/quick-actions.ts';
+import type { Milestone, QuickActionRequest } from '../../workflows/lead/quick-actions.ts';
 import { accountUser, leadRow, recordEvent, type LeadDeps } from './shared.ts';
 
 export function createQuickActionActivities({ db, clock }: LeadDeps) {
@@ -7,7 +7,7 @@ export function createQuickActionActivities({ db, clock }: LeadDeps) {
      * Records a Quick Action in the lead's history and moves the lead's milestone, once per
      * actionId. Tells the workflow whether the account wants the lead sent to eAgent now.
      */
-    async recordQuickAction({ leadId, request, milestone }: { leadId: string; request: QuickActionRequest; milestone: string }): Promise<{ recorded: boolean; eagentDue: boolean }> {
+    async recordQuickAction({ leadId, request, milestone }: { leadId: string; request: QuickActionRequest; milestone: Milestone }): Promise<{ recorded: boolean; eagentDue: boolean }> {
       return db.transaction(async (trx) => {
         const lead = await leadRow(trx, leadId, { lock: true });
         const actor = await accountUser(trx, lead.account_id, request.byUserId);

@@ -19,7 +19,7 @@ import {
 } from './messages.ts';
 import { applyQuickAction, QUICK_ACTIONS, validateQuickAction } from './quick-actions.ts';
 import { nextRescrubAtMs, startOfLocalDay } from './schedule.ts';
-import type { LeadWorkflowState } from './state.ts';
+import type { LeadStatus, LeadWorkflowState } from './state.ts';
 
 /**
  * Patches (workflow versioning): code paths that changed under running leads. Each keeps the
@@ -54,7 +54,7 @@ const eagent = proxyActivities<Activities>({
   retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '10 minutes', maximumAttempts: 15, nonRetryableErrorTypes: [FailureType.EagentRejected, FailureType.LeadNotFound] },
 });
 
-const INACTIVE = ['recycled', 'removed', 'archived'];
+const INACTIVE: readonly LeadStatus[] = ['recycled', 'removed', 'archived'];
 
 function freshState(input: LeadWorkflowInput): LeadWorkflowState {
   return {

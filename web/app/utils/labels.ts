@@ -1,7 +1,11 @@
 // Display names and formatting shared by server and browser. Dates render in UTC with a
 // fixed format, so the server's HTML and the browser's hydration agree.
 import { QUICK_ACTIONS } from '../../../workflows/lead/quick-actions.ts';
+import type { Role } from '../../../db/models/user.ts';
+import { LEAD_STATUSES, type LeadStatus } from '../../../workflows/lead/state.ts';
 import { LEAD_SOURCES } from '../../../workflows/lead/templates.ts';
+
+export { LEAD_STATUSES };
 
 export const SOURCE_LABELS: Record<(typeof LEAD_SOURCES)[number], string> = {
   mwi: 'MWI unsold quote',
@@ -17,9 +21,7 @@ export function sourceLabel(source: string): string {
   return (SOURCE_LABELS as Record<string, string>)[source] ?? source;
 }
 
-export const LEAD_STATUSES = ['new', 'active', 'recycled', 'archived', 'removed'] as const;
-
-export const STATUS_LABELS: Record<(typeof LEAD_STATUSES)[number], string> = {
+export const STATUS_LABELS: Record<LeadStatus, string> = {
   new: 'New',
   active: 'Active',
   recycled: 'Recycle bin',
@@ -36,7 +38,7 @@ export function milestoneLabel(milestone: string): string {
   return QUICK_ACTIONS.find((q) => q.milestone === milestone)?.label ?? milestone.replace(/_/g, ' ');
 }
 
-export const ROLE_LABELS = { owner: 'Owner', admin: 'Admin', lsp: 'LSP', support: 'Support' } as const;
+export const ROLE_LABELS: Record<Role, string> = { owner: 'Owner', admin: 'Admin', lsp: 'LSP', support: 'Support' };
 
 export function roleLabel(role: string): string {
   return (ROLE_LABELS as Record<string, string>)[role] ?? role;
