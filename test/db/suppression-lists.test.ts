@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { leadColumns, validateIntake, type IntakeInput } from '../../db/intake/index.ts';
-import { createLeadActivities } from '../../activities/lead.ts';
+import { createLeadActivities } from '../../activities/lead/index.ts';
 import { importCustomerList, importDncNumbers, normaliseDncNumber } from '../../db/compliance/suppression-lists.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
 import { createAccountWithAdmin } from '../support/fixtures.ts';

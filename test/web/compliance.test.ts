@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashPassword } from '../../db/passwords.ts';
 import { seedDemoAccount } from '../../db/seed.ts';
-import { createLeadActivities } from '../../activities/lead.ts';
+import { createLeadActivities } from '../../activities/lead/index.ts';
 import { importDncNumbers } from '../../db/compliance/suppression-lists.ts';
 import type { RunningWebServer } from '../../web/server.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
