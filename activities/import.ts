@@ -11,6 +11,7 @@
 import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
 import { parse, type CsvError } from 'csv-parse';
 import type { Knex } from 'knex';
+import type { Import, Row } from '../db/models/index.ts';
 import { intakeLeads, IntakeValidationError, LeadWorkflowStartError, type IntakeDeps, type IntakeInput, type IntakeOutcome } from '../db/intake/index.ts';
 import { importProgressedSignal, type ImportProgress } from '../workflows/import/messages.ts';
 import { FailureType } from '../workflows/failures.ts';
@@ -302,10 +303,7 @@ async function takeRows(deps: IntakeDeps, accountId: string, items: Parameters<t
   return outcomes;
 }
 
-interface ImportRow {
-  account_id: string;
-  name: string;
-}
+type ImportRow = Pick<Row<Import>, 'account_id' | 'name'>;
 
 interface ImportFileMeta {
   mapping: ImportMapping;

@@ -4,22 +4,12 @@ import type { Knex } from 'knex';
 import { FailureType } from '../workflows/failures.ts';
 import type { Clock } from './index.ts';
 import { emailSuppressed } from '../db/compliance/email-suppression.ts';
+import type { EmailOutbox, Row } from '../db/models/index.ts';
 import { accountHeaders, outboxMessageId, type Mailer } from './mailer.ts';
 
 export type SendOutboxEmailResult = { outboxId: string; status: 'sent'; messageId: string } | { outboxId: string; status: 'already-sent' };
 
-interface OutboxRow {
-  id: string;
-  account_id: string | null;
-  to_address: string;
-  subject: string;
-  body_text: string;
-  body_html: string | null;
-  status: 'pending' | 'sent' | 'failed';
-  attempts: number;
-  attempted_at: Date | null;
-  last_error: string | null;
-}
+type OutboxRow = Row<EmailOutbox>;
 
 interface SmtpError {
   message?: string;

@@ -1,6 +1,6 @@
 // The objection models, one per file, for the rows the app reads and writes as objects: a lead
 // with its history, touches and assignments, users and accounts. Set-based work (intake,
-// scrubs, lists) stays in knex. Rows come back camelCase; query identifiers stay snake_case
+// scrubs, lists, the outbox, imports) stays in knex, typed by Row<Model> (EmailOutbox, Import). Rows come back camelCase; query identifiers stay snake_case
 // (`.where('account_id', id)`). Queries always pass the knex or transaction to use
 // (`Lead.query(trx)`): no model is bound to a global one.
 //
@@ -9,6 +9,8 @@
 export { Account } from './account.ts';
 export type { Row } from './base.ts';
 export { Assignment } from './assignment.ts';
+export { EmailOutbox, OUTBOX_STATUSES, type OutboxStatus } from './email-outbox.ts';
+export { Import, IMPORT_STATUSES, type ImportStatus } from './import.ts';
 export { Lead, LEAD_KINDS, type EmailEntry, type LeadKind, type PhoneEntry } from './lead.ts';
 export { LeadEvent } from './lead-event.ts';
 export { LeadSourceTouch } from './lead-source-touch.ts';

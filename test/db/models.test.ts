@@ -2,7 +2,7 @@
 // given other allowed values in a migration fails here until its model says the same.
 import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
 import type { JSONSchema } from 'objection';
-import { Account, Assignment, Lead, LeadEvent, LeadSourceTouch, User, type LeadStatus, type Row } from '../../db/models/index.ts';
+import { Account, Assignment, EmailOutbox, Import, Lead, LeadEvent, LeadSourceTouch, User, type LeadStatus, type Row } from '../../db/models/index.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
 
 let db: TestDatabase;
@@ -61,7 +61,7 @@ async function checkedValues(table: string): Promise<Map<string, string[]>> {
   return byColumn;
 }
 
-describe.each([Account, User, Lead, LeadEvent, LeadSourceTouch, Assignment].map((model) => ({ table: model.tableName, model })))('the $table model', ({ model }) => {
+describe.each([Account, User, Lead, LeadEvent, LeadSourceTouch, Assignment, EmailOutbox, Import].map((model) => ({ table: model.tableName, model })))('the $table model', ({ model }) => {
   const schema = model.jsonSchema;
   const properties = schema.properties as Record<string, JSONSchema>;
   const columnOf = (property: string) => model.propertyNameToColumnName(property);
