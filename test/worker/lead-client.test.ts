@@ -128,7 +128,7 @@ describe('the lead workflow door', () => {
 
       // The second arrival names other facts and another queue: they are for a start, and
       // there is none, so the running workflow only gets the signal.
-      const other = { ...lead, status: 'removed', milestone: 'sold' };
+      const other: LeadFacts = { ...lead, status: 'removed', milestone: 'sold' };
       const signalled = await signalWithStartLead(env.client, { leadId, accountId, facts: other }, leadArrivedSignal, [arrival('t2')], { taskQueue: uniqueTaskQueue('elsewhere') });
       expect(signalled.signaledRunId).toBe(d.runId);
       const after = await signalled.describe();
