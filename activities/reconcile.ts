@@ -10,7 +10,7 @@ import type { Client } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { Knex } from 'knex';
 import { leadWorkflowId } from '../workflows/lead/messages.ts';
-import { startLead } from '../worker/clients/lead.ts';
+import { forEachLimit, startLead } from '../worker/clients/lead.ts';
 
 export interface ReconcileResult {
   checked: number;
@@ -42,15 +42,6 @@ async function listedRunning(client: Client, workflowIds: string[]): Promise<Set
   const ids = workflowIds.map((id) => `'${id.replace(/'/g, "\\'")}'`).join(', ');
   for await (const w of client.workflow.list({ query: `WorkflowId IN (${ids}) AND ExecutionStatus = 'Running'` })) running.add(w.workflowId);
   return running;
-}
-
-async function forEachLimit<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(limit, items.length) }, async () => {
-      while (next < items.length) await fn(items[next++]!);
-    }),
-  );
 }
 
 export interface ReconcileOptions {

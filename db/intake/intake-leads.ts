@@ -14,7 +14,7 @@ import type { Client } from '@temporalio/client';
 import type { Knex } from 'knex';
 import { leadArrivedSignal, type LeadArrival, type LeadFacts } from '../../workflows/lead/messages.ts';
 import { cadenceTemplateFor, segmentFor } from '../../workflows/lead/segment.ts';
-import { leadWorkflowExists, signalWithStartLead } from '../../worker/clients/lead.ts';
+import { forEachLimit, leadWorkflowExists, signalWithStartLead } from '../../worker/clients/lead.ts';
 import { scrubLeads, type ScrubResult } from '../compliance/scrub.ts';
 import { IdempotencyConflictError, IntakeValidationError, leadColumns, LeadWorkflowStartError, validateIntake, type CleanLead, type IntakeInput } from './validate.ts';
 
@@ -388,14 +388,4 @@ function stableJson(v: unknown): string {
       .join(',')}}`;
   }
   return JSON.stringify(v) ?? 'null';
-}
-
-/** Runs `fn` over `items`, at most `limit` at a time. */
-async function forEachLimit<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(limit, items.length) }, async () => {
-      while (next < items.length) await fn(items[next++]!);
-    }),
-  );
 }

@@ -22,7 +22,7 @@ import { Client } from '@temporalio/client';
 import type { Knex } from 'knex';
 import type { ImportMapping } from '../../activities/import.ts';
 import { leadColumns, validateIntake, type CleanLead } from '../../db/intake/validate.ts';
-import { createLeadActivities } from '../../activities/lead.ts';
+import { createLeadActivities } from '../../activities/lead/index.ts';
 import { importDncNumbers } from '../../db/compliance/suppression-lists.ts';
 import { startImportWorkflow } from '../../worker/clients/import.ts';
 import { ROOT } from '../local.ts';

@@ -91,3 +91,16 @@ export async function leadWorkflowExists(client: Client, leadId: string): Promis
     throw err;
   }
 }
+
+/**
+ * Runs `fn` over `items`, at most `limit` at a time: intake and reconcile start many leads'
+ * workflows at once, and a bound keeps one batch from queueing thousands of calls on the client.
+ */
+export async function forEachLimit<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) await fn(items[next++]!);
+    }),
+  );
+}
