@@ -3,49 +3,21 @@
 // workflow's history writes are slowed down here (as a busy worker would be): the page must
 // keep waiting past its first re-read, and it must recognise an archive's record, which is
 // keyed `lead-<id>:archive:<at>`, not like a Quick Action's `lead-<id>:action:<actionId>`.
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { createActivities } from '../../activities/index.ts';
-import { seedDemoAccount } from '../../db/seed.ts';
-import { registerSearchAttributes } from '../../temporal.config.ts';
-import { startWebServer, type RunningWebServer } from '../../web/server.ts';
-import { createTestDatabase, type TestDatabase } from '../support/db.ts';
-import { TEST_SESSION_SECRET } from '../support/http.ts';
-import { createLocalEnv, uniqueTaskQueue, withWorker } from '../support/temporal.ts';
-import { browserUnavailable, launchBrowser } from '../support/browser.ts';
+import { browserUnavailable } from '../support/browser.ts';
+import { browserSuite, WORKFLOWS } from '../support/browser-suite.ts';
+import { withWorker } from '../support/temporal.ts';
 
-const WORKFLOWS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../workflows/index.ts');
 /** How long the workflow takes to record an archive or a Quick Action here. */
 const RECORD_DELAY_MS = 2_500;
-let db: TestDatabase;
-let env: TestWorkflowEnvironment;
-let web: RunningWebServer;
-let context: BrowserContext;
-let closeBrowser: (() => Promise<void>) | undefined;
-const taskQueue = uniqueTaskQueue('lead-page-wait');
-
-beforeAll(async () => {
-  db = await createTestDatabase();
-  await seedDemoAccount(db.knex);
-  env = await createLocalEnv();
-  await registerSearchAttributes(env.connection, env.namespace ?? 'default');
-  web = await startWebServer({ port: 0, databaseUrl: db.url, sessionSecret: TEST_SESSION_SECRET, mode: 'development', temporal: { client: env.client }, taskQueue });
-  ({ context, close: closeBrowser } = await launchBrowser());
-});
-
-afterAll(async () => {
-  await closeBrowser?.();
-  await web?.close();
-  await env?.teardown();
-  await db?.destroy();
-});
+const suite = browserSuite('lead-page-wait');
+const { taskQueue } = suite;
 
 /** The real activities, with the two history writes of the lead page's actions slowed down. */
 function slowActivities() {
-  const activities = createActivities({ db: db.knex, mailer: { sendMail: async () => undefined } as never, temporal: env.client, taskQueue, workerIdentity: 'lead-page-wait-test-worker' });
+  const activities = createActivities({ db: suite.db.knex, mailer: { sendMail: async () => undefined } as never, temporal: suite.env.client, taskQueue, workerIdentity: 'lead-page-wait-test-worker' });
   const slow =
     <A extends unknown[], R>(fn: (...args: A) => Promise<R>) =>
     async (...args: A): Promise<R> => {
@@ -57,17 +29,13 @@ function slowActivities() {
 
 let signedIn = false;
 async function openLeadPage(leadId: string): Promise<{ page: Page; reads: number[] }> {
-  const page = await context.newPage();
+  const page = await suite.context.newPage();
   if (!signedIn) {
     // The browser context keeps the session cookie for the next test.
-    await page.goto(`${web.url}/login`);
-    await page.getByLabel('Username').fill('lsp.alex');
-    await page.getByLabel('Password').fill('alex-demo-pass');
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('heading', { name: 'My Leads' }).or(page.getByRole('heading', { name: 'Leads' })).first().waitFor();
+    await suite.signInAsAlex(page);
     signedIn = true;
   }
-  await page.goto(`${web.url}/leads/${leadId}`);
+  await page.goto(`${suite.web.url}/leads/${leadId}`);
   // Each re-read of the page is a GET of the route's data (single fetch).
   const reads: number[] = [];
   page.on('request', (r) => {
@@ -85,8 +53,8 @@ async function expectNoMoreReads(page: Page, reads: number[]) {
 }
 
 async function leadOfAlex(offset: number): Promise<string> {
-  const alex = await db.knex('users').where({ username: 'lsp.alex' }).first('id');
-  const lead = await db.knex('leads').where({ assigned_user_id: alex.id }).orderBy('created_at').offset(offset).first('id');
+  const alex = await suite.db.knex('users').where({ username: 'lsp.alex' }).first('id');
+  const lead = await suite.db.knex('leads').where({ assigned_user_id: alex.id }).orderBy('created_at').offset(offset).first('id');
   return lead.id as string;
 }
 
@@ -94,23 +62,23 @@ describe.skipIf(browserUnavailable)(`The lead page waits for the workflow's reco
   it('shows an archive once recorded, then stops re-reading', async () => {
     const leadId = await leadOfAlex(0);
     // The page offers Archive only to a lead at Personalized Proposal.
-    await db.knex('leads').where({ id: leadId }).update({ milestone: 'personalized_proposal', status: 'active' });
-    await withWorker(env, { taskQueue, workflowsPath: WORKFLOWS, activities: slowActivities() }, async () => {
+    await suite.db.knex('leads').where({ id: leadId }).update({ milestone: 'personalized_proposal', status: 'active' });
+    await withWorker(suite.env, { taskQueue, workflowsPath: WORKFLOWS, activities: slowActivities() }, async () => {
       const { page, reads } = await openLeadPage(leadId);
       await page.getByRole('button', { name: 'Archive lead' }).click();
       await expect.poll(() => page.locator('.timeline').textContent(), { timeout: 15_000, interval: 250 }).toContain('archived');
       await expect.poll(() => page.locator('.badges').textContent()).toContain('Archived');
-      const archived = await db.knex('lead_events').where({ lead_id: leadId, type: 'archived' }).first('idempotency_key');
+      const archived = await suite.db.knex('lead_events').where({ lead_id: leadId, type: 'archived' }).first('idempotency_key');
       expect(archived.idempotency_key).toMatch(new RegExp(`^lead-${leadId}:archive:`));
       await expectNoMoreReads(page, reads);
-      await env.client.workflow.getHandle(`lead-${leadId}`).terminate('test over');
+      await suite.env.client.workflow.getHandle(`lead-${leadId}`).terminate('test over');
     });
   });
 
   it('shows a slowly recorded Quick Action, then stops re-reading', async () => {
     const leadId = await leadOfAlex(1);
-    await db.knex('leads').where({ id: leadId }).update({ milestone: 'new', status: 'active' });
-    await withWorker(env, { taskQueue, workflowsPath: WORKFLOWS, activities: slowActivities() }, async () => {
+    await suite.db.knex('leads').where({ id: leadId }).update({ milestone: 'new', status: 'active' });
+    await withWorker(suite.env, { taskQueue, workflowsPath: WORKFLOWS, activities: slowActivities() }, async () => {
       const { page, reads } = await openLeadPage(leadId);
       const milestone = page.locator('dt:has-text("Milestone") + dd');
       await expect.poll(() => milestone.textContent()).toBe('New');
@@ -119,7 +87,7 @@ describe.skipIf(browserUnavailable)(`The lead page waits for the workflow's reco
       await expect.poll(() => milestone.textContent(), { timeout: 15_000, interval: 250 }).toBe('Quoted');
       await expect.poll(() => page.getByRole('status').count()).toBe(0);
       await expectNoMoreReads(page, reads);
-      await env.client.workflow.getHandle(`lead-${leadId}`).terminate('test over');
+      await suite.env.client.workflow.getHandle(`lead-${leadId}`).terminate('test over');
     });
   });
 });
