@@ -1,4 +1,5 @@
 import type { Milestone, QuickActionRequest } from '../../workflows/lead/quick-actions.ts';
+import { leadHistoryKey } from '../../workflows/lead/messages.ts';
 import { accountUser, leadRow, recordEvent, type LeadDeps } from './shared.ts';
 
 export function createQuickActionActivities({ db, clock }: LeadDeps) {
@@ -15,7 +16,7 @@ export function createQuickActionActivities({ db, clock }: LeadDeps) {
           leadId,
           accountId: lead.account_id,
           type: 'quick_action',
-          key: `lead-${leadId}:action:${request.actionId}`,
+          key: leadHistoryKey.quickAction(leadId, request.actionId),
           actorUserId: actor?.id ?? null,
           note: request.note ?? null,
           data: { action: request.action, milestone, at: request.at, dueAt: request.dueAt ?? null, byUserId: request.byUserId },

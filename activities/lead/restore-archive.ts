@@ -1,3 +1,4 @@
+import { leadHistoryKey } from '../../workflows/lead/messages.ts';
 import { accountUser, eventRecorded, leadRow, recordEvent, type LeadDeps, type LeadRow } from './shared.ts';
 
 interface StatusRequest {
@@ -38,7 +39,7 @@ const ARCHIVE: StatusChange = {
 async function changeStatus({ db, clock }: LeadDeps, { leadId, byUserId, at }: StatusRequest, change: StatusChange): Promise<boolean> {
   return db.transaction(async (trx) => {
     const lead = await leadRow(trx, leadId, { lock: true });
-    const key = `lead-${leadId}:${change.verb}:${at}`;
+    const key = leadHistoryKey.statusChange(leadId, change.verb, at);
     if (!change.applies(lead)) return eventRecorded(trx, key);
     const actor = await accountUser(trx, lead.account_id, byUserId);
     await trx('leads').where({ id: leadId }).update({ ...change.columns, updated_at: clock.now() });

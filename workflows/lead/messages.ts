@@ -8,6 +8,17 @@ import type { LeadStatus, LeadWorkflowState } from './state.ts';
 
 export const leadWorkflowId = (leadId: string) => `lead-${leadId}`;
 
+/**
+ * The history keys of what a user sends a lead's workflow: the activity records the entry under
+ * its key once, however often the signal or the activity is retried, and the lead page waits
+ * until the lead's history holds it.
+ */
+export const leadHistoryKey = {
+  quickAction: (leadId: string, actionId: string) => `lead-${leadId}:action:${actionId}`,
+  /** `at` is when the user asked (the signal's `at`). */
+  statusChange: (leadId: string, verb: 'restore' | 'archive', at: string) => `lead-${leadId}:${verb}:${at}`,
+};
+
 /** What the workflow needs to know about its lead: from intake's transaction, or loadLead. */
 export interface LeadFacts {
   leadId: string;

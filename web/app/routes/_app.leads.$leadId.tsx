@@ -41,9 +41,8 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
     ? await sendArchive(context.services, user, lead)
     : await sendQuickAction(context.services, user, { id: lead.id, timeZone: lead.timeZone }, formData);
   if (!sent.ok) return data({ formError: sent.message, sent: null }, { status: sent.status });
-  // The history key the workflow's activity records this under (archiveLead, recordQuickAction):
-  // the page waits until the lead's history has it.
-  return data({ formError: null, sent: `lead-${lead.id}:${archive ? 'archive' : 'action'}:${sent.actionId}` });
+  // The page waits until the lead's history has the entry the workflow records this under.
+  return data({ formError: null, sent: sent.historyKey });
 }
 
 const FLAG_TITLES = { DNC: 'Do not call', DNE: 'Do not e-mail', DNM: 'Do not mail' } as const;

@@ -1,9 +1,10 @@
 // Quick Actions from the lead page: each click is a signal to the lead's workflow, which
 // records it, moves the milestone and the cadence. The page then waits for the workflow's
 // record of that action (a lead_events row keyed by the action id) to show the new milestone.
-import { archiveSignal, quickActionSignal } from '../../../workflows/lead/messages.ts';
+import { archiveSignal, leadHistoryKey, quickActionSignal } from '../../../workflows/lead/messages.ts';
 import { signalWithStartLead } from '../../../worker/clients/lead.ts';
-import { QUICK_ACTIONS, validateQuickAction, type QuickActionRequest } from '../../../workflows/lead/quick-actions.ts';
+import { QUICK_ACTIONS, validateQuickAction, type Milestone, type QuickActionRequest } from '../../../workflows/lead/quick-actions.ts';
+import type { LeadStatus } from '../../../workflows/lead/state.ts';
 import type { WebServices } from '../context.ts';
 import type { SessionUser } from './auth.server.ts';
 
@@ -30,7 +31,8 @@ export function zonedLocalToIso(local: string, timeZone: string): string | undef
   return new Date(t).toISOString();
 }
 
-export type SendResult = { ok: true; actionId: string } | { ok: false; status: number; message: string };
+/** Sent: `historyKey` is the entry the workflow will record it under, for the page to wait for. */
+export type SendResult = { ok: true; historyKey: string } | { ok: false; status: number; message: string };
 
 export async function sendQuickAction(
   services: WebServices,
@@ -52,7 +54,7 @@ export async function sendQuickAction(
     const client = await services.temporal.getClient();
     // Signal-with-start: a lead whose workflow is not running (yet) still gets the action.
     await signalWithStartLead(client, { leadId: lead.id, accountId: user.accountId }, quickActionSignal, [req], { taskQueue: services.temporal.taskQueue });
-    return { ok: true, actionId };
+    return { ok: true, historyKey: leadHistoryKey.quickAction(lead.id, actionId) };
   } catch (err) {
     console.error('[web] sending a quick action failed', err);
     return { ok: false, status: 503, message: 'The action could not be sent: Temporal did not accept it. Try again.' };
@@ -60,7 +62,7 @@ export async function sendQuickAction(
 }
 
 /** After a Personalized Proposal the page offers to archive the lead (eAgent now has it). */
-export async function sendArchive(services: WebServices, user: SessionUser, lead: { id: string; milestone: string; status: string }): Promise<SendResult> {
+export async function sendArchive(services: WebServices, user: SessionUser, lead: { id: string; milestone: Milestone; status: LeadStatus }): Promise<SendResult> {
   if (lead.milestone !== 'personalized_proposal' || lead.status === 'archived') {
     return { ok: false, status: 400, message: 'Only a lead at Personalized Proposal is offered for archiving.' };
   }
@@ -69,7 +71,7 @@ export async function sendArchive(services: WebServices, user: SessionUser, lead
   try {
     const client = await services.temporal.getClient();
     await signalWithStartLead(client, { leadId: lead.id, accountId: user.accountId }, archiveSignal, [{ byUserId: user.id, at }], { taskQueue: services.temporal.taskQueue });
-    return { ok: true, actionId: at };
+    return { ok: true, historyKey: leadHistoryKey.statusChange(lead.id, 'archive', at) };
   } catch (err) {
     console.error('[web] archiving a lead failed', err);
     return { ok: false, status: 503, message: 'The lead could not be archived: Temporal did not accept it. Try again.' };
