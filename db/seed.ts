@@ -27,6 +27,9 @@ const DEMO_LEADS = [
   { firstName: 'Peter', lastName: 'Walsh', addressLine1: '61 Lake St', city: 'Chicago', state: 'IL', zip: '60601', phone: '+13125550108', email: 'pwalsh@example.com', source: 'spreadsheet', assignee: null, segment: 'highly_engaged', importName: 'Spring requote list', dnc: true },
 ] as const;
 
+/** The demo agency is licensed where its leads live, and so are its LSPs. */
+const DEMO_STATES = [...new Set(DEMO_LEADS.map((l) => l.state))].sort();
+
 export interface SeedResult {
   created: boolean;
   accountId: string;
@@ -46,11 +49,11 @@ export async function seedDemoAccount(knex: Knex, opts: { apiKey?: string } = {}
   const apiKey = opts.apiKey ?? randomSecret('lf_');
   return knex.transaction(async (trx) => {
     const [account] = await trx('accounts')
-      .insert({ name: 'Demo Agency', agent_ids: DEMO_AGENT_IDS, paid_seats: 1 })
+      .insert({ name: 'Demo Agency', agent_ids: DEMO_AGENT_IDS, paid_seats: 1, licensed_states: DEMO_STATES })
       .returning('id');
     const accountId: string = account.id;
     const users = await trx('users')
-      .insert(DEMO_USERS.map((u, i) => ({ account_id: accountId, username: u.username, name: u.name, email: u.email, role: u.role, password_hash: hashes[i] })))
+      .insert(DEMO_USERS.map((u, i) => ({ account_id: accountId, username: u.username, name: u.name, email: u.email, role: u.role, password_hash: hashes[i], licensed_states: u.role === 'lsp' ? DEMO_STATES : [] })))
       .returning(['id', 'username']);
     const userId = (username: string | null) => (username ? users.find((u) => u.username === username)!.id : null);
     await trx('workflow_templates').insert(WORKFLOW_TEMPLATES.map((t) => ({ account_id: accountId, key: t.key, name: t.name, enabled: true })));

@@ -9,6 +9,7 @@ import * as sessions from './20261130010000_sessions.ts';
 import * as importCheckpoint from './20261130020000_import_checkpoint.ts';
 import * as mailAccountsAndSendAttempts from './20261130030000_mail_accounts_and_send_attempts.ts';
 import * as refoldDuplicateKeys from './20261130040000_refold_duplicate_keys.ts';
+import * as lspDay from './20261130050000_lsp_day.ts';
 
 const migrations: Record<string, Knex.Migration> = {
   '20261122000000_foundation': foundation,
@@ -19,6 +20,7 @@ const migrations: Record<string, Knex.Migration> = {
   '20261130020000_import_checkpoint': importCheckpoint,
   '20261130030000_mail_accounts_and_send_attempts': mailAccountsAndSendAttempts,
   '20261130040000_refold_duplicate_keys': refoldDuplicateKeys,
+  '20261130050000_lsp_day': lspDay,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

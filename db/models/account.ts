@@ -17,6 +17,12 @@ export class Account extends BaseModel {
    * integration is on, and the column takes any text, so it is not narrowed to a Milestone.
    */
   eagentMilestone!: string | null;
+  /** IANA zone: what "today" is for targets and Due today, and how times are shown. */
+  timeZone!: string;
+  /** When the workday starts, in minutes after local midnight. */
+  workdayStartMinutes!: number;
+  /** States the agency is licensed in: a new LSP starts with these. */
+  licensedStates!: string[];
   createdAt!: Date;
   updatedAt!: Date;
 
@@ -29,6 +35,9 @@ export class Account extends BaseModel {
     eagentEnabled: boolean,
     eagentUrl: nullable(text),
     eagentMilestone: nullable(text),
+    timeZone: text,
+    workdayStartMinutes: integer,
+    licensedStates: textArray,
     createdAt: timestamp,
     updatedAt: timestamp,
   });

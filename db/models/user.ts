@@ -1,7 +1,7 @@
 // A user of an account: who signs in, in which role (migrations: users).
 import type { QueryBuilder } from 'objection';
 import { Account } from './account.ts';
-import { BaseModel, boolean, oneOf, tableSchema, text, timestamp, uuid } from './base.ts';
+import { BaseModel, boolean, integer, nullable, oneOf, tableSchema, text, textArray, timestamp, uuid } from './base.ts';
 
 /** As the users table's check constraints list them. */
 export const ROLES = ['owner', 'admin', 'lsp', 'support'] as const;
@@ -20,6 +20,14 @@ export class User extends BaseModel {
   status!: UserStatus;
   passwordHash!: string;
   mustChangePassword!: boolean;
+  /** Working today: set away, an LSP gets no new leads. */
+  available!: boolean;
+  /** New leads plus follow-ups an LSP works in a day. */
+  dailyTarget!: number;
+  /** Two-letter codes of the states the user holds a producer license in. */
+  licensedStates!: string[];
+  /** The user's own display zone (IANA); null: the account's. */
+  timeZone!: string | null;
   createdAt!: Date;
   updatedAt!: Date;
   account?: Account;
@@ -34,6 +42,10 @@ export class User extends BaseModel {
     status: oneOf(USER_STATUSES),
     passwordHash: text,
     mustChangePassword: boolean,
+    available: boolean,
+    dailyTarget: integer,
+    licensedStates: textArray,
+    timeZone: nullable(text),
     createdAt: timestamp,
     updatedAt: timestamp,
   });
