@@ -1,0 +1,232 @@
+// Manual assignment: who works a lead, decided and written in PostgreSQL in one transaction,
+// then told to the lead's workflow (docs/decisions/0007-assignment-in-postgres.md).
+//
+// Postgres is the truth for a lead's assignee: the lists, My Leads and the recycle activity
+// read `leads.assigned_user_id`, and the transaction that writes it also holds the locks that
+// make two concurrent assignments of one lead happen one after the other. The workflow only
+// keeps a copy (its `assignedUserId`), so a signal that fails after the commit is reported,
+// never undone.
+import type { Client } from '@temporalio/client';
+import type { Knex } from 'knex';
+import { assignmentChangedSignal, type AssignmentChange } from '../../workflows/lead/messages.ts';
+import { forEachLimit, signalWithStartLead } from '../../worker/clients/lead.ts';
+
+/** Statuses that end a lead's work: such a lead keeps whoever it had until it is restored. */
+export const UNASSIGNABLE_STATUSES = ['recycled', 'removed', 'archived'] as const;
+export const ASSIGN_REASON_MAX = 500;
+/** How many leads one call may assign (the bulk "N matching these filters" form's ceiling too). */
+export const ASSIGN_MAX_LEADS = 500;
+const SIGNAL_CONCURRENCY = 16;
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** not_found: no such lead or user in the account; conflict: the user or lead cannot take it now; invalid: bad input. */
+export type AssignmentErrorKind = 'not_found' | 'conflict' | 'invalid';
+const STATUS_OF: Record<AssignmentErrorKind, number> = { not_found: 404, conflict: 409, invalid: 400 };
+
+export class AssignmentError extends Error {
+  constructor(
+    readonly kind: AssignmentErrorKind,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'AssignmentError';
+  }
+  /** The HTTP status the web app and the API answer with. */
+  get status(): number {
+    return STATUS_OF[this.kind];
+  }
+}
+
+export interface AssignDeps {
+  db: Knex;
+  /** A client or a getter (connected on first use); null: no Temporal, every signal is reported as not sent. */
+  temporal: Client | (() => Promise<Client>) | null;
+  taskQueue?: string;
+}
+
+export interface AssignRequest {
+  accountId: string;
+  leadIds: string[];
+  /** The LSP to assign to; null unassigns. */
+  userId: string | null;
+  /** Who decided (null: an integration through the API key). */
+  byUserId: string | null;
+  reason: string;
+  /**
+   * Bulk: a lead that cannot go to this user (not licensed in its state, closed, or, with
+   * `onlyUnassigned`, taken meanwhile) is skipped and reported, and the others are assigned.
+   * Single (the default): any such lead refuses the whole call with an AssignmentError.
+   */
+  bulk?: boolean;
+  /** Skip leads someone else holds when the lock is taken (the "N matching filters" form picked them unassigned). */
+  onlyUnassigned?: boolean;
+  /** Names the actor in the history when there is no user (`api`). */
+  actorSystem?: string;
+}
+
+export interface AssignedLead {
+  leadId: string;
+  assignmentId: string;
+  createdAt: Date;
+}
+
+export interface AssignResult {
+  user: { id: string; name: string } | null;
+  /** Leads whose assignee changed: one assignments row and one history row each. */
+  assigned: AssignedLead[];
+  /** Leads that already had this assignee: nothing written. */
+  unchanged: string[];
+  /** Bulk only: leads left as they were, with why. */
+  skipped: Array<{ leadId: string; reason: string }>;
+  /** Leads whose workflow was not told (the assignment stands; the message says why). */
+  signalFailures: Array<{ leadId: string; message: string }>;
+}
+
+interface LockedLead {
+  id: string;
+  first_name: string;
+  last_name: string;
+  state: string;
+  status: string;
+  assigned_user_id: string | null;
+}
+
+interface Decided {
+  lead: LockedLead;
+  change: AssignmentChange;
+}
+
+/**
+ * Assigns (or unassigns) the leads in one transaction, then signals each changed lead's
+ * workflow. Throws AssignmentError for an unknown lead or user (not_found, also for another
+ * account's), an inactive or non-LSP user (conflict), a lead it may not take in single mode
+ * (conflict), and bad input (invalid).
+ */
+export async function assignLeads(deps: AssignDeps, req: AssignRequest): Promise<AssignResult> {
+  const reason = req.reason.trim();
+  if (!reason) throw new AssignmentError('invalid', 'A reason is required');
+  if (reason.length > ASSIGN_REASON_MAX) throw new AssignmentError('invalid', `The reason is at most ${ASSIGN_REASON_MAX} characters`);
+  const leadIds = [...new Set(req.leadIds)].sort();
+  if (!leadIds.length) throw new AssignmentError('invalid', 'No lead chosen');
+  if (leadIds.length > ASSIGN_MAX_LEADS) throw new AssignmentError('invalid', `At most ${ASSIGN_MAX_LEADS} leads at once`);
+  // Not a uuid cannot be a lead or a user here; PostgreSQL would refuse the cast.
+  if (!leadIds.every((id) => UUID_RE.test(id))) throw new AssignmentError('not_found', leadIds.length === 1 ? 'Lead not found' : 'One of the leads was not found');
+  if (req.userId !== null && !UUID_RE.test(req.userId)) throw new AssignmentError('not_found', 'User not found');
+
+  const { decided, result } = await deps.db.transaction(async (trx) => {
+    // The user first (FOR SHARE: setting them inactive waits for this assignment, and this one
+    // sees them inactive if that came first), then the leads in id order, so two calls that
+    // share leads take their locks in the same order and cannot deadlock.
+    const user = req.userId ? await lockUser(trx, req.accountId, req.userId) : null;
+    const leads: LockedLead[] = await trx('leads')
+      .where('account_id', req.accountId)
+      .whereIn('id', leadIds)
+      .orderBy('id')
+      .forUpdate()
+      .select('id', 'first_name', 'last_name', 'state', 'status', 'assigned_user_id');
+    if (leads.length !== leadIds.length) throw new AssignmentError('not_found', leadIds.length === 1 ? 'Lead not found' : `${leadIds.length - leads.length} of the leads were not found`);
+
+    // Taken after the locks: a call that waited for another is stamped after it, so the
+    // history's order is the order the assignments happened in (now() is the transaction's start).
+    const { rows } = await trx.raw<{ rows: Array<{ at: Date }> }>('select clock_timestamp() as at');
+    const at = rows[0]!.at;
+    const names = await userNames(trx, req.accountId, [req.byUserId, ...leads.map((l) => l.assigned_user_id)]);
+    const by = req.byUserId ? (names.get(req.byUserId) ?? 'a former user') : `the ${req.actorSystem ?? 'system'}`;
+
+    const out: AssignResult = { user: user ? { id: user.id, name: user.name } : null, assigned: [], unchanged: [], skipped: [], signalFailures: [] };
+    const decided: Decided[] = [];
+    for (const lead of leads) {
+      if (lead.assigned_user_id === req.userId) {
+        out.unchanged.push(lead.id);
+        continue;
+      }
+      const refusal = refusalFor(lead, user, req.onlyUnassigned ? names : null);
+      if (refusal) {
+        if (!req.bulk) throw new AssignmentError('conflict', refusal);
+        out.skipped.push({ leadId: lead.id, reason: refusal });
+        continue;
+      }
+      decided.push({ lead, change: { userId: req.userId, byUserId: req.byUserId, reason, at: at.toISOString() } });
+    }
+    if (!decided.length) return { decided, result: out };
+
+    const ids = decided.map((d) => d.lead.id);
+    await trx('leads').whereIn('id', ids).where('account_id', req.accountId).update({ assigned_user_id: req.userId, updated_at: at });
+    const inserted: Array<{ id: string; lead_id: string; created_at: Date }> = await trx('assignments')
+      .insert(ids.map((leadId) => ({ lead_id: leadId, account_id: req.accountId, user_id: req.userId, assigned_by_user_id: req.byUserId, reason, created_at: at })))
+      .returning(['id', 'lead_id', 'created_at']);
+    await trx('lead_events').insert(
+      decided.map(({ lead }) => ({
+        lead_id: lead.id,
+        account_id: req.accountId,
+        actor_user_id: req.byUserId,
+        actor_system: req.byUserId ? null : (req.actorSystem ?? null),
+        type: user ? 'assigned' : 'unassigned',
+        note: user
+          ? `Assigned to ${user.name} by ${by}: ${reason}`
+          : `Unassigned from ${names.get(lead.assigned_user_id!) ?? 'a former user'} by ${by}: ${reason}`,
+        data: { userId: req.userId, byUserId: req.byUserId, reason, previousUserId: lead.assigned_user_id },
+        created_at: at,
+      })),
+    );
+    out.assigned = inserted.map((r) => ({ leadId: r.lead_id, assignmentId: String(r.id), createdAt: r.created_at }));
+    return { decided, result: out };
+  });
+
+  result.signalFailures = await tellWorkflows(deps, req.accountId, decided);
+  return result;
+}
+
+async function lockUser(trx: Knex.Transaction, accountId: string, userId: string) {
+  const user: { id: string; name: string; role: string; status: string; licensed_states: string[] } | undefined = await trx('users')
+    .where({ id: userId, account_id: accountId })
+    .forShare()
+    .first('id', 'name', 'role', 'status', 'licensed_states');
+  if (!user) throw new AssignmentError('not_found', 'User not found');
+  if (user.status !== 'active') throw new AssignmentError('conflict', `${user.name} is inactive`);
+  if (user.role !== 'lsp') throw new AssignmentError('conflict', `${user.name} is not an LSP: leads are assigned to LSPs`);
+  return user;
+}
+
+async function userNames(trx: Knex.Transaction, accountId: string, ids: Array<string | null>): Promise<Map<string, string>> {
+  const wanted = [...new Set(ids.filter((id): id is string => !!id))];
+  if (!wanted.length) return new Map();
+  const rows: Array<{ id: string; name: string }> = await trx('users').where('account_id', accountId).whereIn('id', wanted).select('id', 'name');
+  return new Map(rows.map((r) => [r.id, r.name]));
+}
+
+/** Why this lead cannot go to `user` now, in words for the person assigning; null when it can. */
+function refusalFor(lead: LockedLead, user: { name: string; licensed_states: string[] } | null, holders: Map<string, string> | null): string | null {
+  const who = `${lead.first_name} ${lead.last_name}`.trim();
+  if ((UNASSIGNABLE_STATUSES as readonly string[]).includes(lead.status)) return `${who} is ${lead.status}: restore the lead before assigning it`;
+  if (holders && lead.assigned_user_id) return `${who} is already assigned to ${holders.get(lead.assigned_user_id) ?? 'another user'}`;
+  if (!user) return null;
+  const state = lead.state.trim().toUpperCase();
+  if (!state) return `${who} has no state, so no license can cover it`;
+  // A producer may only work leads in states where they hold a license (docs/product.md).
+  if (!user.licensed_states.some((s) => s.toUpperCase() === state)) return `${user.name} is not licensed in ${state}`;
+  return null;
+}
+
+/**
+ * Tells each changed lead's workflow, after the commit. Signal-with-start, as Quick Actions
+ * do: a lead whose workflow is not running gets one, which loads the lead (with its new
+ * assignee) from Postgres. A failure is logged and returned, never thrown.
+ */
+async function tellWorkflows(deps: AssignDeps, accountId: string, decided: Decided[]): Promise<AssignResult['signalFailures']> {
+  const failures: AssignResult['signalFailures'] = [];
+  if (!decided.length) return failures;
+  if (!deps.temporal) return decided.map((d) => ({ leadId: d.lead.id, message: 'Temporal is not configured here, so the workflow was not told' }));
+  let client: Promise<Client> | undefined;
+  const temporal = deps.temporal;
+  const getClient = () => (client ??= Promise.resolve(typeof temporal === 'function' ? temporal() : temporal));
+  await forEachLimit(decided, SIGNAL_CONCURRENCY, async ({ lead, change }) => {
+    try {
+      await signalWithStartLead(await getClient(), { leadId: lead.id, accountId }, assignmentChangedSignal, [change], { taskQueue: deps.taskQueue });
+    } catch (err) {
+      console.error('[assign] the assignment is saved but the lead workflow was not told', lead.id, err);
+      failures.push({ leadId: lead.id, message: (err as Error)?.message ?? String(err) });
+    }
+  });
+  return failures;
+}
