@@ -17,18 +17,20 @@ export interface SessionUser {
   email: string;
   role: Role;
   mustChangePassword: boolean;
+  /** The zone the user reads times in (IANA): their own, else the account's. */
+  timeZone: string;
   account: { id: string; name: string; sharkTank: boolean };
 }
 
 export const CHANGE_PASSWORD_PATH = '/account/password';
 
-type UserWithAccount = User & { account: Pick<Account, 'id' | 'name' | 'sharkTank'> };
+type UserWithAccount = User & { account: Pick<Account, 'id' | 'name' | 'sharkTank' | 'timeZone'> };
 
 /** Users with the part of their account a session needs, in one query. */
 function userQuery(db: Knex) {
   return User.query(db)
     .withGraphJoined('account(forSession)')
-    .modifiers({ forSession: (q) => q.select('id', 'name', 'shark_tank') })
+    .modifiers({ forSession: (q) => q.select('id', 'name', 'shark_tank', 'time_zone') })
     .castTo<UserWithAccount>();
 }
 
@@ -41,6 +43,7 @@ function toSessionUser(user: UserWithAccount): SessionUser {
     email: user.email,
     role: user.role,
     mustChangePassword: user.mustChangePassword,
+    timeZone: user.timeZone ?? user.account.timeZone,
     account: { id: user.account.id, name: user.account.name, sharkTank: user.account.sharkTank },
   };
 }

@@ -1,5 +1,6 @@
-// Display names and formatting shared by server and browser. Dates render in UTC with a
-// fixed format, so the server's HTML and the browser's hydration agree.
+// Display names and formatting shared by server and browser. Dates render in the zone the
+// loader names (the viewer's: their own or the account's) with a fixed format, so the server's
+// HTML and the browser's hydration agree; without a zone they render in UTC.
 import { QUICK_ACTIONS } from '../../../workflows/lead/quick-actions.ts';
 import type { Role } from '../../../db/models/user.ts';
 import { LEAD_STATUSES, type LeadStatus } from '../../../workflows/lead/state.ts';
@@ -44,20 +45,28 @@ export function roleLabel(role: string): string {
   return (ROLE_LABELS as Record<string, string>)[role] ?? role;
 }
 
-const dateTime = new Intl.DateTimeFormat('en-US', {
-  timeZone: 'UTC',
-  year: 'numeric',
-  month: 'short',
-  day: 'numeric',
-  hour: '2-digit',
-  minute: '2-digit',
-  hourCycle: 'h23',
-});
+const DATE_TIME_PARTS: Intl.DateTimeFormatOptions = { year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZoneName: 'short' };
+const dateTimeFormats = new Map<string, Intl.DateTimeFormat>();
 
-export function formatDateTime(value: Date | string | null | undefined): string {
+function dateTimeFormat(timeZone: string): Intl.DateTimeFormat {
+  let f = dateTimeFormats.get(timeZone);
+  if (!f) {
+    try {
+      f = new Intl.DateTimeFormat('en-US', { ...DATE_TIME_PARTS, timeZone });
+    } catch {
+      // A zone this runtime does not know: UTC, labelled as such, rather than a broken page.
+      f = dateTimeFormat('UTC');
+    }
+    dateTimeFormats.set(timeZone, f);
+  }
+  return f;
+}
+
+/** "Nov 30, 2026, 08:15 CST": the instant in `timeZone` (IANA), UTC when none is given. */
+export function formatDateTime(value: Date | string | null | undefined, timeZone = 'UTC'): string {
   if (!value) return '—';
   const d = value instanceof Date ? value : new Date(value);
-  return Number.isNaN(d.getTime()) ? '—' : `${dateTime.format(d)} UTC`;
+  return Number.isNaN(d.getTime()) ? '—' : dateTimeFormat(timeZone).format(d);
 }
 
 export function formatUsd(amount: number): string {
