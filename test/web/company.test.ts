@@ -18,13 +18,16 @@ afterAll(async () => {
   await db?.destroy();
 });
 
+// The form always posts the agency's day settings (a select and a text field).
+const DAY = { timeZone: 'America/Chicago', workdayStart: '08:00' };
+
 const account = () => db.knex('accounts').where({ id: accountId }).first('shark_tank', 'eagent_enabled', 'eagent_url', 'eagent_milestone');
 
 describe('My Company', () => {
   it('saves Shark Tank and the eAgent milestone and address', async () => {
     const dana = new WebClient(web.url);
     await dana.login('A0DEMO1', 'owner-demo-pass');
-    const res = await dana.submit('/company', { sharkTank: 'on', eagentEnabled: 'on', eagentUrl: 'https://eagent.example/leads', eagentMilestone: 'quoted' });
+    const res = await dana.submit('/company', { ...DAY, sharkTank: 'on', eagentEnabled: 'on', eagentUrl: 'https://eagent.example/leads', eagentMilestone: 'quoted' });
     expect(res.status).toBe(200);
     expect(await account()).toEqual({ shark_tank: true, eagent_enabled: true, eagent_url: 'https://eagent.example/leads', eagent_milestone: 'quoted' });
   });
@@ -61,7 +64,7 @@ describe('My Company', () => {
     try {
       const dana = new WebClient(web.url);
       await dana.login('A0DEMO1', 'owner-demo-pass');
-      const res = await dana.submit('/company', { eagentEnabled: 'on', eagentUrl: 'http://127.0.0.1:8080/leads', eagentMilestone: 'quoted' });
+      const res = await dana.submit('/company', { ...DAY, eagentEnabled: 'on', eagentUrl: 'http://127.0.0.1:8080/leads', eagentMilestone: 'quoted' });
       expect(res.status).toBe(200);
       expect(await account()).toMatchObject({ eagent_url: 'http://127.0.0.1:8080/leads' });
     } finally {

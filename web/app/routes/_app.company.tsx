@@ -1,15 +1,27 @@
-// My Company: the owner's account settings — Shark Tank (LSPs also see unassigned leads) and
-// the eAgent integration (which milestone transfers a lead, and where to: https to a public
-// address unless the operator allows private ones).
+// My Company: the owner's account settings — the agency's day (its time zone, when the workday
+// starts, the states it is licensed in), Shark Tank (LSPs also see unassigned leads) and the
+// eAgent integration (which milestone transfers a lead, and where to: https to a public address
+// unless the operator allows private ones).
 import { data, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node';
 import { Form, useActionData, useLoaderData, useNavigation } from '@remix-run/react';
 import { z } from 'zod';
 import { CsrfInput } from '../components/csrf-input.tsx';
 import { GeneralErrorBoundary } from '../components/error-boundary.tsx';
 import { Field } from '../components/field.tsx';
+import { StateCheckboxes } from '../components/state-checkboxes.tsx';
 import { requireRole } from '../utils/auth.server.ts';
 import { validateCsrf } from '../utils/csrf.server.ts';
-import { companySettings, eagentUrlProblem, saveCompanySettings } from '../utils/company.server.ts';
+import {
+  companySettings,
+  eagentUrlProblem,
+  formatClockTime,
+  parseClockTime,
+  saveCompanySettings,
+  STATE_OPTIONS,
+  timeZoneOptions,
+  timeZoneProblem,
+  unknownStates,
+} from '../utils/company.server.ts';
 import { parseForm, type FieldErrors } from '../utils/forms.server.ts';
 import { QUICK_ACTIONS } from '../../../workflows/lead/quick-actions.ts';
 
@@ -32,7 +44,12 @@ const schema = z
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const user = await requireRole(request, context, ['owner']);
   const a = await companySettings(context.services.db, user.accountId);
-  return { account: { ...a, eagentUrl: a.eagentUrl ?? '', eagentMilestone: a.eagentMilestone ?? '' }, milestones: MILESTONES };
+  return {
+    account: { ...a, eagentUrl: a.eagentUrl ?? '', eagentMilestone: a.eagentMilestone ?? '', workdayStart: formatClockTime(a.workdayStartMinutes) },
+    milestones: MILESTONES,
+    timeZones: timeZoneOptions(),
+    states: STATE_OPTIONS,
+  };
 }
 
 export async function action({ request, context }: ActionFunctionArgs) {
@@ -46,8 +63,20 @@ export async function action({ request, context }: ActionFunctionArgs) {
     return typeof value === 'string' ? value.trim() : undefined;
   };
   const urlProblem = await eagentUrlProblem(parsed.success ? parsed.data.eagentUrl : field('eagentUrl'), { enabled: field('eagentEnabled') === 'on' });
-  if (!parsed.success || urlProblem) {
-    const fieldErrors: FieldErrors = { ...(parsed.success ? {} : parsed.fieldErrors), ...(urlProblem ? { eagentUrl: [urlProblem] } : {}) };
+  // The day's settings are checked beside the schema, so their messages join the others'
+  // (a refinement of the schema runs only once every field has its type).
+  const timeZone = field('timeZone') ?? '';
+  const workdayStartMinutes = parseClockTime(field('workdayStart') ?? '');
+  // Checkboxes, one value each: parseForm keeps one value per name, so they are read here.
+  const licensedStates = [...new Set(formData.getAll('licensedStates').map(String))].sort();
+  const badStates = unknownStates(licensedStates);
+  const dayErrors: FieldErrors = {
+    ...(timeZoneProblem(timeZone) ? { timeZone: [timeZoneProblem(timeZone)!] } : {}),
+    ...(workdayStartMinutes === null ? { workdayStart: ['Enter the time the workday starts as HH:MM, e.g. 08:00'] } : {}),
+    ...(badStates ? { licensedStates: [`Not a US state, DC or territory: ${badStates.join(', ')}`] } : {}),
+  };
+  if (!parsed.success || urlProblem || Object.keys(dayErrors).length || workdayStartMinutes === null) {
+    const fieldErrors: FieldErrors = { ...(parsed.success ? {} : parsed.fieldErrors), ...(urlProblem ? { eagentUrl: [urlProblem] } : {}), ...dayErrors };
     return data({ fieldErrors, saved: false }, { status: 400 });
   }
   const v = parsed.data;
@@ -56,12 +85,15 @@ export async function action({ request, context }: ActionFunctionArgs) {
     eagentEnabled: Boolean(v.eagentEnabled),
     eagentUrl: v.eagentUrl || null,
     eagentMilestone: v.eagentMilestone || null,
+    timeZone,
+    workdayStartMinutes,
+    licensedStates,
   });
   return data({ fieldErrors: null, saved: true });
 }
 
 export default function Company() {
-  const { account, milestones } = useLoaderData<typeof loader>();
+  const { account, milestones, timeZones, states } = useLoaderData<typeof loader>();
   const result = useActionData<typeof action>();
   const busy = useNavigation().state === 'submitting';
   const errors = result?.fieldErrors ?? undefined;
@@ -80,6 +112,41 @@ export default function Company() {
       ) : null}
       <Form method="post" className="card">
         <CsrfInput />
+        <fieldset>
+          <legend>The agency’s day</legend>
+          <div className="field">
+            <label htmlFor="timeZone">Time zone</label>
+            <select id="timeZone" name="timeZone" defaultValue={account.timeZone} aria-describedby="timeZone-hint">
+              <optgroup label="United States">
+                {timeZones.us.map((z) => (
+                  <option key={z} value={z}>
+                    {z}
+                  </option>
+                ))}
+              </optgroup>
+              <optgroup label="Everywhere else">
+                {timeZones.other.map((z) => (
+                  <option key={z} value={z}>
+                    {z}
+                  </option>
+                ))}
+              </optgroup>
+            </select>
+            <p className="hint" id="timeZone-hint">
+              “Today” (daily targets, Due today) runs midnight to midnight here, and times are shown in it unless a user chose their own zone.
+            </p>
+            {errors?.timeZone ? <p className="field-error">{errors.timeZone.join('. ')}</p> : null}
+          </div>
+          <Field label="Workday starts (HH:MM)" name="workdayStart" defaultValue={account.workdayStart} inputMode="numeric" pattern="[0-9]{1,2}:[0-9]{2}" errors={errors?.workdayStart} />
+          <StateCheckboxes
+            legend="Licensed states"
+            hint="The states the agency is licensed in. A new LSP starts with these."
+            name="licensedStates"
+            states={states}
+            checked={account.licensedStates}
+            errors={errors?.licensedStates}
+          />
+        </fieldset>
         <fieldset>
           <legend>Shark Tank</legend>
           <label>

@@ -2,19 +2,44 @@
 // to a public host (activities/outbound-url.ts), judged here by its current DNS answers too,
 // unless the operator set EAGENT_ALLOW_PRIVATE=true. The worker judges it again at every send,
 // so this check is for a clear message at save, not the only guard.
+//
+// The LSP's day settings live here too: the account's zone (what "today" is), when the workday
+// starts, and the states the agency is licensed in (a new LSP starts with them).
 import type { Knex } from 'knex';
 import { allowPrivateFromEnv, checkOutboundUrlResolving } from '../../../activities/outbound-url.ts';
+import { isTimeZone } from '../../../db/distribution/ledger.ts';
+import { US_STATES } from '../../../db/hygiene/index.ts';
 import { Account } from '../../../db/models/index.ts';
 
 /** What My Company shows and changes. */
-export type CompanySettings = Pick<Account, 'name' | 'agentIds' | 'sharkTank' | 'eagentEnabled' | 'eagentUrl' | 'eagentMilestone'>;
+export type CompanySettings = Pick<
+  Account,
+  'name' | 'agentIds' | 'sharkTank' | 'eagentEnabled' | 'eagentUrl' | 'eagentMilestone' | 'timeZone' | 'workdayStartMinutes' | 'licensedStates'
+>;
 
 export async function companySettings(db: Knex, accountId: string): Promise<CompanySettings> {
-  const a = await Account.query(db).findById(accountId).select('name', 'agent_ids', 'shark_tank', 'eagent_enabled', 'eagent_url', 'eagent_milestone').throwIfNotFound();
-  return { name: a.name, agentIds: a.agentIds, sharkTank: a.sharkTank, eagentEnabled: a.eagentEnabled, eagentUrl: a.eagentUrl, eagentMilestone: a.eagentMilestone };
+  const a = await Account.query(db)
+    .findById(accountId)
+    .select('name', 'agent_ids', 'shark_tank', 'eagent_enabled', 'eagent_url', 'eagent_milestone', 'time_zone', 'workday_start_minutes', 'licensed_states')
+    .throwIfNotFound();
+  return {
+    name: a.name,
+    agentIds: a.agentIds,
+    sharkTank: a.sharkTank,
+    eagentEnabled: a.eagentEnabled,
+    eagentUrl: a.eagentUrl,
+    eagentMilestone: a.eagentMilestone,
+    timeZone: a.timeZone,
+    workdayStartMinutes: a.workdayStartMinutes,
+    licensedStates: a.licensedStates,
+  };
 }
 
-export async function saveCompanySettings(db: Knex, accountId: string, settings: Pick<CompanySettings, 'sharkTank' | 'eagentEnabled' | 'eagentUrl' | 'eagentMilestone'>): Promise<void> {
+export async function saveCompanySettings(
+  db: Knex,
+  accountId: string,
+  settings: Omit<CompanySettings, 'name' | 'agentIds'>,
+): Promise<void> {
   await Account.query(db)
     .findById(accountId)
     .patch({ ...settings, updatedAt: db.fn.now() });
@@ -25,4 +50,54 @@ export async function eagentUrlProblem(url: string | undefined, opts: { enabled:
   const check = await checkOutboundUrlResolving(url, { allowPrivate: opts.allowPrivate ?? allowPrivateFromEnv() });
   if (check.ok) return null;
   return check.problem === 'invalid' ? `Enter the eAgent address (https): ${check.message.charAt(0).toLowerCase()}${check.message.slice(1)}` : check.message;
+}
+
+/** The zones agencies in the US and its territories work in: listed first on My Company. */
+export const US_TIME_ZONES = [
+  'America/New_York',
+  'America/Chicago',
+  'America/Denver',
+  'America/Phoenix',
+  'America/Los_Angeles',
+  'America/Anchorage',
+  'Pacific/Honolulu',
+  'America/Puerto_Rico',
+  'Pacific/Guam',
+  'Pacific/Pago_Pago',
+  'America/Detroit',
+  'America/Indiana/Indianapolis',
+  'America/Boise',
+  'America/Adak',
+] as const;
+
+/** Every zone Intl lists, the US ones first; each is one `isTimeZone` accepts. */
+export function timeZoneOptions(): { us: string[]; other: string[] } {
+  const us = US_TIME_ZONES.filter(isTimeZone);
+  const listed = new Set<string>(us);
+  return { us, other: ['UTC', ...Intl.supportedValuesOf('timeZone')].filter((z) => !listed.has(z) && isTimeZone(z)) };
+}
+
+export function timeZoneProblem(zone: string): string | null {
+  return isTimeZone(zone) ? null : 'Choose a time zone from the list';
+}
+
+/** The states, DC and territories a license can be held in, in the order the lists show them. */
+export const STATE_OPTIONS = Object.entries(US_STATES)
+  .map(([code, name]) => ({ code, name }))
+  .sort((a, b) => a.name.localeCompare(b.name, 'en-US'));
+
+/** The codes that are not a US state, DC or territory, or null when all are. */
+export function unknownStates(codes: readonly string[]): string[] | null {
+  const unknown = codes.filter((c) => !(c in US_STATES));
+  return unknown.length ? unknown : null;
+}
+
+/** "08:30" to minutes after midnight, or null. */
+export function parseClockTime(value: string): number | null {
+  const m = /^([01]?\d|2[0-3]):([0-5]\d)$/.exec(value.trim());
+  return m ? Number(m[1]) * 60 + Number(m[2]) : null;
+}
+
+export function formatClockTime(minutes: number): string {
+  return `${String(Math.floor(minutes / 60)).padStart(2, '0')}:${String(minutes % 60).padStart(2, '0')}`;
 }
