@@ -111,13 +111,12 @@ export async function assignLeads(deps: AssignDeps, req: AssignRequest): Promise
   if (leadIds.length > ASSIGN_MAX_LEADS) throw new AssignmentError('invalid', `At most ${ASSIGN_MAX_LEADS} leads at once`);
   // Not a uuid cannot be a lead or a user here; PostgreSQL would refuse the cast.
   if (!leadIds.every((id) => UUID_RE.test(id))) throw new AssignmentError('not_found', leadIds.length === 1 ? 'Lead not found' : 'One of the leads was not found');
-  if (req.userId !== null && !UUID_RE.test(req.userId)) throw new AssignmentError('not_found', 'User not found');
 
   const { decided, result } = await deps.db.transaction(async (trx) => {
     // The user first (FOR SHARE: setting them inactive waits for this assignment, and this one
     // sees them inactive if that came first), then the leads in id order, so two calls that
     // share leads take their locks in the same order and cannot deadlock.
-    const user = req.userId ? await lockUser(trx, req.accountId, req.userId) : null;
+    const user = req.userId ? await loadAssignee(trx, req.accountId, req.userId, { lock: true }) : null;
     const leads: LockedLead[] = await trx('leads')
       .where('account_id', req.accountId)
       .whereIn('id', leadIds)
@@ -177,11 +176,17 @@ export async function assignLeads(deps: AssignDeps, req: AssignRequest): Promise
   return result;
 }
 
-async function lockUser(trx: Knex.Transaction, accountId: string, userId: string) {
-  const user: { id: string; name: string; role: string; status: string; licensed_states: string[] } | undefined = await trx('users')
-    .where({ id: userId, account_id: accountId })
-    .forShare()
-    .first('id', 'name', 'role', 'status', 'licensed_states');
+export interface Assignee {
+  id: string;
+  name: string;
+  licensed_states: string[];
+}
+
+/** The user leads may be assigned to: an active LSP of the account, else an AssignmentError saying why not. */
+export async function loadAssignee(db: Knex | Knex.Transaction, accountId: string, userId: string, opts: { lock?: boolean } = {}): Promise<Assignee> {
+  if (!UUID_RE.test(userId)) throw new AssignmentError('not_found', 'User not found');
+  const query = db('users').where({ id: userId, account_id: accountId });
+  const user: (Assignee & { role: string; status: string }) | undefined = await (opts.lock ? query.forShare() : query).first('id', 'name', 'role', 'status', 'licensed_states');
   if (!user) throw new AssignmentError('not_found', 'User not found');
   if (user.status !== 'active') throw new AssignmentError('conflict', `${user.name} is inactive`);
   if (user.role !== 'lsp') throw new AssignmentError('conflict', `${user.name} is not an LSP: leads are assigned to LSPs`);

@@ -30,8 +30,20 @@ export type SortableColumn = 'name' | 'milestone' | 'follow_up' | 'created';
 /**
  * Leads as a table on wide screens and as stacked cards on phones (styles.css, data-label).
  * `header` renders each sortable column heading, so the list page can make them links.
+ * `selectForm` adds a checkbox per row (`leadId`), owned by the form with that id: the form
+ * sits outside the table, and the HTML `form` attribute ties the boxes to it.
  */
-export function LeadTable({ leads, header, caption }: { leads: LeadTableRow[]; header?: (column: SortableColumn, label: string) => React.ReactNode; caption: string }) {
+export function LeadTable({
+  leads,
+  header,
+  caption,
+  selectForm,
+}: {
+  leads: LeadTableRow[];
+  header?: (column: SortableColumn, label: string) => React.ReactNode;
+  caption: string;
+  selectForm?: string;
+}) {
   const th = (column: SortableColumn, label: string) => (header ? header(column, label) : <th scope="col">{label}</th>);
   return (
     <div className="table-wrap">
@@ -39,6 +51,11 @@ export function LeadTable({ leads, header, caption }: { leads: LeadTableRow[]; h
         <caption className="visually-hidden">{caption}</caption>
         <thead>
           <tr>
+            {selectForm ? (
+              <th scope="col">
+                <span className="visually-hidden">Select</span>
+              </th>
+            ) : null}
             {th('name', 'Name')}
             <th scope="col">Source</th>
             <th scope="col">Status</th>
@@ -52,6 +69,11 @@ export function LeadTable({ leads, header, caption }: { leads: LeadTableRow[]; h
         <tbody>
           {leads.map((lead) => (
             <tr key={lead.id}>
+              {selectForm ? (
+                <td data-label="Select">
+                  <input type="checkbox" name="leadId" value={lead.id} form={selectForm} aria-label={`Select ${lead.firstName} ${lead.lastName}`} />
+                </td>
+              ) : null}
               <td data-label="Name">
                 <Link to={`/leads/${lead.id}`} className="lead-name">
                   {lead.lastName}, {lead.firstName}

@@ -11,7 +11,7 @@ import { GeneralErrorBoundary } from '../components/error-boundary.tsx';
 import { requireRole } from '../utils/auth.server.ts';
 import { notFound } from '../utils/forms.server.ts';
 import { formatDateTime, milestoneLabel, sourceLabel, statusLabel } from '../utils/labels.ts';
-import { getLeadForUser } from '../utils/leads.server.ts';
+import { assignableLsps, assignFromLeadPage, canAssign, getLeadForUser, type AssignableLsp } from '../utils/leads.server.ts';
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: data ? `${data.lead.firstName} ${data.lead.lastName} · Leadflow` : 'Lead · Leadflow' }];
 
@@ -24,6 +24,8 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
   return {
     lead,
     canAct,
+    // Owners and admins assign; the select marks the LSPs not licensed in the lead's state.
+    lsps: canAssign(user) ? await assignableLsps(context.services.db, user, lead.state) : null,
     quickActions: canAct ? quickActionButtons() : [],
     // A fresh id per page view: a double click sends the same id twice and is recorded once.
     actionId: randomUUID(),
@@ -34,15 +36,22 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
   const user = await requireRole(request, context, QUICK_ACTION_ROLES);
   const formData = await request.formData();
   await validateCsrf(request, context, formData);
+  const intent = formData.get('intent');
+  if ((intent === 'assign' || intent === 'unassign') && !canAssign(user)) throw new Response('Only owners and admins assign leads.', { status: 403, statusText: 'Forbidden' });
   const lead = await getLeadForUser(context.services.db, user, params.leadId ?? '');
   if (!lead) throw notFound();
-  const archive = formData.get('intent') === 'archive';
+  if (intent === 'assign' || intent === 'unassign') {
+    // Written in Postgres before this answers, so the page shows it at once: nothing to wait for.
+    const done = await assignFromLeadPage(context.services, user, lead.id, intent, formData);
+    return data({ formError: null, sent: null, assignError: done.ok ? null : done.message, assigned: done.ok ? done.message : null }, { status: done.status });
+  }
+  const archive = intent === 'archive';
   const sent = archive
     ? await sendArchive(context.services, user, lead)
     : await sendQuickAction(context.services, user, { id: lead.id, timeZone: lead.timeZone }, formData);
-  if (!sent.ok) return data({ formError: sent.message, sent: null }, { status: sent.status });
+  if (!sent.ok) return data({ formError: sent.message, sent: null, assignError: null, assigned: null }, { status: sent.status });
   // The page waits until the lead's history has the entry the workflow records this under.
-  return data({ formError: null, sent: sent.historyKey });
+  return data({ formError: null, sent: sent.historyKey, assignError: null, assigned: null });
 }
 
 const FLAG_TITLES = { DNC: 'Do not call', DNE: 'Do not e-mail', DNM: 'Do not mail' } as const;
@@ -130,8 +139,60 @@ function QuickActions({ actions, actionId, offerArchive, waiting }: { actions: A
   );
 }
 
+function AssignForms({ lsps, state, assigned }: { lsps: AssignableLsp[]; state: string; assigned: boolean }) {
+  const result = useActionData<typeof action>();
+  const busy = useNavigation().state === 'submitting';
+  return (
+    <section className="card" aria-labelledby="lead-assign">
+      <h2 id="lead-assign">Assign</h2>
+      <FormError message={result?.assignError} />
+      {result?.assigned ? (
+        <p className="alert alert-ok" role="status">
+          {result.assigned}
+        </p>
+      ) : null}
+      <Form method="post" replace className="inline-form">
+        <CsrfInput />
+        <input type="hidden" name="intent" value="assign" />
+        <label>
+          Assign to{' '}
+          <select name="userId" required defaultValue="">
+            <option value="" disabled>
+              Choose an LSP
+            </option>
+            {lsps.map((l) => (
+              // Left selectable: the refusal names the LSP and the state, which a greyed option cannot.
+              <option key={l.id} value={l.id}>
+                {l.licensed ? l.name : `${l.name} (not licensed in ${state || 'this state'})`}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Reason <input type="text" name="reason" required maxLength={500} placeholder="Why this LSP" />
+        </label>
+        <button type="submit" className="button" disabled={busy}>
+          Assign
+        </button>
+      </Form>
+      {assigned ? (
+        <Form method="post" replace className="inline-form">
+          <CsrfInput />
+          <input type="hidden" name="intent" value="unassign" />
+          <label>
+            Reason <input type="text" name="reason" required maxLength={500} placeholder="Why it goes back to the pool" />
+          </label>
+          <button type="submit" className="button secondary" disabled={busy}>
+            Unassign
+          </button>
+        </Form>
+      ) : null}
+    </section>
+  );
+}
+
 export default function LeadPage() {
-  const { lead, canAct, quickActions, actionId } = useLoaderData<typeof loader>();
+  const { lead, canAct, lsps, quickActions, actionId } = useLoaderData<typeof loader>();
   const result = useActionData<typeof action>();
   const waiting = useWaitForRecord(lead.id, result?.sent, lead.events);
   return (
@@ -234,6 +295,8 @@ export default function LeadPage() {
           ) : null}
         </section>
       </div>
+
+      {lsps ? <AssignForms lsps={lsps} state={lead.state} assigned={lead.assignee !== null} /> : null}
 
       {canAct ? <QuickActions actions={quickActions} actionId={actionId} offerArchive={lead.milestone === 'personalized_proposal' && lead.status !== 'archived'} waiting={waiting} /> : null}
 

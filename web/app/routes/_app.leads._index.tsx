@@ -1,11 +1,15 @@
-import type { LoaderFunctionArgs, MetaFunction } from '@remix-run/node';
-import { Form, Link, useLoaderData, useSearchParams, useSubmit } from '@remix-run/react';
+import { data, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node';
+import { Form, Link, useActionData, useLoaderData, useNavigation, useSearchParams, useSubmit } from '@remix-run/react';
+import { CsrfInput } from '../components/csrf-input.tsx';
+import { FormError } from '../components/field.tsx';
 import { GeneralErrorBoundary } from '../components/error-boundary.tsx';
 import { LeadTable, type SortableColumn } from '../components/lead-table.tsx';
 import { LEAD_SOURCES } from '../../../workflows/lead/templates.ts';
 import { requireRole } from '../utils/auth.server.ts';
 import { LEAD_STATUSES, SOURCE_LABELS, STATUS_LABELS } from '../utils/labels.ts';
-import { leadFilterOptions, listLeads, parseLeadListParams } from '../utils/leads.server.ts';
+import { SEGMENTS } from '../../../workflows/lead/segment.ts';
+import { validateCsrf } from '../utils/csrf.server.ts';
+import { ASSIGN_ROLES, assignableLsps, assignFromList, canAssign, leadFilterOptions, listLeads, parseLeadListParams, type AssignableLsp } from '../utils/leads.server.ts';
 import { withParams } from '../utils/url.ts';
 
 export const meta: MetaFunction = () => [{ title: 'Leads · Leadflow' }];
@@ -13,14 +17,29 @@ export const meta: MetaFunction = () => [{ title: 'Leads · Leadflow' }];
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const user = await requireRole(request, context, ['owner', 'admin', 'lsp', 'support']);
   const params = parseLeadListParams(new URL(request.url));
-  const [page, options] = await Promise.all([listLeads(context.services.db, user, params), leadFilterOptions(context.services.db, user)]);
-  return { ...page, options, params, isLsp: user.role === 'lsp', sharkTank: user.account.sharkTank, canAdd: user.role === 'owner' || user.role === 'admin' };
+  const [page, options, lsps] = await Promise.all([
+    listLeads(context.services.db, user, params),
+    leadFilterOptions(context.services.db, user),
+    canAssign(user) ? assignableLsps(context.services.db, user) : null,
+  ]);
+  return { ...page, options, params, lsps, isLsp: user.role === 'lsp', sharkTank: user.account.sharkTank, canAdd: user.role === 'owner' || user.role === 'admin' };
+}
+
+/** The bulk assignment forms: the selected rows, or N of the leads matching the list's filters. */
+export async function action({ request, context }: ActionFunctionArgs) {
+  const user = await requireRole(request, context, ASSIGN_ROLES);
+  const formData = await request.formData();
+  await validateCsrf(request, context, formData);
+  const intent = formData.get('intent');
+  if (intent !== 'assign-selected' && intent !== 'assign-matching') return data({ intent: null, message: null, error: 'Unknown request' }, { status: 400 });
+  const done = await assignFromList(context.services, user, intent, formData);
+  return data({ intent, message: done.ok ? done.message : null, error: done.ok ? null : done.message }, { status: done.status });
 }
 
 const SORT_LABELS: Record<SortableColumn, string> = { created: 'Created', name: 'Name', follow_up: 'Next follow-up', milestone: 'Milestone' };
 
 export default function LeadsList() {
-  const { leads, total, page, pageCount, pageSize, options, params, isLsp, sharkTank, canAdd } = useLoaderData<typeof loader>();
+  const { leads, total, page, pageCount, pageSize, options, params, lsps, isLsp, sharkTank, canAdd } = useLoaderData<typeof loader>();
   const [searchParams] = useSearchParams();
   const submit = useSubmit();
   const first = total === 0 ? 0 : (page - 1) * pageSize + 1;
@@ -71,6 +90,7 @@ export default function LeadsList() {
           <Select name="source" label="Source" value={params.source} options={LEAD_SOURCES.map((s) => [s, SOURCE_LABELS[s]])} />
           <Select name="import" label="Import name" value={params.import} options={options.imports.map((i) => [i, i])} />
           <Select name="status" label="Status" value={params.status} options={LEAD_STATUSES.map((s) => [s, STATUS_LABELS[s]])} />
+          <Select name="segment" label="Segment" value={params.segment} options={SEGMENTS.map((s) => [s, s.replace(/_/g, ' ')])} />
           {!isLsp ? (
             <Select name="assignee" label="Assignee" value={params.assignee} options={[['unassigned', 'Unassigned'], ...options.assignees.map((a) => [a.id, a.name] as [string, string])]} />
           ) : null}
@@ -91,7 +111,13 @@ export default function LeadsList() {
         </Form>
       </details>
 
-      {leads.length ? <LeadTable leads={leads} header={sortHeader} caption={isLsp ? 'My leads' : 'Leads'} /> : <p className="empty">No leads match these filters.</p>}
+      {lsps ? <BulkAssign lsps={lsps} total={total} filters={searchParams.toString()} /> : null}
+
+      {leads.length ? (
+        <LeadTable leads={leads} header={sortHeader} caption={isLsp ? 'My leads' : 'Leads'} selectForm={lsps ? BULK_SELECTED_FORM : undefined} />
+      ) : (
+        <p className="empty">No leads match these filters.</p>
+      )}
 
       {pageCount > 1 ? (
         <nav aria-label="Pages" className="pager">
@@ -119,7 +145,73 @@ export default function LeadsList() {
 }
 
 function hasFilters(p: Record<string, unknown>): boolean {
-  return ['source', 'import', 'status', 'assignee', 'dnc', 'dne', 'dnm', 'kind'].some((k) => p[k] !== undefined);
+  return ['source', 'import', 'status', 'segment', 'assignee', 'dnc', 'dne', 'dnm', 'kind'].some((k) => p[k] !== undefined);
+}
+
+const BULK_SELECTED_FORM = 'assign-selected';
+
+function LspSelect({ lsps }: { lsps: AssignableLsp[] }) {
+  return (
+    <select name="userId" required defaultValue="" aria-label="LSP">
+      <option value="" disabled>
+        Choose an LSP
+      </option>
+      {lsps.map((l) => (
+        <option key={l.id} value={l.id}>
+          {l.name} ({l.licensedStates.join(', ') || 'no licensed states'})
+        </option>
+      ))}
+    </select>
+  );
+}
+
+/**
+ * Owners' and admins' bulk assignment. The selected rows' checkboxes belong to the first form
+ * (the `form` attribute); the second takes the list's current filters with it, so the leads it
+ * picks are the ones this list shows (the freshest unassigned ones in the LSP's states).
+ */
+function BulkAssign({ lsps, total, filters }: { lsps: AssignableLsp[]; total: number; filters: string }) {
+  const result = useActionData<typeof action>();
+  const busy = useNavigation().state === 'submitting';
+  return (
+    <section className="card" aria-labelledby="bulk-assign">
+      <h2 id="bulk-assign">Assign leads</h2>
+      <FormError message={result?.error} />
+      {result?.message ? (
+        <p className="alert alert-ok" role="status">
+          {result.message}
+        </p>
+      ) : null}
+      <Form method="post" id={BULK_SELECTED_FORM} className="inline-form">
+        <CsrfInput />
+        <input type="hidden" name="intent" value="assign-selected" />
+        <label>
+          Assign selected to <LspSelect lsps={lsps} />
+        </label>
+        <label>
+          Reason <input type="text" name="reason" required maxLength={500} />
+        </label>
+        <button type="submit" className="button" disabled={busy}>
+          Assign selected
+        </button>
+      </Form>
+      <Form method="post" className="inline-form">
+        <CsrfInput />
+        <input type="hidden" name="intent" value="assign-matching" />
+        <input type="hidden" name="filters" value={filters} />
+        <label>
+          Assign <input type="number" name="count" min={1} max={500} defaultValue={Math.min(50, Math.max(1, total))} required className="narrow" /> of the
+          unassigned leads matching these filters to <LspSelect lsps={lsps} />
+        </label>
+        <label>
+          Reason <input type="text" name="reason" required maxLength={500} />
+        </label>
+        <button type="submit" className="button" disabled={busy}>
+          Assign matching
+        </button>
+      </Form>
+    </section>
+  );
 }
 
 function Select({ name, label, value, options, noAny }: { name: string; label: string; value: string | undefined; options: Array<[string, string]> | Array<readonly [string, string]>; noAny?: boolean }) {

@@ -1,11 +1,15 @@
-// Reading leads for the web app. Every query starts from `scopedLeads`, which is where the
-// visibility rules live: a user sees only their own account's leads, and an LSP only the
-// leads assigned to them, plus the unassigned pool when the account turned Shark Tank on.
+// Reading leads for the web app, and assigning them from its pages. Every query starts from
+// `scopedLeads`, which is where the visibility rules live: a user sees only their own
+// account's leads, and an LSP only the leads assigned to them, plus the unassigned pool when
+// the account turned Shark Tank on.
 import type { Knex } from 'knex';
 import type { AnyQueryBuilder } from 'objection';
 import { z } from 'zod';
-import { Lead, LEAD_KINDS, LEAD_SOURCES, LEAD_STATUSES, User, type LeadEvent } from '../../../db/models/index.ts';
+import { ASSIGN_MAX_LEADS, ASSIGN_REASON_MAX, AssignmentError, assignLeads, loadAssignee, UNASSIGNABLE_STATUSES, type AssignDeps, type AssignResult } from '../../../db/distribution/assign.ts';
+import { Lead, LEAD_KINDS, LEAD_SOURCES, LEAD_STATUSES, SEGMENTS, User, type LeadEvent, type Role } from '../../../db/models/index.ts';
+import type { WebServices } from '../context.ts';
 import type { SessionUser } from './auth.server.ts';
+import { parseForm } from './forms.server.ts';
 import { LEAD_LIST_PROPERTIES, type LeadTableRow } from '../components/lead-table.tsx';
 
 export const PAGE_SIZE = 25;
@@ -24,6 +28,7 @@ export const leadListParamsSchema = z.object({
   source: z.enum(LEAD_SOURCES).optional().catch(undefined),
   import: z.string().trim().min(1).max(200).optional().catch(undefined),
   status: z.enum(LEAD_STATUSES).optional().catch(undefined),
+  segment: z.enum(SEGMENTS).optional().catch(undefined),
   assignee: z.union([z.literal('unassigned'), z.uuid()]).optional().catch(undefined),
   dnc: yesNo,
   dne: yesNo,
@@ -58,6 +63,7 @@ function applyFilters(q: Knex.QueryBuilder, p: LeadListParams): Knex.QueryBuilde
   if (p.source) q.where('leads.source', p.source);
   if (p.import) q.where('leads.import_name', p.import);
   if (p.status) q.where('leads.status', p.status);
+  if (p.segment) q.where('leads.segment', p.segment);
   if (p.assignee === 'unassigned') q.whereNull('leads.assigned_user_id');
   else if (p.assignee) q.where('leads.assigned_user_id', p.assignee);
   for (const flag of ['dnc', 'dne', 'dnm'] as const) {
@@ -154,10 +160,11 @@ export type LeadDetail = Pick<
   | 'recycledAt'
 > & {
   flags: Array<{ flag: 'DNC' | 'DNE' | 'DNM'; at: Date | null; reason: string | null }>;
-  assignee: Pick<User, 'name' | 'username'> | null;
+  assignee: Pick<User, 'id' | 'name' | 'username'> | null;
   events: Array<Pick<LeadEvent, 'id' | 'type' | 'note' | 'createdAt' | 'idempotencyKey'> & { actor: string }>;
   touches: Array<{ id: string; source: string; importName: string | null; receivedAt: Date }>;
-  assignments: Array<{ id: string; to: string | null; by: string | null; reason: string; createdAt: Date }>;
+  /** Newest first: to whom (null: unassigned) and by whom (null: through the API key), and why. */
+  assignments: Array<{ id: string; userId: string | null; to: string | null; assignedByUserId: string | null; by: string | null; reason: string; createdAt: Date }>;
 };
 
 const UUID = z.uuid();
@@ -179,7 +186,7 @@ const latest =
   (limit: number, ...columns: string[]) =>
   (q: AnyQueryBuilder) =>
     q.orderBy(columns.map((column) => ({ column, order: 'desc' as const }))).limit(limit);
-const DETAIL_MODIFIERS = { latestEvents: latest(200, 'created_at', 'id'), latestTouches: latest(100, 'received_at'), latestAssignments: latest(100, 'created_at') };
+const DETAIL_MODIFIERS = { latestEvents: latest(200, 'created_at', 'id'), latestTouches: latest(100, 'received_at'), latestAssignments: latest(100, 'created_at', 'id') };
 
 /** One graph fetch of the lead `scoped` (the visibility rules) lets through; children share its account. */
 async function loadLeadDetail(db: Knex, scoped: Knex.QueryBuilder, leadId: string): Promise<LeadDetail | null> {
@@ -214,7 +221,7 @@ async function loadLeadDetail(db: Knex, scoped: Knex.QueryBuilder, leadId: strin
     segment: lead.segment,
     status: lead.status,
     milestone: lead.milestone,
-    assignee: lead.assignee ? { name: lead.assignee.name, username: lead.assignee.username } : null,
+    assignee: lead.assignee ? { id: lead.assignee.id, name: lead.assignee.name, username: lead.assignee.username } : null,
     nextFollowUpAt: lead.nextFollowUpAt,
     createdAt: lead.createdAt,
     updatedAt: lead.updatedAt,
@@ -228,6 +235,158 @@ async function loadLeadDetail(db: Knex, scoped: Knex.QueryBuilder, leadId: strin
       idempotencyKey: e.idempotencyKey,
     })),
     touches: (lead.touches ?? []).map((t) => ({ id: t.id, source: t.source, importName: t.importName, receivedAt: t.receivedAt })),
-    assignments: (lead.assignments ?? []).map((a) => ({ id: a.id, to: a.user?.name ?? null, by: a.assignedBy?.name ?? null, reason: a.reason, createdAt: a.createdAt })),
+    assignments: (lead.assignments ?? []).map((a) => ({
+      id: String(a.id),
+      userId: a.userId,
+      to: a.user?.name ?? null,
+      assignedByUserId: a.assignedByUserId,
+      by: a.assignedBy?.name ?? null,
+      reason: a.reason,
+      createdAt: a.createdAt,
+    })),
   };
+}
+
+// ---- Assigning (owners and admins; the rules are db/distribution/assign.ts's) ----
+
+export const ASSIGN_ROLES = ['owner', 'admin'] as const satisfies readonly Role[];
+export const canAssign = (user: SessionUser) => (ASSIGN_ROLES as readonly string[]).includes(user.role);
+
+/** An active LSP a lead can be given to; `licensed` against the lead's state when one is given. */
+export interface AssignableLsp {
+  id: string;
+  name: string;
+  licensedStates: string[];
+  licensed: boolean;
+}
+
+/** The account's active LSPs, by name; with `state`, each marked licensed there or not. */
+export async function assignableLsps(db: Knex, user: SessionUser, state?: string): Promise<AssignableLsp[]> {
+  const rows: Array<{ id: string; name: string; licensed_states: string[] }> = await db('users')
+    .where({ account_id: user.accountId, role: 'lsp', status: 'active' })
+    .orderByRaw('lower(name), id')
+    .select('id', 'name', 'licensed_states');
+  const wanted = state?.trim().toUpperCase();
+  return rows.map((r) => ({ id: r.id, name: r.name, licensedStates: r.licensed_states, licensed: wanted === undefined || r.licensed_states.some((s) => s.toUpperCase() === wanted) }));
+}
+
+function assignDeps(services: WebServices): AssignDeps {
+  const { db, temporal } = services;
+  return { db, temporal: temporal ? () => temporal.getClient() : null, taskQueue: temporal?.taskQueue };
+}
+
+const reasonField = z
+  .string({ error: 'A reason is required' })
+  .trim()
+  .min(1, 'A reason is required')
+  .max(ASSIGN_REASON_MAX, `At most ${ASSIGN_REASON_MAX} characters`);
+const assignForm = z.object({ userId: z.uuid({ error: 'Choose an LSP' }), reason: reasonField });
+const unassignForm = z.object({ reason: reasonField });
+const selectedLeads = z.array(z.uuid('Not a lead')).min(1, 'Select at least one lead').max(ASSIGN_MAX_LEADS, `At most ${ASSIGN_MAX_LEADS} leads at once`);
+const bulkMatchingForm = assignForm.extend({
+  count: z.coerce.number({ error: 'How many leads?' }).int('A whole number').min(1, 'At least 1').max(ASSIGN_MAX_LEADS, `At most ${ASSIGN_MAX_LEADS}`),
+  filters: z.string().max(2000).optional(),
+});
+
+/** What an assignment form answers: a message for the page, or the field errors (400). */
+export type AssignFormResult = { ok: true; message: string; status: 200 } | { ok: false; status: number; message: string; fieldErrors?: Record<string, string[] | undefined> };
+
+const firstError = (fieldErrors: Record<string, string[] | undefined>) => Object.values(fieldErrors).find((e) => e?.length)?.[0] ?? 'Check the form';
+
+async function run(services: WebServices, fn: () => Promise<AssignResult>, describe: (r: AssignResult) => string): Promise<AssignFormResult> {
+  try {
+    const result = await fn();
+    let message = describe(result);
+    if (result.signalFailures.length) {
+      // Postgres holds the assignment; only the workflow's copy of it is behind.
+      message += ` (saved; ${result.signalFailures.length === 1 ? "the lead's workflow was" : `${result.signalFailures.length} leads' workflows were`} not told: ${result.signalFailures[0]!.message})`;
+    }
+    return { ok: true, status: 200, message };
+  } catch (err) {
+    if (err instanceof AssignmentError) return { ok: false, status: err.status, message: err.message };
+    throw err;
+  }
+}
+
+/** Assign (intent `assign`) or unassign (`unassign`) one lead from its page. */
+export async function assignFromLeadPage(services: WebServices, user: SessionUser, leadId: string, intent: 'assign' | 'unassign', formData: FormData): Promise<AssignFormResult> {
+  const parsed = parseForm(intent === 'assign' ? assignForm : unassignForm.extend({ userId: z.null().catch(null) }), formData);
+  if (!parsed.success) return { ok: false, status: 400, message: firstError(parsed.fieldErrors), fieldErrors: parsed.fieldErrors };
+  const { userId, reason } = parsed.data;
+  return run(
+    services,
+    () => assignLeads(assignDeps(services), { accountId: user.accountId, leadIds: [leadId], userId, byUserId: user.id, reason }),
+    (r) => {
+      if (!r.assigned.length) return r.user ? `Already assigned to ${r.user.name}.` : 'Already unassigned.';
+      return r.user ? `Assigned to ${r.user.name}.` : 'Unassigned.';
+    },
+  );
+}
+
+/** "Assign N leads to X: M skipped (reason, count)": the bulk forms' answer. */
+function describeBulk(r: AssignResult, notChosen?: { count: number; reason: string }): string {
+  const n = (k: number) => `${k} lead${k === 1 ? '' : 's'}`;
+  const parts = [`Assigned ${n(r.assigned.length)} to ${r.user?.name ?? 'nobody'}`];
+  if (r.unchanged.length) parts.push(`${n(r.unchanged.length)} already assigned to ${r.user?.name}`);
+  const skipped = new Map<string, number>();
+  for (const s of r.skipped) skipped.set(s.reason, (skipped.get(s.reason) ?? 0) + 1);
+  if (notChosen?.count) skipped.set(notChosen.reason, notChosen.count);
+  const skippedTotal = [...skipped.values()].reduce((a, b) => a + b, 0);
+  if (skippedTotal) parts.push(`${skippedTotal} skipped: ${[...skipped].map(([reason, k]) => (k > 1 ? `${reason} (${n(k)})` : reason)).join('; ')}`);
+  return `${parts.join('. ')}.`;
+}
+
+/** The leads list's bulk forms: the selected rows (`assign-selected`) or N of the leads matching the list's filters (`assign-matching`). */
+export async function assignFromList(services: WebServices, user: SessionUser, intent: 'assign-selected' | 'assign-matching', formData: FormData): Promise<AssignFormResult> {
+  if (intent === 'assign-selected') {
+    const parsed = parseForm(assignForm, formData);
+    if (!parsed.success) return { ok: false, status: 400, message: firstError(parsed.fieldErrors), fieldErrors: parsed.fieldErrors };
+    const leadIds = selectedLeads.safeParse(formData.getAll('leadId').map(String));
+    if (!leadIds.success) return { ok: false, status: 400, message: leadIds.error.issues[0]!.message, fieldErrors: { leadId: leadIds.error.issues.map((i) => i.message) } };
+    const { userId, reason } = parsed.data;
+    return run(services, () => assignLeads(assignDeps(services), { accountId: user.accountId, leadIds: leadIds.data, userId, byUserId: user.id, reason, bulk: true }), (r) => describeBulk(r));
+  }
+  const parsed = parseForm(bulkMatchingForm, formData);
+  if (!parsed.success) return { ok: false, status: 400, message: firstError(parsed.fieldErrors), fieldErrors: parsed.fieldErrors };
+  const { userId, reason, count } = parsed.data;
+  const params = parseLeadListParams(new URL(`/leads?${(parsed.data.filters ?? '').replace(/^\?/, '')}`, 'http://leadflow.invalid'));
+  let lsp;
+  try {
+    lsp = await loadAssignee(services.db, user.accountId, userId);
+  } catch (err) {
+    if (err instanceof AssignmentError) return { ok: false, status: err.status, message: err.message };
+    throw err;
+  }
+  const { leadIds, unlicensed } = await pickMatchingLeads(services.db, user, params, lsp.licensed_states, count);
+  if (!leadIds.length) {
+    const why = unlicensed ? `: ${unlicensed} match but ${lsp.name} is not licensed in their state` : '';
+    return { ok: true, status: 200, message: `No unassigned lead matching these filters can go to ${lsp.name}${why}.` };
+  }
+  const notChosen = { count: Math.min(unlicensed, count - leadIds.length), reason: `${lsp.name} is not licensed in their state` };
+  return run(
+    services,
+    () => assignLeads(assignDeps(services), { accountId: user.accountId, leadIds, userId, byUserId: user.id, reason, bulk: true, onlyUnassigned: true }),
+    (r) => {
+      const short = leadIds.length < count ? ` (asked for ${count}; ${leadIds.length} unassigned leads in ${lsp.name}'s states match)` : '';
+      return describeBulk(r, notChosen).replace(/\.$/, `${short}.`);
+    },
+  );
+}
+
+/**
+ * The freshest `limit` leads the list's filters let through that are unassigned, open (not
+ * recycled, removed or archived) and in one of `states`; and how many more unassigned open
+ * matches there are in other states (reported as skipped).
+ */
+export async function pickMatchingLeads(db: Knex, user: SessionUser, params: LeadListParams, states: string[], limit: number): Promise<{ leadIds: string[]; unlicensed: number }> {
+  const pool = applyFilters(scopedLeads(db, user), params).whereNull('leads.assigned_user_id').whereNotIn('leads.status', UNASSIGNABLE_STATUSES);
+  const upper = states.map((s) => s.toUpperCase());
+  const rows: Array<{ id: string }> = await pool
+    .clone()
+    .whereRaw('upper(leads.state) = any(?::text[])', [upper])
+    .orderBy([{ column: 'leads.created_at', order: 'desc' }, { column: 'leads.id', order: 'desc' }])
+    .limit(limit)
+    .select('leads.id');
+  const [{ n }] = await pool.clone().whereRaw('not (upper(leads.state) = any(?::text[]))', [upper]).count<{ n: string }[]>({ n: '*' });
+  return { leadIds: rows.map((r) => r.id), unlicensed: Number(n) };
 }
