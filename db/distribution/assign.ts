@@ -130,7 +130,7 @@ export async function assignLeads(deps: AssignDeps, req: AssignRequest): Promise
     const { rows } = await trx.raw<{ rows: Array<{ at: Date }> }>('select clock_timestamp() as at');
     const at = rows[0]!.at;
     const names = await userNames(trx, req.accountId, [req.byUserId, ...leads.map((l) => l.assigned_user_id)]);
-    const by = req.byUserId ? (names.get(req.byUserId) ?? 'a former user') : `the ${req.actorSystem ?? 'system'}`;
+    const by = req.byUserId ? (names.get(req.byUserId) ?? 'a former user') : req.actorSystem === 'api' ? 'the API' : `the ${req.actorSystem ?? 'system'}`;
 
     const out: AssignResult = { user: user ? { id: user.id, name: user.name } : null, assigned: [], unchanged: [], skipped: [], signalFailures: [] };
     const decided: Decided[] = [];

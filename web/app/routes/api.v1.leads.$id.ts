@@ -1,5 +1,7 @@
 // GET /api/v1/leads/:id: one lead of the API key's account, with its flags, segment, status,
-// milestone, assignee and history. Another account's lead answers 404, like a missing one.
+// milestone, assignee (id, name, username), assignments (newest first, each with userId, to,
+// assignedByUserId, by, reason, createdAt) and history. Another account's lead answers 404,
+// like a missing one.
 import type { LoaderFunctionArgs } from '@remix-run/node';
 import { accountForApiKey } from '../utils/intake.server.ts';
 import { getLeadForAccount } from '../utils/leads.server.ts';
