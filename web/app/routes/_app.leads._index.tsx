@@ -4,12 +4,14 @@ import { CsrfInput } from '../components/csrf-input.tsx';
 import { FormError } from '../components/field.tsx';
 import { GeneralErrorBoundary } from '../components/error-boundary.tsx';
 import { LeadTable, type SortableColumn } from '../components/lead-table.tsx';
+import { MyDayPanel } from '../components/my-day.tsx';
 import { LEAD_SOURCES } from '../../../workflows/lead/templates.ts';
 import { requireRole } from '../utils/auth.server.ts';
 import { LEAD_STATUSES, SOURCE_LABELS, STATUS_LABELS } from '../utils/labels.ts';
 import { SEGMENTS } from '../../../workflows/lead/segment.ts';
 import { validateCsrf } from '../utils/csrf.server.ts';
 import { ASSIGN_ROLES, assignableLsps, assignFromList, canAssign, leadFilterOptions, listLeads, parseLeadListParams, type AssignableLsp } from '../utils/leads.server.ts';
+import { myDay } from '../utils/my-day.server.ts';
 import { withParams } from '../utils/url.ts';
 
 export const meta: MetaFunction = () => [{ title: 'Leads · Leadflow' }];
@@ -17,12 +19,13 @@ export const meta: MetaFunction = () => [{ title: 'Leads · Leadflow' }];
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const user = await requireRole(request, context, ['owner', 'admin', 'lsp', 'support']);
   const params = parseLeadListParams(new URL(request.url));
-  const [page, options, lsps] = await Promise.all([
+  const [page, options, lsps, day] = await Promise.all([
     listLeads(context.services.db, user, params),
     leadFilterOptions(context.services.db, user),
     canAssign(user) ? assignableLsps(context.services.db, user) : null,
+    myDay(context.services.db, user),
   ]);
-  return { ...page, options, params, lsps, isLsp: user.role === 'lsp', sharkTank: user.account.sharkTank, canAdd: user.role === 'owner' || user.role === 'admin' };
+  return { ...page, options, params, lsps, myDay: day, isLsp: user.role === 'lsp', sharkTank: user.account.sharkTank, canAdd: user.role === 'owner' || user.role === 'admin' };
 }
 
 /** The bulk assignment forms: the selected rows, or N of the leads matching the list's filters. */
@@ -39,7 +42,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
 const SORT_LABELS: Record<SortableColumn, string> = { created: 'Created', name: 'Name', follow_up: 'Next follow-up', milestone: 'Milestone' };
 
 export default function LeadsList() {
-  const { leads, total, page, pageCount, pageSize, options, params, lsps, isLsp, sharkTank, canAdd } = useLoaderData<typeof loader>();
+  const { leads, total, page, pageCount, pageSize, options, params, lsps, isLsp, sharkTank, canAdd, myDay } = useLoaderData<typeof loader>();
   const [searchParams] = useSearchParams();
   const submit = useSubmit();
   const first = total === 0 ? 0 : (page - 1) * pageSize + 1;
@@ -72,6 +75,8 @@ export default function LeadsList() {
           </Link>
         ) : null}
       </div>
+
+      {myDay ? <MyDayPanel day={myDay} /> : null}
 
       <details className="filters" open={hasFilters(params)}>
         <summary>Filter and sort</summary>
