@@ -1,3 +1,6 @@
+// Users & Seats: the account's users and seats (the owner adds users and sets them inactive;
+// admins see it read-only), and each LSP's day: today's ledger ("38 / 50") and, for the owner,
+// their daily target, licensed states and whether they are available.
 import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node';
 import { Form, useActionData, useLoaderData } from '@remix-run/react';
 import { z } from 'zod';
@@ -5,24 +8,50 @@ import { Badge } from '../components/badges.tsx';
 import { CsrfInput } from '../components/csrf-input.tsx';
 import { GeneralErrorBoundary } from '../components/error-boundary.tsx';
 import { Field, FormError } from '../components/field.tsx';
+import { StateCheckboxes } from '../components/state-checkboxes.tsx';
+import { capacityLedger } from '../../../db/distribution/ledger.ts';
+import { STATE_OPTIONS } from '../utils/company.server.ts';
 import { requireRole } from '../utils/auth.server.ts';
 import { validateCsrf } from '../utils/csrf.server.ts';
 import { notFound, parseForm, type FieldErrors } from '../utils/forms.server.ts';
 import { formatDateTime, formatUsd, roleLabel } from '../utils/labels.ts';
-import { createAccountUser, createUserSchema, listAccountUsers, seatUsageOf, setAccountUserStatus } from '../utils/users.server.ts';
+import {
+  checkLicensedStates,
+  createAccountUser,
+  createUserSchema,
+  DAILY_TARGET_MAX,
+  DAILY_TARGET_MIN,
+  listAccountUsers,
+  seatUsageOf,
+  setAccountUserStatus,
+  updateUserDay,
+} from '../utils/users.server.ts';
 
 export const meta: MetaFunction = () => [{ title: 'Users & Seats · Leadflow' }];
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const user = await requireRole(request, context, ['owner', 'admin']);
-  const [users, seats] = await Promise.all([listAccountUsers(context.services.db, user.accountId), seatUsageOf(context.services.db, user.accountId)]);
-  return { users, seats, canManage: user.role === 'owner', me: user.id };
+  const { db } = context.services;
+  const [users, seats, ledger] = await Promise.all([listAccountUsers(db, user.accountId), seatUsageOf(db, user.accountId), capacityLedger(db, user.accountId)]);
+  return { users, seats, ledger: ledger.lsps, states: STATE_OPTIONS, canManage: user.role === 'owner', me: user.id, timeZone: user.timeZone };
 }
 
 const statusSchema = z.object({ userId: z.uuid(), status: z.enum(['active', 'inactive']) });
 
+const daySchema = z.object({
+  userId: z.uuid(),
+  dailyTarget: z.coerce
+    .number('Enter a number')
+    .int('Enter a whole number')
+    .min(DAILY_TARGET_MIN, `At least ${DAILY_TARGET_MIN}`)
+    .max(DAILY_TARGET_MAX, `At most ${DAILY_TARGET_MAX}`),
+  available: z.enum(['on']).optional(),
+});
+
 type ActionResult = {
-  intent: 'create' | 'status';
+  intent: 'create' | 'status' | 'day';
+  /** The user a `day` answer is about. */
+  userId?: string;
   fieldErrors: FieldErrors;
   formError: string | null;
   created: { username: string; name: string; temporaryPassword: string } | null;
@@ -63,11 +92,26 @@ export async function action({ request, context }: ActionFunctionArgs) {
     throw redirect('/users');
   }
 
+  if (intent === 'day') {
+    const userId = formData.get('userId');
+    const parsed = parseForm(daySchema, formData);
+    // Checkboxes, one value each: parseForm keeps one value per name, so they are read here.
+    const states = checkLicensedStates(formData.getAll('licensedStates').map(String));
+    if (!parsed.success || 'error' in states) {
+      if (!parsed.success && parsed.fieldErrors.userId) throw notFound();
+      const fieldErrors: FieldErrors = { ...(parsed.success ? {} : parsed.fieldErrors), ...('error' in states ? { licensedStates: [states.error] } : {}) };
+      return result({ intent: 'day', userId: String(userId), fieldErrors }, { status: 400 });
+    }
+    const v = parsed.data;
+    if (!(await updateUserDay(db, user.accountId, v.userId, { dailyTarget: v.dailyTarget, available: Boolean(v.available), licensedStates: states.codes }))) throw notFound();
+    throw redirect('/users');
+  }
+
   return result({ intent: 'create', formError: 'Unknown action.' }, { status: 400 });
 }
 
 export default function UsersAndSeats() {
-  const { users, seats, canManage, me } = useLoaderData<typeof loader>();
+  const { users, seats, ledger, states, canManage, me, timeZone } = useLoaderData<typeof loader>();
   const actionData = useActionData<typeof action>();
   const createErrors = actionData?.intent === 'create' ? actionData : null;
   return (
@@ -134,7 +178,7 @@ export default function UsersAndSeats() {
                     <Badge tone={u.status === 'active' ? 'ok' : 'neutral'}>{u.status === 'active' ? 'Active' : 'Inactive'}</Badge>
                     {u.mustChangePassword ? <span className="muted small-text"> · temporary password</span> : null}
                   </td>
-                  <td data-label="Added">{formatDateTime(u.createdAt)}</td>
+                  <td data-label="Added">{formatDateTime(u.createdAt, timeZone)}</td>
                   {canManage ? (
                     <td data-label="Change">
                       {u.role !== 'owner' && u.id !== me ? (
@@ -157,6 +201,83 @@ export default function UsersAndSeats() {
             </tbody>
           </table>
         </div>
+      </section>
+
+      <section className="card" aria-labelledby="day-title">
+        <h2 id="day-title">The LSPs’ day</h2>
+        <p className="muted small-text">Today’s work of each active LSP against their daily target: follow-ups due today plus leads newly assigned today.</p>
+        {ledger.length === 0 ? (
+          <p className="muted">No active LSPs.</p>
+        ) : (
+          <div className="table-wrap">
+            <table className="data-table">
+              <caption className="visually-hidden">Each LSP’s day</caption>
+              <thead>
+                <tr>
+                  <th scope="col">LSP</th>
+                  <th scope="col">Today</th>
+                  <th scope="col">Availability</th>
+                  <th scope="col">Licensed states</th>
+                  {canManage ? <th scope="col">Change</th> : null}
+                </tr>
+              </thead>
+              <tbody>
+                {ledger.map((l) => {
+                  const u = users.find((x) => x.id === l.userId);
+                  const dayErrors = actionData?.intent === 'day' && actionData.userId === l.userId ? actionData.fieldErrors : null;
+                  return (
+                    <tr key={l.userId}>
+                      <td data-label="LSP">{l.name}</td>
+                      <td data-label="Today">
+                        <span title={`${l.followUpsDue} follow-ups due today, ${l.newAssigned} new leads assigned today; ${l.capacityLeft} left`}>
+                          {l.used} / {l.target}
+                        </span>
+                        <span className="muted small-text">
+                          {' '}
+                          ({l.followUpsDue} follow-ups, {l.newAssigned} new)
+                        </span>
+                      </td>
+                      <td data-label="Availability">
+                        <Badge tone={l.available ? 'ok' : 'neutral'}>{l.available ? 'Available' : 'Away'}</Badge>
+                      </td>
+                      <td data-label="Licensed states">{u?.licensedStates.length ? u.licensedStates.join(', ') : <span className="muted">none</span>}</td>
+                      {canManage ? (
+                        <td data-label="Change">
+                          <details open={Boolean(dayErrors)}>
+                            <summary>Edit {l.name}’s day</summary>
+                            <Form method="post">
+                              <CsrfInput />
+                              <input type="hidden" name="intent" value="day" />
+                              <input type="hidden" name="userId" value={l.userId} />
+                              <Field
+                                label="Daily target"
+                                name="dailyTarget"
+                                type="number"
+                                min={DAILY_TARGET_MIN}
+                                max={DAILY_TARGET_MAX}
+                                step={1}
+                                defaultValue={l.target}
+                                required
+                                errors={dayErrors?.dailyTarget}
+                              />
+                              <label>
+                                <input type="checkbox" name="available" defaultChecked={l.available} /> Available today (gets new leads)
+                              </label>
+                              <StateCheckboxes legend="Licensed states" name="licensedStates" states={states} checked={u?.licensedStates ?? []} errors={dayErrors?.licensedStates} />
+                              <button type="submit" className="button primary small">
+                                Save {l.name}’s day
+                              </button>
+                            </Form>
+                          </details>
+                        </td>
+                      ) : null}
+                    </tr>
+                  );
+                })}
+              </tbody>
+            </table>
+          </div>
+        )}
       </section>
 
       {canManage ? (

@@ -1,10 +1,16 @@
 // Users and seats of an account (owner's page). Seat checks run inside the transaction that
 // adds or reactivates the user, with the account row locked (db/seats.ts).
+//
+// Also each user's day settings (available, daily target, licensed states), which the owner
+// changes on Users & Seats, an LSP's own availability on My Leads, and an integrator's
+// scheduling system through PATCH /api/v1/users/:id: all three go through `updateUserDay`.
 import { randomInt } from 'node:crypto';
 import type { Knex } from 'knex';
 import { UniqueViolationError } from 'objection';
 import { z } from 'zod';
-import { User, type UserStatus } from '../../../db/models/index.ts';
+import { capacityLedger, type LspLedger } from '../../../db/distribution/ledger.ts';
+import { US_STATES } from '../../../db/hygiene/index.ts';
+import { User, type Role, type UserStatus } from '../../../db/models/index.ts';
 import { hashPassword } from '../../../db/passwords.ts';
 import { accountSeatUsage, assertSeatAvailable, NoSeatAvailableError, type SeatUsage } from '../../../db/seats.ts';
 import { endUserSessions } from './session.server.ts';
@@ -23,15 +29,30 @@ export const createUserSchema = z.object({
   role: z.enum(ASSIGNABLE_ROLES, 'Choose a role'),
 });
 
-export type AccountUser = Pick<User, 'id' | 'username' | 'name' | 'email' | 'role' | 'status' | 'mustChangePassword' | 'createdAt'>;
+export type AccountUser = Pick<
+  User,
+  'id' | 'username' | 'name' | 'email' | 'role' | 'status' | 'mustChangePassword' | 'createdAt' | 'available' | 'dailyTarget' | 'licensedStates'
+>;
 
 export async function listAccountUsers(db: Knex, accountId: string): Promise<AccountUser[]> {
   const users = await User.query(db)
     .where('account_id', accountId)
     .orderByRaw("role = 'owner' desc, status asc, lower(name) asc")
-    .select('id', 'username', 'name', 'email', 'role', 'status', 'must_change_password', 'created_at');
+    .select('id', 'username', 'name', 'email', 'role', 'status', 'must_change_password', 'created_at', 'available', 'daily_target', 'licensed_states');
   // Plain objects for the page's loader data, never the password hash.
-  return users.map((u) => ({ id: u.id, username: u.username, name: u.name, email: u.email, role: u.role, status: u.status, mustChangePassword: u.mustChangePassword, createdAt: u.createdAt }));
+  return users.map((u) => ({
+    id: u.id,
+    username: u.username,
+    name: u.name,
+    email: u.email,
+    role: u.role,
+    status: u.status,
+    mustChangePassword: u.mustChangePassword,
+    createdAt: u.createdAt,
+    available: u.available,
+    dailyTarget: u.dailyTarget,
+    licensedStates: u.licensedStates,
+  }));
 }
 
 export function seatUsageOf(db: Knex, accountId: string): Promise<SeatUsage> {
@@ -57,8 +78,20 @@ export async function createAccountUser(db: Knex, accountId: string, input: z.in
   try {
     const user = await db.transaction(async (trx) => {
       await assertSeatAvailable(trx, accountId);
+      // A new LSP starts licensed where the agency is (My Company); the owner narrows it after.
+      const licensedStates = input.role === 'lsp' ? await trx('accounts').where({ id: accountId }).first('licensed_states') : null;
       const user = await User.query(trx)
-        .insert({ accountId, username: input.username, name: input.name, email: input.email, role: input.role, status: 'active', passwordHash, mustChangePassword: true })
+        .insert({
+          accountId,
+          username: input.username,
+          name: input.name,
+          email: input.email,
+          role: input.role,
+          status: 'active',
+          passwordHash,
+          mustChangePassword: true,
+          ...(licensedStates ? { licensedStates: licensedStates.licensed_states as string[] } : {}),
+        })
         .returning(['id', 'username', 'name']);
       return { id: user.id, username: user.username, name: user.name };
     });
@@ -90,6 +123,99 @@ export async function setAccountUserStatus(db: Knex, accountId: string, userId: 
     if (err instanceof NoSeatAvailableError) return { ok: false, formError: err.message, status: 409 };
     throw err;
   }
+}
+
+export const DAILY_TARGET_MIN = 1;
+export const DAILY_TARGET_MAX = 500;
+
+/** What may change about a user's day; a field left out is left as it is. */
+export interface UserDayPatch {
+  available?: boolean;
+  dailyTarget?: number;
+  licensedStates?: string[];
+}
+
+const DAY_FIELDS = ['available', 'dailyTarget', 'licensedStates'] as const;
+
+/**
+ * Checks a patch as an integrator sends it (JSON): only the three fields, each of its type,
+ * the target a whole number in 1..500, the states known two-letter codes (stored upper-case,
+ * sorted, once each). Either the patch or a message per field.
+ */
+export function checkUserDayPatch(body: unknown): { ok: true; patch: UserDayPatch } | { ok: false; errors: Record<string, string> } {
+  if (!body || typeof body !== 'object' || Array.isArray(body)) return { ok: false, errors: { body: 'Must be a JSON object' } };
+  const errors: Record<string, string> = {};
+  const patch: UserDayPatch = {};
+  for (const [key, value] of Object.entries(body)) {
+    if (!(DAY_FIELDS as readonly string[]).includes(key)) {
+      errors[key] = `Unknown field: only ${DAY_FIELDS.join(', ')} can be changed`;
+    } else if (key === 'available') {
+      if (typeof value === 'boolean') patch.available = value;
+      else errors.available = 'Must be true or false';
+    } else if (key === 'dailyTarget') {
+      if (typeof value === 'number' && Number.isInteger(value) && value >= DAILY_TARGET_MIN && value <= DAILY_TARGET_MAX) patch.dailyTarget = value;
+      else errors.dailyTarget = `Must be a whole number from ${DAILY_TARGET_MIN} to ${DAILY_TARGET_MAX}`;
+    } else {
+      const states = checkLicensedStates(value);
+      if ('error' in states) errors.licensedStates = states.error;
+      else patch.licensedStates = states.codes;
+    }
+  }
+  if (!Object.keys(errors).length && !Object.keys(patch).length) errors.body = `Send at least one of ${DAY_FIELDS.join(', ')}`;
+  return Object.keys(errors).length ? { ok: false, errors } : { ok: true, patch };
+}
+
+/** A list of state codes, upper-cased, sorted and once each; or what is wrong with it. */
+export function checkLicensedStates(value: unknown): { codes: string[] } | { error: string } {
+  if (!Array.isArray(value) || value.some((v) => typeof v !== 'string')) return { error: 'Must be a list of two-letter state codes, e.g. ["TX", "OK"]' };
+  const codes = [...new Set((value as string[]).map((v) => v.trim().toUpperCase()))].sort();
+  const unknown = codes.filter((c) => !(c in US_STATES));
+  if (unknown.length) return { error: `Not a US state, DC or territory: ${unknown.map((c) => JSON.stringify(c)).join(', ')}` };
+  return { codes };
+}
+
+/** Changes a user's day settings; scoped by account, so another account's user is not found. */
+export async function updateUserDay(db: Knex, accountId: string, userId: string, patch: UserDayPatch): Promise<boolean> {
+  const changed = await User.query(db)
+    .where({ id: userId, account_id: accountId })
+    .patch({ ...patch, updatedAt: db.fn.now() });
+  return changed > 0;
+}
+
+/** A user as the API shows them: `today` is the LSP's ledger, null for other roles and inactive users. */
+export interface ApiUser {
+  id: string;
+  name: string;
+  role: Role;
+  active: boolean;
+  available: boolean;
+  licensedStates: string[];
+  dailyTarget: number;
+  today: { followUpsDue: number; newAssigned: number; capacityLeft: number } | null;
+}
+
+/** Every user of the account (or the one `userId`), with today's ledger for the active LSPs: two queries. */
+export async function apiUsers(db: Knex, accountId: string, userId?: string): Promise<ApiUser[]> {
+  const query = User.query(db).where('account_id', accountId).orderByRaw("role = 'owner' desc, lower(name) asc, id asc");
+  if (userId) query.where('id', userId);
+  const [users, ledger] = await Promise.all([
+    query.select('id', 'name', 'role', 'status', 'available', 'licensed_states', 'daily_target'),
+    capacityLedger(db, accountId, userId ? { userId } : {}),
+  ]);
+  const today = new Map<string, LspLedger>(ledger.lsps.map((l) => [l.userId, l]));
+  return users.map((u) => {
+    const l = today.get(u.id);
+    return {
+      id: u.id,
+      name: u.name,
+      role: u.role,
+      active: u.status === 'active',
+      available: u.available,
+      licensedStates: u.licensedStates,
+      dailyTarget: u.dailyTarget,
+      today: l ? { followUpsDue: l.followUpsDue, newAssigned: l.newAssigned, capacityLeft: l.capacityLeft } : null,
+    };
+  });
 }
 
 function isUniqueViolation(err: unknown, constraint: string): boolean {
