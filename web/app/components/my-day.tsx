@@ -13,9 +13,9 @@ export function MyDayPanel({ day }: { day: MyDay }) {
       </h2>
       <p>
         <strong>
-          {day.used} / {day.target} today
-        </strong>
-        : {day.followUpsDue} follow-up{day.followUpsDue === 1 ? '' : 's'}, {day.newAssigned} new
+          {day.used} / {day.target} today:
+        </strong>{' '}
+        {day.followUpsDue} follow-up{day.followUpsDue === 1 ? '' : 's'}, {day.newAssigned} new
         <span className="muted"> · {day.capacityLeft} left</span>
       </p>
       <Form method="post" action="/my-day" className="inline-form">
