@@ -7,6 +7,10 @@
 // compares timestamps against the same two instants and a DST change day is 23 or 25 hours long.
 import type { Knex } from 'knex';
 
+/** The range an LSP's daily target is kept in (the owner's page and the API refuse others). */
+export const DAILY_TARGET_MIN = 1;
+export const DAILY_TARGET_MAX = 500;
+
 /** Lead statuses that no longer hold work for anyone. */
 export const CLOSED_LEAD_STATUSES = ['recycled', 'removed', 'archived'] as const;
 

@@ -9,7 +9,7 @@ import { CsrfInput } from '../components/csrf-input.tsx';
 import { GeneralErrorBoundary } from '../components/error-boundary.tsx';
 import { Field, FormError } from '../components/field.tsx';
 import { StateCheckboxes } from '../components/state-checkboxes.tsx';
-import { capacityLedger } from '../../../db/distribution/ledger.ts';
+import { capacityLedger, DAILY_TARGET_MAX, DAILY_TARGET_MIN } from '../../../db/distribution/ledger.ts';
 import { STATE_OPTIONS } from '../utils/company.server.ts';
 import { requireRole } from '../utils/auth.server.ts';
 import { validateCsrf } from '../utils/csrf.server.ts';
@@ -19,8 +19,6 @@ import {
   checkLicensedStates,
   createAccountUser,
   createUserSchema,
-  DAILY_TARGET_MAX,
-  DAILY_TARGET_MIN,
   listAccountUsers,
   seatUsageOf,
   setAccountUserStatus,

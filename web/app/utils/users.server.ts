@@ -8,7 +8,7 @@ import { randomInt } from 'node:crypto';
 import type { Knex } from 'knex';
 import { UniqueViolationError } from 'objection';
 import { z } from 'zod';
-import { capacityLedger, type LspLedger } from '../../../db/distribution/ledger.ts';
+import { capacityLedger, DAILY_TARGET_MAX, DAILY_TARGET_MIN, type LspLedger } from '../../../db/distribution/ledger.ts';
 import { US_STATES } from '../../../db/hygiene/index.ts';
 import { User, type Role, type UserStatus } from '../../../db/models/index.ts';
 import { hashPassword } from '../../../db/passwords.ts';
@@ -124,9 +124,6 @@ export async function setAccountUserStatus(db: Knex, accountId: string, userId: 
     throw err;
   }
 }
-
-export const DAILY_TARGET_MIN = 1;
-export const DAILY_TARGET_MAX = 500;
 
 /** What may change about a user's day; a field left out is left as it is. */
 export interface UserDayPatch {
