@@ -414,6 +414,33 @@ describe('Quick Actions and call-backs', () => {
     });
   });
 
+  it('stays archived when the archive starts its workflow and the lead row was read before the archive was written', async () => {
+    const lead = await seedLead({ source: 'national_campaign', phones: ['+12175550106'] });
+    await db.knex('leads').where({ id: lead.leadId }).update({ milestone: 'personalized_proposal', status: 'active' });
+    const taskQueue = uniqueTaskQueue('lead-archive-start');
+    const activities = createActivities({ db: db.knex, mailer, temporal: env.client, taskQueue, appUrl: APP_URL });
+    // A busy database: the workflow's read of the lead returns before the archive is written.
+    const slowArchive: typeof activities.archiveLead = async (req) => {
+      await new Promise((r) => setTimeout(r, 1_500));
+      return activities.archiveLead(req);
+    };
+    await withWorker(env, { taskQueue, workflowsPath: WORKFLOWS_PATH, activities: { ...activities, archiveLead: slowArchive } }, async () => {
+      const handle = await env.client.workflow.signalWithStart(leadWorkflow, {
+        taskQueue,
+        workflowId: leadWorkflowId(lead.leadId),
+        args: [{ leadId: lead.leadId, accountId: lead.accountId }],
+        signal: archiveSignal,
+        signalArgs: [{ byUserId: lead.lspId, at: new Date().toISOString() }],
+      });
+      try {
+        await eventually(async () => (await leadRow(lead.leadId)).status === 'archived', 'archived in Postgres');
+        expect(await handle.query(leadStateQuery)).toMatchObject({ status: 'archived', closed: true, milestone: 'personalized_proposal' });
+      } finally {
+        await handle.terminate('test over');
+      }
+    });
+  });
+
   it('puts the lead on the due-today list and e-mails the LSP once at the start of the call-back day', async () => {
     await run(async (tq) => {
       const lead = await seedLead({ source: 'national_campaign', phones: ['+12175550106'], assignedToLsp: true, timeZone: 'America/Chicago' });

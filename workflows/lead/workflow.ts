@@ -26,6 +26,8 @@ import type { LeadStatus, LeadWorkflowState } from './state.ts';
  * old path for histories recorded before it (test/histories/ replays them in CI).
  */
 export const PATCH_INTAKE_RECORDS_ARRIVALS = 'intake-records-arrivals';
+/** An archive signal that started the workflow is newer than the lead row read at start. */
+export const PATCH_ARCHIVE_BEFORE_LOAD = 'archive-before-load-wins';
 
 /** Events in one run's history before it continues as new; well below Temporal's 50k cap. */
 export const DEFAULT_HISTORY_LIMIT = 5_000;
@@ -175,7 +177,8 @@ export async function leadWorkflow(input: LeadWorkflowInput): Promise<void> {
     // with the start (signal-with-start) is newer than the row, so it wins.
     if (!state.worked) {
       state.milestone = facts.milestone;
-      state.status = facts.status;
+      // The row may have been read before the archive that came with the start was written.
+      if (!(state.closed && patched(PATCH_ARCHIVE_BEFORE_LOAD))) state.status = facts.status;
       state.worked = facts.milestone !== 'new';
     }
     state.segment = facts.segment;
