@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { data, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node';
 import { Form, Link, useActionData, useLoaderData, useNavigation, useRevalidator } from '@remix-run/react';
 import { useEffect, useRef, useState } from 'react';
+import { AssignForm, AssignOutcome, LspSelect } from '../components/assign-form.tsx';
 import { CsrfInput } from '../components/csrf-input.tsx';
 import { FormError } from '../components/field.tsx';
 import { validateCsrf } from '../utils/csrf.server.ts';
@@ -141,52 +142,18 @@ function QuickActions({ actions, actionId, offerArchive, waiting }: { actions: A
 
 function AssignForms({ lsps, state, assigned }: { lsps: AssignableLsp[]; state: string; assigned: boolean }) {
   const result = useActionData<typeof action>();
-  const busy = useNavigation().state === 'submitting';
+  // Unlicensed LSPs stay selectable: the refusal names the LSP and the state, which a greyed option cannot.
+  const unlicensed = new Set(lsps.filter((l) => !l.licensed).map((l) => l.id));
   return (
     <section className="card" aria-labelledby="lead-assign">
       <h2 id="lead-assign">Assign</h2>
-      <FormError message={result?.assignError} />
-      {result?.assigned ? (
-        <p className="alert alert-ok" role="status">
-          {result.assigned}
-        </p>
-      ) : null}
-      <Form method="post" replace className="inline-form">
-        <CsrfInput />
-        <input type="hidden" name="intent" value="assign" />
+      <AssignOutcome error={result?.assignError} message={result?.assigned} />
+      <AssignForm intent="assign" button="Assign" reasonHint="Why this LSP">
         <label>
-          Assign to{' '}
-          <select name="userId" required defaultValue="">
-            <option value="" disabled>
-              Choose an LSP
-            </option>
-            {lsps.map((l) => (
-              // Left selectable: the refusal names the LSP and the state, which a greyed option cannot.
-              <option key={l.id} value={l.id}>
-                {l.licensed ? l.name : `${l.name} (not licensed in ${state || 'this state'})`}
-              </option>
-            ))}
-          </select>
+          Assign to <LspSelect lsps={lsps} note={(l) => (unlicensed.has(l.id) ? `(not licensed in ${state || 'this state'})` : null)} />
         </label>
-        <label>
-          Reason <input type="text" name="reason" required maxLength={500} placeholder="Why this LSP" />
-        </label>
-        <button type="submit" className="button" disabled={busy}>
-          Assign
-        </button>
-      </Form>
-      {assigned ? (
-        <Form method="post" replace className="inline-form">
-          <CsrfInput />
-          <input type="hidden" name="intent" value="unassign" />
-          <label>
-            Reason <input type="text" name="reason" required maxLength={500} placeholder="Why it goes back to the pool" />
-          </label>
-          <button type="submit" className="button secondary" disabled={busy}>
-            Unassign
-          </button>
-        </Form>
-      ) : null}
+      </AssignForm>
+      {assigned ? <AssignForm intent="unassign" button="Unassign" reasonHint="Why it goes back to the pool" secondary /> : null}
     </section>
   );
 }

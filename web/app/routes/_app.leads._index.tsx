@@ -1,7 +1,6 @@
 import { data, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node';
-import { Form, Link, useActionData, useLoaderData, useNavigation, useSearchParams, useSubmit } from '@remix-run/react';
-import { CsrfInput } from '../components/csrf-input.tsx';
-import { FormError } from '../components/field.tsx';
+import { Form, Link, useActionData, useLoaderData, useSearchParams, useSubmit } from '@remix-run/react';
+import { AssignForm, AssignOutcome, LspSelect } from '../components/assign-form.tsx';
 import { GeneralErrorBoundary } from '../components/error-boundary.tsx';
 import { LeadTable, type SortableColumn } from '../components/lead-table.tsx';
 import { MyDayPanel } from '../components/my-day.tsx';
@@ -155,21 +154,6 @@ function hasFilters(p: Record<string, unknown>): boolean {
 
 const BULK_SELECTED_FORM = 'assign-selected';
 
-function LspSelect({ lsps }: { lsps: AssignableLsp[] }) {
-  return (
-    <select name="userId" required defaultValue="" aria-label="LSP">
-      <option value="" disabled>
-        Choose an LSP
-      </option>
-      {lsps.map((l) => (
-        <option key={l.id} value={l.id}>
-          {l.name} ({l.licensedStates.join(', ') || 'no licensed states'})
-        </option>
-      ))}
-    </select>
-  );
-}
-
 /**
  * Owners' and admins' bulk assignment. The selected rows' checkboxes belong to the first form
  * (the `form` attribute); the second takes the list's current filters with it, so the leads it
@@ -177,44 +161,21 @@ function LspSelect({ lsps }: { lsps: AssignableLsp[] }) {
  */
 function BulkAssign({ lsps, total, filters }: { lsps: AssignableLsp[]; total: number; filters: string }) {
   const result = useActionData<typeof action>();
-  const busy = useNavigation().state === 'submitting';
+  const select = <LspSelect lsps={lsps} note={(l) => `(${lsps.find((x) => x.id === l.id)?.licensedStates.join(', ') || 'no licensed states'})`} />;
   return (
     <section className="card" aria-labelledby="bulk-assign">
       <h2 id="bulk-assign">Assign leads</h2>
-      <FormError message={result?.error} />
-      {result?.message ? (
-        <p className="alert alert-ok" role="status">
-          {result.message}
-        </p>
-      ) : null}
-      <Form method="post" id={BULK_SELECTED_FORM} className="inline-form">
-        <CsrfInput />
-        <input type="hidden" name="intent" value="assign-selected" />
-        <label>
-          Assign selected to <LspSelect lsps={lsps} />
-        </label>
-        <label>
-          Reason <input type="text" name="reason" required maxLength={500} />
-        </label>
-        <button type="submit" className="button" disabled={busy}>
-          Assign selected
-        </button>
-      </Form>
-      <Form method="post" className="inline-form">
-        <CsrfInput />
-        <input type="hidden" name="intent" value="assign-matching" />
+      <AssignOutcome error={result?.error} message={result?.message} />
+      <AssignForm intent="assign-selected" id={BULK_SELECTED_FORM} button="Assign selected">
+        <label>Assign selected to {select}</label>
+      </AssignForm>
+      <AssignForm intent="assign-matching" button="Assign matching">
         <input type="hidden" name="filters" value={filters} />
         <label>
           Assign <input type="number" name="count" min={1} max={500} defaultValue={Math.min(50, Math.max(1, total))} required className="narrow" /> of the
-          unassigned leads matching these filters to <LspSelect lsps={lsps} />
+          unassigned leads matching these filters to {select}
         </label>
-        <label>
-          Reason <input type="text" name="reason" required maxLength={500} />
-        </label>
-        <button type="submit" className="button" disabled={busy}>
-          Assign matching
-        </button>
-      </Form>
+      </AssignForm>
     </section>
   );
 }

@@ -31,12 +31,8 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
   const accountId = await accountForApiKey(db, request);
   if (!accountId) return json({ error: 'A valid API key is required: Authorization: Bearer <key>' }, 401, { 'WWW-Authenticate': 'Bearer' });
 
-  let body: unknown;
-  try {
-    body = await request.json();
-  } catch {
-    return json({ errors: { body: 'Must be a JSON object' } }, 400);
-  }
+  // Unreadable JSON answers like any other body that is not an object.
+  const body: unknown = await request.json().catch(() => null);
   if (!body || typeof body !== 'object' || Array.isArray(body)) return json({ errors: { body: 'Must be a JSON object' } }, 400);
   if (!('userId' in body)) return json({ errors: { userId: 'Required: a user id, or null to unassign' } }, 400);
   const parsed = bodySchema.safeParse(body);
