@@ -23,7 +23,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
   const formData = await request.formData();
   await validateCsrf(request, context, formData);
   const ok = await setTemplateEnabled(context.services.db, user.accountId, String(formData.get('key') ?? ''), formData.get('enabled') === 'true');
-  if (!ok) return data({ formError: 'Unknown template.' }, { status: 400 });
+  if (!ok) return data({ formError: 'Unknown template, or one that is not built yet.' }, { status: 400 });
   return data({ formError: null });
 }
 
@@ -39,7 +39,7 @@ export default function Templates() {
         <section className="card" key={t.key} aria-labelledby={`t-${t.key}`}>
           <div className="page-head">
             <h2 id={`t-${t.key}`}>{t.name}</h2>
-            <Badge tone={t.enabled ? 'ok' : 'neutral'}>{t.enabled ? 'On' : 'Off'}</Badge>
+            {t.built ? <Badge tone={t.enabled ? 'ok' : 'neutral'}>{t.enabled ? 'On' : 'Off'}</Badge> : <Badge tone="neutral">Not built yet</Badge>}
           </div>
           {t.summary ? <p>{t.summary}</p> : null}
           {t.steps.length ? (
@@ -51,14 +51,16 @@ export default function Templates() {
               ))}
             </ol>
           ) : null}
-          <Form method="post">
-            <CsrfInput />
-            <input type="hidden" name="key" value={t.key} />
-            <input type="hidden" name="enabled" value={t.enabled ? 'false' : 'true'} />
-            <button type="submit" className="button" disabled={busy}>
-              Turn {t.enabled ? 'off' : 'on'}
-            </button>
-          </Form>
+          {t.built ? (
+            <Form method="post">
+              <CsrfInput />
+              <input type="hidden" name="key" value={t.key} />
+              <input type="hidden" name="enabled" value={t.enabled ? 'false' : 'true'} />
+              <button type="submit" className="button" disabled={busy}>
+                Turn {t.enabled ? 'off' : 'on'}
+              </button>
+            </Form>
+          ) : null}
         </section>
       ))}
     </>
