@@ -117,20 +117,20 @@ export default function Company() {
           <div className="field">
             <label htmlFor="timeZone">Time zone</label>
             <select id="timeZone" name="timeZone" defaultValue={account.timeZone} aria-describedby="timeZone-hint">
-              <optgroup label="United States">
-                {timeZones.us.map((z) => (
-                  <option key={z} value={z}>
-                    {z}
-                  </option>
-                ))}
-              </optgroup>
-              <optgroup label="Everywhere else">
-                {timeZones.other.map((z) => (
-                  <option key={z} value={z}>
-                    {z}
-                  </option>
-                ))}
-              </optgroup>
+              {(
+                [
+                  ['United States', timeZones.us],
+                  ['Everywhere else', timeZones.other],
+                ] as const
+              ).map(([group, zones]) => (
+                <optgroup key={group} label={group}>
+                  {zones.map((z) => (
+                    <option key={z} value={z}>
+                      {z}
+                    </option>
+                  ))}
+                </optgroup>
+              ))}
             </select>
             <p className="hint" id="timeZone-hint">
               “Today” (daily targets, Due today) runs midnight to midnight here, and times are shown in it unless a user chose their own zone.

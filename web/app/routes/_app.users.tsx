@@ -9,7 +9,7 @@ import { CsrfInput } from '../components/csrf-input.tsx';
 import { GeneralErrorBoundary } from '../components/error-boundary.tsx';
 import { Field, FormError } from '../components/field.tsx';
 import { StateCheckboxes } from '../components/state-checkboxes.tsx';
-import { capacityLedger, DAILY_TARGET_MAX, DAILY_TARGET_MIN } from '../../../db/distribution/ledger.ts';
+import { capacityLedger, DAILY_TARGET_MAX, DAILY_TARGET_MIN, type LspLedger } from '../../../db/distribution/ledger.ts';
 import { STATE_OPTIONS } from '../utils/company.server.ts';
 import { requireRole } from '../utils/auth.server.ts';
 import { validateCsrf } from '../utils/csrf.server.ts';
@@ -220,58 +220,16 @@ export default function UsersAndSeats() {
                 </tr>
               </thead>
               <tbody>
-                {ledger.map((l) => {
-                  const u = users.find((x) => x.id === l.userId);
-                  const dayErrors = actionData?.intent === 'day' && actionData.userId === l.userId ? actionData.fieldErrors : null;
-                  return (
-                    <tr key={l.userId}>
-                      <td data-label="LSP">{l.name}</td>
-                      <td data-label="Today">
-                        <span title={`${l.followUpsDue} follow-ups due today, ${l.newAssigned} new leads assigned today; ${l.capacityLeft} left`}>
-                          {l.used} / {l.target}
-                        </span>
-                        <span className="muted small-text">
-                          {' '}
-                          ({l.followUpsDue} follow-ups, {l.newAssigned} new)
-                        </span>
-                      </td>
-                      <td data-label="Availability">
-                        <Badge tone={l.available ? 'ok' : 'neutral'}>{l.available ? 'Available' : 'Away'}</Badge>
-                      </td>
-                      <td data-label="Licensed states">{u?.licensedStates.length ? u.licensedStates.join(', ') : <span className="muted">none</span>}</td>
-                      {canManage ? (
-                        <td data-label="Change">
-                          <details open={Boolean(dayErrors)}>
-                            <summary>Edit {l.name}’s day</summary>
-                            <Form method="post">
-                              <CsrfInput />
-                              <input type="hidden" name="intent" value="day" />
-                              <input type="hidden" name="userId" value={l.userId} />
-                              <Field
-                                label="Daily target"
-                                name="dailyTarget"
-                                type="number"
-                                min={DAILY_TARGET_MIN}
-                                max={DAILY_TARGET_MAX}
-                                step={1}
-                                defaultValue={l.target}
-                                required
-                                errors={dayErrors?.dailyTarget}
-                              />
-                              <label>
-                                <input type="checkbox" name="available" defaultChecked={l.available} /> Available today (gets new leads)
-                              </label>
-                              <StateCheckboxes legend="Licensed states" name="licensedStates" states={states} checked={u?.licensedStates ?? []} errors={dayErrors?.licensedStates} />
-                              <button type="submit" className="button primary small">
-                                Save {l.name}’s day
-                              </button>
-                            </Form>
-                          </details>
-                        </td>
-                      ) : null}
-                    </tr>
-                  );
-                })}
+                {ledger.map((l) => (
+                  <LspDayRow
+                    key={l.userId}
+                    ledger={l}
+                    licensedStates={users.find((x) => x.id === l.userId)?.licensedStates ?? []}
+                    states={states}
+                    canManage={canManage}
+                    errors={actionData?.intent === 'day' && actionData.userId === l.userId ? actionData.fieldErrors : null}
+                  />
+                ))}
               </tbody>
             </table>
           </div>
@@ -317,6 +275,70 @@ export default function UsersAndSeats() {
         <p className="muted">Only the account owner adds users and changes their status.</p>
       )}
     </>
+  );
+}
+
+/** One LSP's day: today's ledger, availability and states, and for the owner the form that changes them. */
+function LspDayRow({
+  ledger: l,
+  licensedStates,
+  states,
+  canManage,
+  errors,
+}: {
+  ledger: LspLedger;
+  licensedStates: string[];
+  states: ReadonlyArray<{ code: string; name: string }>;
+  canManage: boolean;
+  errors: FieldErrors | null;
+}) {
+  return (
+    <tr>
+      <td data-label="LSP">{l.name}</td>
+      <td data-label="Today">
+        <span title={`${l.followUpsDue} follow-ups due today, ${l.newAssigned} new leads assigned today; ${l.capacityLeft} left`}>
+          {l.used} / {l.target}
+        </span>
+        <span className="muted small-text">
+          {' '}
+          ({l.followUpsDue} follow-ups, {l.newAssigned} new)
+        </span>
+      </td>
+      <td data-label="Availability">
+        <Badge tone={l.available ? 'ok' : 'neutral'}>{l.available ? 'Available' : 'Away'}</Badge>
+      </td>
+      <td data-label="Licensed states">{licensedStates.length ? licensedStates.join(', ') : <span className="muted">none</span>}</td>
+      {canManage ? (
+        <td data-label="Change">
+          <details open={Boolean(errors)}>
+            <summary>Edit {l.name}’s day</summary>
+            <Form method="post">
+              <CsrfInput />
+              <input type="hidden" name="intent" value="day" />
+              <input type="hidden" name="userId" value={l.userId} />
+              <Field
+                label="Daily target"
+                name="dailyTarget"
+                type="number"
+                min={DAILY_TARGET_MIN}
+                max={DAILY_TARGET_MAX}
+                step={1}
+                defaultValue={l.target}
+                required
+                errors={errors?.dailyTarget}
+              />
+              <label>
+                <input type="checkbox" name="available" defaultChecked={l.available} /> Available today (gets new leads)
+              </label>
+              <StateCheckboxes legend="Licensed states" name="licensedStates" states={states} checked={licensedStates} errors={errors?.licensedStates} />
+              <button type="submit" className="button primary small">
+                Save {l.name}’s day
+              </button>
+            </Form>
+          </details>
+        </td>
+      ) : null}
+    </tr>
   );
 }
 
