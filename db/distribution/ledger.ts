@@ -45,12 +45,16 @@ export interface CapacityLedger {
 
 /** Whether Intl knows the zone (an IANA name such as America/Chicago, or UTC). */
 export function isTimeZone(zone: string): boolean {
-  if (!zone || zone.length > 100) return false;
+  return canonicalTimeZone(zone) !== null;
+}
+
+/** The zone as Intl spells it ("america/chicago" is America/Chicago), or null if unknown. */
+export function canonicalTimeZone(zone: string): string | null {
+  if (!zone || zone.length > 100) return null;
   try {
-    new Intl.DateTimeFormat('en-US', { timeZone: zone });
-    return true;
+    return new Intl.DateTimeFormat('en-US', { timeZone: zone }).resolvedOptions().timeZone;
   } catch {
-    return false;
+    return null;
   }
 }
 

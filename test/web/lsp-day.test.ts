@@ -39,7 +39,8 @@ describe('My Company: the agency’s day', () => {
   it('saves the time zone, workday start and licensed states', async () => {
     const dana = await signedIn('A0DEMO1', 'owner-demo-pass');
     const res = await submitEntries(dana, '/company', [
-      ['timeZone', 'America/New_York'],
+      // Stored as Intl spells it.
+      ['timeZone', 'america/new_york'],
       ['workdayStart', '07:30'],
       ['licensedStates', 'TX'],
       ['licensedStates', 'FL'],

@@ -12,6 +12,7 @@ import { StateCheckboxes } from '../components/state-checkboxes.tsx';
 import { requireRole } from '../utils/auth.server.ts';
 import { validateCsrf } from '../utils/csrf.server.ts';
 import {
+  checkTimeZone,
   companySettings,
   eagentUrlProblem,
   formatClockTime,
@@ -19,7 +20,6 @@ import {
   saveCompanySettings,
   STATE_OPTIONS,
   timeZoneOptions,
-  timeZoneProblem,
   unknownStates,
 } from '../utils/company.server.ts';
 import { parseForm, type FieldErrors } from '../utils/forms.server.ts';
@@ -65,17 +65,17 @@ export async function action({ request, context }: ActionFunctionArgs) {
   const urlProblem = await eagentUrlProblem(parsed.success ? parsed.data.eagentUrl : field('eagentUrl'), { enabled: field('eagentEnabled') === 'on' });
   // The day's settings are checked beside the schema, so their messages join the others'
   // (a refinement of the schema runs only once every field has its type).
-  const timeZone = field('timeZone') ?? '';
+  const timeZone = checkTimeZone(field('timeZone') ?? '');
   const workdayStartMinutes = parseClockTime(field('workdayStart') ?? '');
   // Checkboxes, one value each: parseForm keeps one value per name, so they are read here.
   const licensedStates = [...new Set(formData.getAll('licensedStates').map(String))].sort();
   const badStates = unknownStates(licensedStates);
   const dayErrors: FieldErrors = {
-    ...(timeZoneProblem(timeZone) ? { timeZone: [timeZoneProblem(timeZone)!] } : {}),
+    ...('error' in timeZone ? { timeZone: [timeZone.error] } : {}),
     ...(workdayStartMinutes === null ? { workdayStart: ['Enter the time the workday starts as HH:MM, e.g. 08:00'] } : {}),
     ...(badStates ? { licensedStates: [`Not a US state, DC or territory: ${badStates.join(', ')}`] } : {}),
   };
-  if (!parsed.success || urlProblem || Object.keys(dayErrors).length || workdayStartMinutes === null) {
+  if (!parsed.success || urlProblem || Object.keys(dayErrors).length || workdayStartMinutes === null || 'error' in timeZone) {
     const fieldErrors: FieldErrors = { ...(parsed.success ? {} : parsed.fieldErrors), ...(urlProblem ? { eagentUrl: [urlProblem] } : {}), ...dayErrors };
     return data({ fieldErrors, saved: false }, { status: 400 });
   }
@@ -85,7 +85,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
     eagentEnabled: Boolean(v.eagentEnabled),
     eagentUrl: v.eagentUrl || null,
     eagentMilestone: v.eagentMilestone || null,
-    timeZone,
+    timeZone: timeZone.zone,
     workdayStartMinutes,
     licensedStates,
   });

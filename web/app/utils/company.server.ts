@@ -7,7 +7,7 @@
 // starts, and the states the agency is licensed in (a new LSP starts with them).
 import type { Knex } from 'knex';
 import { allowPrivateFromEnv, checkOutboundUrlResolving } from '../../../activities/outbound-url.ts';
-import { isTimeZone } from '../../../db/distribution/ledger.ts';
+import { canonicalTimeZone, isTimeZone } from '../../../db/distribution/ledger.ts';
 import { US_STATES } from '../../../db/hygiene/index.ts';
 import { Account } from '../../../db/models/index.ts';
 
@@ -77,8 +77,10 @@ export function timeZoneOptions(): { us: string[]; other: string[] } {
   return { us, other: ['UTC', ...Intl.supportedValuesOf('timeZone')].filter((z) => !listed.has(z) && isTimeZone(z)) };
 }
 
-export function timeZoneProblem(zone: string): string | null {
-  return isTimeZone(zone) ? null : 'Choose a time zone from the list';
+/** The zone to store (as Intl spells it), or the message for the field. */
+export function checkTimeZone(zone: string): { zone: string } | { error: string } {
+  const canonical = canonicalTimeZone(zone);
+  return canonical ? { zone: canonical } : { error: 'Choose a time zone from the list' };
 }
 
 /** The states, DC and territories a license can be held in, in the order the lists show them. */
