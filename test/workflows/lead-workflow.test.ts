@@ -414,6 +414,19 @@ describe('Quick Actions and call-backs', () => {
     });
   });
 
+  it('keeps the newest assignment when two arrive out of order', async () => {
+    await run(async (tq) => {
+      const lead = await seedLead({ source: 'national_campaign', phones: ['+12175550106'] });
+      const handle = await startLead(tq, lead);
+      const later = new Date();
+      const earlier = new Date(later.getTime() - 1_000);
+      await handle.signal(assignmentChangedSignal, { userId: lead.lspId, byUserId: lead.adminId, reason: 'second decision', at: later.toISOString() });
+      await handle.signal(assignmentChangedSignal, { userId: null, byUserId: lead.adminId, reason: 'first decision', at: earlier.toISOString() });
+      await eventually(async () => (await handle.query(leadStateQuery)).assignmentAt === later.toISOString(), 'newest assignment applied');
+      expect(await handle.query(leadStateQuery)).toMatchObject({ assignedUserId: lead.lspId, assignmentAt: later.toISOString() });
+    });
+  });
+
   it('stays archived when the archive starts its workflow and the lead row was read before the archive was written', async () => {
     const lead = await seedLead({ source: 'national_campaign', phones: ['+12175550106'] });
     await db.knex('leads').where({ id: lead.leadId }).update({ milestone: 'personalized_proposal', status: 'active' });

@@ -27,6 +27,8 @@ export interface LeadWorkflowState {
   touchIds: string[];
   /** When the workflow first started (workflow time): the 3-day recycle counts from here. */
   startedAt?: string;
+  /** When the assignment the workflow holds was decided (the signal's `at`), to ignore older ones. */
+  assignmentAt?: string;
   /** The 3-day recycle rule fires once; true when it has been decided either way. */
   recycleChecked?: boolean;
 }

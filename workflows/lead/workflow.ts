@@ -28,6 +28,8 @@ import type { LeadStatus, LeadWorkflowState } from './state.ts';
 export const PATCH_INTAKE_RECORDS_ARRIVALS = 'intake-records-arrivals';
 /** An archive signal that started the workflow is newer than the lead row read at start. */
 export const PATCH_ARCHIVE_BEFORE_LOAD = 'archive-before-load-wins';
+/** Assignment signals can arrive out of order; the newest decision (Postgres's) wins. */
+export const PATCH_NEWEST_ASSIGNMENT_WINS = 'newest-assignment-wins';
 
 /** Events in one run's history before it continues as new; well below Temporal's 50k cap. */
 export const DEFAULT_HISTORY_LIMIT = 5_000;
@@ -147,7 +149,11 @@ export async function leadWorkflow(input: LeadWorkflowInput): Promise<void> {
   });
 
   setHandler(assignmentChangedSignal, (change) => {
+    // Two assignments of a lead in quick succession may be delivered in either order; the
+    // later decision is the one Postgres holds.
+    if (state.assignmentAt && change.at < state.assignmentAt && patched(PATCH_NEWEST_ASSIGNMENT_WINS)) return;
     state.assignedUserId = change.userId;
+    state.assignmentAt = change.at;
     rescheduled = true;
   });
 
