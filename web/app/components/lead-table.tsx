@@ -1,8 +1,9 @@
 import type React from 'react';
 import { Link } from '@remix-run/react';
-import { formatDateTime, milestoneLabel, sourceLabel, statusLabel } from '../utils/labels.ts';
+import { milestoneLabel, sourceLabel, statusLabel } from '../utils/labels.ts';
 import { FlagBadges } from './badges.tsx';
 import type { Lead } from '../../../db/models/index.ts';
+import { Time } from './time.tsx';
 
 /** The lead properties a row of the table shows (the list query selects these). */
 export const LEAD_LIST_PROPERTIES = [
@@ -90,8 +91,8 @@ export function LeadTable({
               <td data-label="Status">{statusLabel(lead.status)}</td>
               <td data-label="Milestone">{milestoneLabel(lead.milestone)}</td>
               <td data-label="Assignee">{lead.assigneeName ?? <span className="muted">Unassigned</span>}</td>
-              <td data-label="Next follow-up">{lead.nextFollowUpAt ? formatDateTime(lead.nextFollowUpAt) : <span className="muted">—</span>}</td>
-              <td data-label="Created">{formatDateTime(lead.createdAt)}</td>
+              <td data-label="Next follow-up">{lead.nextFollowUpAt ? <Time value={lead.nextFollowUpAt} /> : <span className="muted">—</span>}</td>
+              <td data-label="Created"><Time value={lead.createdAt} /></td>
               <td data-label="Flags">
                 <span className={`badge badge-${lead.kind === 'C' ? 'ok' : 'neutral'}`} title={lead.kind === 'C' ? 'Current customer' : 'Prospect'}>
                   {lead.kind}

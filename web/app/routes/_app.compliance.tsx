@@ -10,8 +10,9 @@ import { GeneralErrorBoundary } from '../components/error-boundary.tsx';
 import { Field, FormError } from '../components/field.tsx';
 import { requireRole } from '../utils/auth.server.ts';
 import { validateCsrf } from '../utils/csrf.server.ts';
-import { formatDateTime } from '../utils/labels.ts';
+
 import { bufferLines, parseUpload, uploadedFile } from '../utils/uploads.server.ts';
+import { Time } from '../components/time.tsx';
 
 export const meta: MetaFunction = () => [{ title: 'Compliance · Leadflow' }];
 
@@ -92,7 +93,11 @@ export default function Compliance() {
         <p className="muted">
           Internal do-not-call list: {internalCount} number{internalCount === 1 ? '' : 's'}
           {otherCounts.map((c) => ` · ${c.label}: ${c.n}`).join('')} · Federal list: {federal.count} number{federal.count === 1 ? '' : 's'}
-          {federal.updatedAt ? `, updated ${formatDateTime(federal.updatedAt)}` : ''}
+          {federal.updatedAt ? (
+            <>
+              , updated <Time value={federal.updatedAt} />
+            </>
+          ) : null}
         </p>
       </div>
       <section className="card" aria-labelledby="dnc-title">
@@ -168,7 +173,7 @@ export default function Compliance() {
             <tbody>
               {loads.map((l) => (
                 <tr key={`${l.list}|${l.what}`}>
-                  <td>{formatDateTime(l.at)}</td>
+                  <td><Time value={l.at} /></td>
                   <td>{l.list}</td>
                   <td>{l.what || '—'}</td>
                   <td>{l.n}</td>

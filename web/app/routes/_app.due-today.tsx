@@ -18,7 +18,7 @@ export default function DueToday() {
     <>
       <div className="page-head">
         <h1>Due today</h1>
-        <p className="muted">Your leads with a follow-up due by the end of today (UTC), overdue first.</p>
+        <p className="muted">Your leads with a follow-up due by the end of today (the agency's day), overdue first.</p>
       </div>
       {leads.length ? <LeadTable leads={leads} caption="Leads due today" /> : <p className="empty">Nothing due today.</p>}
     </>

@@ -10,8 +10,9 @@ import { Field, FormError } from '../components/field.tsx';
 import { requireRole } from '../utils/auth.server.ts';
 import { validateCsrf } from '../utils/csrf.server.ts';
 import { createImport, listImports, previewCsv } from '../utils/imports.server.ts';
-import { formatDateTime, sourceLabel } from '../utils/labels.ts';
+import { sourceLabel } from '../utils/labels.ts';
 import { parseUpload, uploadedFile } from '../utils/uploads.server.ts';
+import { Time } from '../components/time.tsx';
 
 export const meta: MetaFunction = () => [{ title: 'Imports · Leadflow' }];
 
@@ -120,7 +121,7 @@ export default function Imports() {
                     <td>{i.totalRows}</td>
                     <td>{i.okRows}</td>
                     <td>{i.errorRows}</td>
-                    <td>{formatDateTime(i.createdAt)}</td>
+                    <td><Time value={i.createdAt} /></td>
                   </tr>
                 ))}
               </tbody>

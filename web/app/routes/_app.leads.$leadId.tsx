@@ -11,8 +11,9 @@ import { Badge } from '../components/badges.tsx';
 import { GeneralErrorBoundary } from '../components/error-boundary.tsx';
 import { requireRole } from '../utils/auth.server.ts';
 import { notFound } from '../utils/forms.server.ts';
-import { formatDateTime, milestoneLabel, sourceLabel, statusLabel } from '../utils/labels.ts';
+import { milestoneLabel, sourceLabel, statusLabel } from '../utils/labels.ts';
 import { assignableLsps, assignFromLeadPage, canAssign, getLeadForUser, type AssignableLsp } from '../utils/leads.server.ts';
+import { Time } from '../components/time.tsx';
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: data ? `${data.lead.firstName} ${data.lead.lastName} · Leadflow` : 'Lead · Leadflow' }];
 
@@ -235,15 +236,15 @@ export default function LeadPage() {
             <dt>Milestone</dt>
             <dd>{milestoneLabel(lead.milestone)}</dd>
             <dt>Next follow-up</dt>
-            <dd>{formatDateTime(lead.nextFollowUpAt)}</dd>
+            <dd><Time value={lead.nextFollowUpAt} /></dd>
             <dt>Created</dt>
-            <dd>{formatDateTime(lead.createdAt)}</dd>
+            <dd><Time value={lead.createdAt} /></dd>
             <dt>Updated</dt>
-            <dd>{formatDateTime(lead.updatedAt)}</dd>
+            <dd><Time value={lead.updatedAt} /></dd>
             {lead.recycledAt ? (
               <>
                 <dt>Recycled</dt>
-                <dd>{formatDateTime(lead.recycledAt)}</dd>
+                <dd><Time value={lead.recycledAt} /></dd>
               </>
             ) : null}
           </dl>
@@ -254,7 +255,7 @@ export default function LeadPage() {
                 {lead.flags.map((f) => (
                   <li key={f.flag}>
                     <strong>{f.flag}</strong> ({FLAG_TITLES[f.flag]}){f.reason ? `: ${f.reason}` : ''}
-                    {f.at ? <span className="muted"> · {formatDateTime(f.at)}</span> : null}
+                    {f.at ? <span className="muted"> · <Time value={f.at} /></span> : null}
                   </li>
                 ))}
               </ul>
@@ -273,7 +274,7 @@ export default function LeadPage() {
           <ol className="timeline">
             {lead.events.map((e) => (
               <li key={e.id}>
-                <span className="timeline-when">{formatDateTime(e.createdAt)}</span>
+                <span className="timeline-when"><Time value={e.createdAt} /></span>
                 <span className="timeline-what">
                   <strong>{e.type.replace(/_/g, ' ')}</strong>
                   {e.note ? ` — ${e.note}` : ''}
@@ -295,7 +296,7 @@ export default function LeadPage() {
               {lead.touches.map((t) => (
                 <li key={t.id}>
                   {sourceLabel(t.source)}
-                  {t.importName ? ` · ${t.importName}` : ''} <span className="muted">· {formatDateTime(t.receivedAt)}</span>
+                  {t.importName ? ` · ${t.importName}` : ''} <span className="muted">· <Time value={t.receivedAt} /></span>
                 </li>
               ))}
             </ul>
@@ -310,7 +311,7 @@ export default function LeadPage() {
               {lead.assignments.map((a) => (
                 <li key={a.id}>
                   {a.to ? `To ${a.to}` : 'Unassigned'}
-                  {a.by ? ` by ${a.by}` : ''}: {a.reason} <span className="muted">· {formatDateTime(a.createdAt)}</span>
+                  {a.by ? ` by ${a.by}` : ''}: {a.reason} <span className="muted">· <Time value={a.createdAt} /></span>
                 </li>
               ))}
             </ul>

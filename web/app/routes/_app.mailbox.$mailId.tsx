@@ -3,8 +3,9 @@ import { Link, useLoaderData } from '@remix-run/react';
 import { GeneralErrorBoundary } from '../components/error-boundary.tsx';
 import { requireRole } from '../utils/auth.server.ts';
 import { notFound } from '../utils/forms.server.ts';
-import { formatDateTime } from '../utils/labels.ts';
+
 import { getMail, requireMailbox } from '../utils/mailbox.server.ts';
+import { Time } from '../components/time.tsx';
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `${data?.mail.subject || 'Message'} · Mailbox · Leadflow` }];
 
@@ -30,7 +31,7 @@ export default function MailMessage() {
         <dt>To</dt>
         <dd>{mail.toAddresses.join(', ')}</dd>
         <dt>Received</dt>
-        <dd>{formatDateTime(mail.receivedAt)}</dd>
+        <dd><Time value={mail.receivedAt} /></dd>
       </dl>
       {mail.text ? (
         <pre className="mail-body">{mail.text}</pre>

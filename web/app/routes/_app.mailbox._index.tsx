@@ -3,9 +3,10 @@ import { Link, useLoaderData, useSearchParams } from '@remix-run/react';
 import { z } from 'zod';
 import { GeneralErrorBoundary } from '../components/error-boundary.tsx';
 import { requireRole } from '../utils/auth.server.ts';
-import { formatDateTime } from '../utils/labels.ts';
+
 import { listMail, requireMailbox } from '../utils/mailbox.server.ts';
 import { withParams } from '../utils/url.ts';
+import { Time } from '../components/time.tsx';
 
 export const meta: MetaFunction = () => [{ title: 'Mailbox · Leadflow' }];
 
@@ -36,7 +37,7 @@ export default function Mailbox() {
               </Link>
               <span className="small-text">To {m.toAddresses.join(', ')}</span>
               <span className="muted small-text">
-                From {m.fromAddress || 'unknown'} · {formatDateTime(m.receivedAt)}
+                From {m.fromAddress || 'unknown'} · <Time value={m.receivedAt} />
               </span>
             </li>
           ))}

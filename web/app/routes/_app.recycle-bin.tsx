@@ -8,8 +8,9 @@ import { FormError } from '../components/field.tsx';
 import { requireRole } from '../utils/auth.server.ts';
 import { validateCsrf } from '../utils/csrf.server.ts';
 import { notFound } from '../utils/forms.server.ts';
-import { formatDateTime, sourceLabel } from '../utils/labels.ts';
+import { sourceLabel } from '../utils/labels.ts';
 import { listRecycledLeads, restoreLead } from '../utils/recycle-bin.server.ts';
+import { Time } from '../components/time.tsx';
 
 export const meta: MetaFunction = () => [{ title: 'Recycle bin · Leadflow' }];
 
@@ -71,7 +72,7 @@ export default function RecycleBin() {
                       </Link>
                     </td>
                     <td>{sourceLabel(l.source)}</td>
-                    <td>{formatDateTime(l.recycledAt)}</td>
+                    <td><Time value={l.recycledAt} /></td>
                     <td>{l.reason ?? '—'}</td>
                     <td>
                       <Form method="post">

@@ -6,8 +6,9 @@ import { GeneralErrorBoundary } from '../components/error-boundary.tsx';
 import { FormError } from '../components/field.tsx';
 import { requireRole } from '../utils/auth.server.ts';
 import { validateCsrf } from '../utils/csrf.server.ts';
-import { formatDateTime } from '../utils/labels.ts';
+
 import { listSystemChecks, runReconcile, runSystemCheck, temporalWorkflowUrl } from '../utils/system-check.server.ts';
+import { Time } from '../components/time.tsx';
 
 export const meta: MetaFunction = () => [{ title: 'Support · Leadflow' }];
 
@@ -106,11 +107,11 @@ export default function Support() {
               <tbody>
                 {checks.map((c) => (
                   <tr key={c.id}>
-                    <td data-label="Started">{formatDateTime(c.createdAt)}</td>
+                    <td data-label="Started"><Time value={c.createdAt} /></td>
                     <td data-label="Status">
                       <Badge tone={TONES[c.status] ?? 'neutral'}>{c.status}</Badge>
                     </td>
-                    <td data-label="Completed">{formatDateTime(c.completedAt)}</td>
+                    <td data-label="Completed"><Time value={c.completedAt} /></td>
                     <td data-label="By">{c.requestedBy ?? '—'}</td>
                     <td data-label="Worker">{c.workerIdentity ?? '—'}</td>
                     <td data-label="Workflow">

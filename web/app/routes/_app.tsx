@@ -10,7 +10,8 @@ import { navFor } from '../utils/navigation.ts';
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const user = await requireUser(request, context);
   return {
-    user: { name: user.name, username: user.username, role: user.role, mustChangePassword: user.mustChangePassword },
+    // timeZone: how every page shows times to this viewer (components/time.tsx).
+    user: { name: user.name, username: user.username, role: user.role, mustChangePassword: user.mustChangePassword, timeZone: user.timeZone },
     account: { name: user.account.name },
     nav: user.mustChangePassword ? [] : navFor(user.role, { mailbox: mailboxAvailable(context.services) }),
   };

@@ -19,7 +19,8 @@ export interface SessionUser {
   mustChangePassword: boolean;
   /** The zone the user reads times in (IANA): their own, else the account's. */
   timeZone: string;
-  account: { id: string; name: string; sharkTank: boolean };
+  /** `timeZone`: the account's, which says what "today" is (Due today, targets). */
+  account: { id: string; name: string; sharkTank: boolean; timeZone: string };
 }
 
 export const CHANGE_PASSWORD_PATH = '/account/password';
@@ -44,7 +45,7 @@ function toSessionUser(user: UserWithAccount): SessionUser {
     role: user.role,
     mustChangePassword: user.mustChangePassword,
     timeZone: user.timeZone ?? user.account.timeZone,
-    account: { id: user.account.id, name: user.account.name, sharkTank: user.account.sharkTank },
+    account: { id: user.account.id, name: user.account.name, sharkTank: user.account.sharkTank, timeZone: user.account.timeZone },
   };
 }
 

@@ -5,6 +5,7 @@
 import type { Knex } from 'knex';
 import type { AnyQueryBuilder } from 'objection';
 import { z } from 'zod';
+import { accountDay } from '../../../db/distribution/ledger.ts';
 import { ASSIGN_MAX_LEADS, ASSIGN_REASON_MAX, AssignmentError, assignLeads, loadAssignee, UNASSIGNABLE_STATUSES, type AssignDeps, type AssignResult } from '../../../db/distribution/assign.ts';
 import { Lead, LEAD_KINDS, LEAD_SOURCES, LEAD_STATUSES, SEGMENTS, User, type LeadEvent, type Role } from '../../../db/models/index.ts';
 import type { WebServices } from '../context.ts';
@@ -120,14 +121,14 @@ export async function leadFilterOptions(db: Knex, user: SessionUser) {
   };
 }
 
-/** Leads assigned to the user with a follow-up due by the end of today (UTC), overdue first. */
-export async function listDueToday(db: Knex, user: SessionUser): Promise<LeadRow[]> {
+/** Leads assigned to the user with a follow-up due by the end of the account's today, overdue first. */
+export async function listDueToday(db: Knex, user: SessionUser, at: Date = new Date()): Promise<LeadRow[]> {
   return db('leads')
     .leftJoin('users as assignee', 'assignee.id', 'leads.assigned_user_id')
     .where('leads.account_id', user.accountId)
     .where('leads.assigned_user_id', user.id)
     .whereIn('leads.status', ['new', 'active'])
-    .whereRaw(`leads.next_follow_up_at < (date_trunc('day', now() at time zone 'UTC') + interval '1 day') at time zone 'UTC'`)
+    .where('leads.next_follow_up_at', '<', accountDay(user.account.timeZone, at).end)
     .orderBy('leads.next_follow_up_at', 'asc')
     .orderBy('leads.id')
     .limit(200)
