@@ -1,4 +1,14 @@
-import { accountUser, leadRow, queueEmail, recordEvent, type LeadDeps } from './shared.ts';
+import { leadRow, queueEmail, recordEvent, UUID, type LeadDeps } from './shared.ts';
+
+/** "Thu, Dec 3, 3:00 PM EST": how a person reads the call-back's time in their zone. */
+export function callBackTime(at: Date, timeZone: string): string {
+  return new Intl.DateTimeFormat('en-US', { weekday: 'short', month: 'short', day: 'numeric', hour: 'numeric', minute: '2-digit', timeZoneName: 'short', timeZone }).format(at);
+}
+
+/** "2:00 PM CST": the same moment on the lead's clock. */
+function leadClock(at: Date, timeZone: string): string {
+  return new Intl.DateTimeFormat('en-US', { hour: 'numeric', minute: '2-digit', timeZoneName: 'short', timeZone }).format(at);
+}
 
 export function createCallBackReminderActivities({ db, clock, appUrl }: LeadDeps) {
   return {
@@ -12,18 +22,31 @@ export function createCallBackReminderActivities({ db, clock, appUrl }: LeadDeps
       return db.transaction(async (trx) => {
         const lead = await leadRow(trx, leadId, { lock: true });
         await trx('leads').where({ id: leadId }).update({ next_follow_up_at: new Date(dueAt), updated_at: clock.now() });
-        const user = await accountUser(trx, lead.account_id, lead.assigned_user_id ?? byUserId);
+        // Only an active user of the account is reminded: a call-back booked by someone who has
+        // since left must not mail them. They read the time in their zone, else the account's.
+        const userId = lead.assigned_user_id ?? byUserId;
+        const user: { id: string; email: string; name: string; time_zone: string } | undefined =
+          userId && UUID.test(userId)
+            ? await trx('users as u')
+                .join('accounts as a', 'a.id', 'u.account_id')
+                .where({ 'u.id': userId, 'u.account_id': lead.account_id, 'u.status': 'active' })
+                .first('u.id', 'u.email', 'u.name', trx.raw('coalesce(u.time_zone, a.time_zone) as time_zone'))
+            : undefined;
         if (!user) {
           await recordEvent(trx, { leadId, accountId: lead.account_id, type: 'callback_due', key, data: { dueAt, reminder: 'nobody to remind' } });
           return { outboxId: null };
         }
         const who = `${lead.first_name} ${lead.last_name}`;
+        const due = new Date(dueAt);
+        const theirs = callBackTime(due, user.time_zone);
+        const leadsTime = lead.time_zone ? leadClock(due, lead.time_zone) : null;
+        const when = leadsTime && !theirs.endsWith(leadsTime) ? `${theirs} (${leadsTime} for the lead)` : theirs;
         const outboxId = await queueEmail(trx, {
           accountId: lead.account_id,
           key,
           to: user.email,
           subject: `Call-back due today: ${who}`,
-          text: `Hello ${user.name},\n\nYou have a call-back with ${who} at ${dueAt} (UTC).\nLead: ${appUrl}/leads/${leadId}\n`,
+          text: `Hello ${user.name},\n\nYou have a call-back with ${who} on ${when}.\nLead: ${appUrl}/leads/${leadId}\n`,
         });
         await recordEvent(trx, { leadId, accountId: lead.account_id, type: 'callback_due', key, data: { dueAt, outboxId, userId: user.id } });
         return { outboxId };

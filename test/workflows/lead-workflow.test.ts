@@ -457,6 +457,8 @@ describe('Quick Actions and call-backs', () => {
   it('puts the lead on the due-today list and e-mails the LSP once at the start of the call-back day', async () => {
     await run(async (tq) => {
       const lead = await seedLead({ source: 'national_campaign', phones: ['+12175550106'], assignedToLsp: true, timeZone: 'America/Chicago' });
+      // The agency reads times on New York's clock; the lead lives on Chicago's.
+      await db.knex('accounts').where({ id: lead.accountId }).update({ time_zone: 'America/New_York' });
       const handle = await startLead(tq, lead);
       const now = await env.currentTimeMs();
       // 15:00 Chicago time (UTC-6 or -5) three days out: the due day starts 15 hours before.
@@ -472,6 +474,10 @@ describe('Quick Actions and call-backs', () => {
       const mail = await smtp.waitFor((m) => m.to.includes(lead.lspEmail));
       expect(mail.subject).toContain('Call-back due today');
       expect(mail.text).toContain(`Lead: https://leads.agency.example/leads/${lead.leadId}`);
+      const clock = (timeZone: string, parts: Intl.DateTimeFormatOptions) => new Intl.DateTimeFormat('en-US', { ...parts, hour: 'numeric', minute: '2-digit', timeZoneName: 'short', timeZone }).format(new Date(dueAt));
+      expect(mail.text).toContain(`on ${clock('America/New_York', { weekday: 'short', month: 'short', day: 'numeric' })} (${clock('America/Chicago', {})} for the lead)`);
+      expect(mail.text).not.toContain(dueAt);
+      expect(mail.text).not.toContain('UTC');
       expect((await leadRow(lead.leadId)).next_follow_up_at.toISOString()).toBe(dueAt);
 
       await env.sleep('2 days');
