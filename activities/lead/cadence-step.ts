@@ -3,6 +3,7 @@ import { dncValue, emailAddress, suppressionMatches } from '../../db/compliance/
 import { FailureType } from '../../workflows/failures.ts';
 import { CADENCES, type CadenceKey, type NurtureEmail } from '../../workflows/lead/cadences.ts';
 import { callingTimeFor } from '../../workflows/lead/schedule.ts';
+import { INACTIVE_LEAD_STATUSES } from '../../workflows/lead/state.ts';
 import { leadRow, queueEmail, recordEvent, type LeadDeps } from './shared.ts';
 
 export type CadenceStepOutcome =
@@ -41,7 +42,7 @@ export function createCadenceStepActivities({ db, clock }: LeadDeps) {
         };
         const template = await trx('workflow_templates').where({ account_id: lead.account_id, key: cadence }).first('enabled');
         if (!template?.enabled) return skip('template_disabled');
-        if (['recycled', 'removed', 'archived'].includes(lead.status)) return skip(`lead_${lead.status}`);
+        if ((INACTIVE_LEAD_STATUSES as readonly string[]).includes(lead.status)) return skip(`lead_${lead.status}`);
 
         if (step.kind === 'call_task') {
           if (lead.dnc) return skip('dnc');

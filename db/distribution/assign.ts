@@ -9,10 +9,10 @@
 import type { Client } from '@temporalio/client';
 import type { Knex } from 'knex';
 import { assignmentChangedSignal, type AssignmentChange } from '../../workflows/lead/messages.ts';
+import { INACTIVE_LEAD_STATUSES } from '../../workflows/lead/state.ts';
 import { forEachLimit, signalWithStartLead } from '../../worker/clients/lead.ts';
 
 /** Statuses that end a lead's work: such a lead keeps whoever it had until it is restored. */
-export const UNASSIGNABLE_STATUSES = ['recycled', 'removed', 'archived'] as const;
 export const ASSIGN_REASON_MAX = 500;
 /** How many leads one call may assign (the bulk "N matching these filters" form's ceiling too). */
 export const ASSIGN_MAX_LEADS = 500;
@@ -203,7 +203,7 @@ async function userNames(trx: Knex.Transaction, accountId: string, ids: Array<st
 /** Why this lead cannot go to `user` now, in words for the person assigning; null when it can. */
 function refusalFor(lead: LockedLead, user: { name: string; licensed_states: string[] } | null, holders: Map<string, string> | null): string | null {
   const who = `${lead.first_name} ${lead.last_name}`.trim();
-  if ((UNASSIGNABLE_STATUSES as readonly string[]).includes(lead.status)) return `${who} is ${lead.status}: restore the lead before assigning it`;
+  if ((INACTIVE_LEAD_STATUSES as readonly string[]).includes(lead.status)) return `${who} is ${lead.status}: restore the lead before assigning it`;
   if (holders && lead.assigned_user_id) return `${who} is already assigned to ${holders.get(lead.assigned_user_id) ?? 'another user'}`;
   if (!user) return null;
   const state = lead.state.trim().toUpperCase();

@@ -6,13 +6,11 @@
 // The day's bounds are computed here with Intl, not in SQL, so every caller (web, API, worker)
 // compares timestamps against the same two instants and a DST change day is 23 or 25 hours long.
 import type { Knex } from 'knex';
+import { INACTIVE_LEAD_STATUSES } from '../../workflows/lead/state.ts';
 
 /** The range an LSP's daily target is kept in (the owner's page and the API refuse others). */
 export const DAILY_TARGET_MIN = 1;
 export const DAILY_TARGET_MAX = 500;
-
-/** Lead statuses that no longer hold work for anyone. */
-export const CLOSED_LEAD_STATUSES = ['recycled', 'removed', 'archived'] as const;
 
 export interface AccountDay {
   timeZone: string;
@@ -119,7 +117,7 @@ export async function capacityLedger(db: Knex, accountId: string, opts: { at?: D
   const account = await db('accounts').where({ id: accountId }).first('time_zone');
   if (!account) throw new Error(`No account ${accountId}`);
   const day = accountDay(account.time_zone as string, opts.at ?? new Date());
-  const bounds = { accountId, start: day.start, end: day.end, closed: [...CLOSED_LEAD_STATUSES] };
+  const bounds = { accountId, start: day.start, end: day.end, closed: [...INACTIVE_LEAD_STATUSES] };
   // Both counts are correlated on the account too, so another account's rows never count even
   // if a lead or an assignment row ever named this account's user.
   const result = await db.raw<{ rows: LedgerRow[] }>(

@@ -8,6 +8,9 @@ import type { Segment } from './segment.ts';
 export const LEAD_STATUSES = ['new', 'active', 'recycled', 'archived', 'removed'] as const;
 export type LeadStatus = (typeof LEAD_STATUSES)[number];
 
+/** Statuses in which nobody works the lead: no cadence step, no assignment, no follow-up due. */
+export const INACTIVE_LEAD_STATUSES = ['recycled', 'removed', 'archived'] as const satisfies readonly LeadStatus[];
+
 export interface LeadWorkflowState {
   leadId: string;
   accountId: string;

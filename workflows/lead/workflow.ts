@@ -19,7 +19,7 @@ import {
 } from './messages.ts';
 import { applyQuickAction, QUICK_ACTIONS, validateQuickAction } from './quick-actions.ts';
 import { nextRescrubAtMs, startOfLocalDay } from './schedule.ts';
-import type { LeadStatus, LeadWorkflowState } from './state.ts';
+import { INACTIVE_LEAD_STATUSES, type LeadStatus, type LeadWorkflowState } from './state.ts';
 
 /**
  * Patches (workflow versioning): code paths that changed under running leads. Each keeps the
@@ -58,7 +58,7 @@ const eagent = proxyActivities<Activities>({
   retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '10 minutes', maximumAttempts: 15, nonRetryableErrorTypes: [FailureType.EagentRejected, FailureType.LeadNotFound] },
 });
 
-const INACTIVE: readonly LeadStatus[] = ['recycled', 'removed', 'archived'];
+const INACTIVE: readonly LeadStatus[] = INACTIVE_LEAD_STATUSES;
 
 function freshState(input: LeadWorkflowInput): LeadWorkflowState {
   return {

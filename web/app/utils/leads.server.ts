@@ -6,7 +6,8 @@ import type { Knex } from 'knex';
 import type { AnyQueryBuilder } from 'objection';
 import { z } from 'zod';
 import { accountDay } from '../../../db/distribution/ledger.ts';
-import { ASSIGN_MAX_LEADS, ASSIGN_REASON_MAX, AssignmentError, assignLeads, loadAssignee, UNASSIGNABLE_STATUSES, type AssignDeps, type AssignResult } from '../../../db/distribution/assign.ts';
+import { INACTIVE_LEAD_STATUSES } from '../../../workflows/lead/state.ts';
+import { ASSIGN_MAX_LEADS, ASSIGN_REASON_MAX, AssignmentError, assignLeads, loadAssignee, type AssignDeps, type AssignResult } from '../../../db/distribution/assign.ts';
 import { Lead, LEAD_KINDS, LEAD_SOURCES, LEAD_STATUSES, SEGMENTS, User, type LeadEvent, type Role } from '../../../db/models/index.ts';
 import type { WebServices } from '../context.ts';
 import type { SessionUser } from './auth.server.ts';
@@ -380,7 +381,7 @@ export async function assignFromList(services: WebServices, user: SessionUser, i
  * matches there are in other states (reported as skipped).
  */
 export async function pickMatchingLeads(db: Knex, user: SessionUser, params: LeadListParams, states: string[], limit: number): Promise<{ leadIds: string[]; unlicensed: number }> {
-  const pool = applyFilters(scopedLeads(db, user), params).whereNull('leads.assigned_user_id').whereNotIn('leads.status', UNASSIGNABLE_STATUSES);
+  const pool = applyFilters(scopedLeads(db, user), params).whereNull('leads.assigned_user_id').whereNotIn('leads.status', INACTIVE_LEAD_STATUSES);
   const upper = states.map((s) => s.toUpperCase());
   const rows: Array<{ id: string }> = await pool
     .clone()
