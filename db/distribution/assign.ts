@@ -9,6 +9,7 @@
 import type { Client } from '@temporalio/client';
 import type { Knex } from 'knex';
 import { assignmentChangedSignal, type AssignmentChange } from '../../workflows/lead/messages.ts';
+import type { Lead, Row } from '../models/index.ts';
 import { INACTIVE_LEAD_STATUSES } from '../../workflows/lead/state.ts';
 import { forEachLimit, signalWithStartLead } from '../../worker/clients/lead.ts';
 
@@ -82,14 +83,8 @@ export interface AssignResult {
   signalFailures: Array<{ leadId: string; message: string }>;
 }
 
-interface LockedLead {
-  id: string;
-  first_name: string;
-  last_name: string;
-  state: string;
-  status: string;
-  assigned_user_id: string | null;
-}
+/** What assignment reads of a lead it has locked. */
+type LockedLead = Pick<Row<Lead>, 'id' | 'first_name' | 'last_name' | 'state' | 'status' | 'assigned_user_id'>;
 
 interface Decided {
   lead: LockedLead;
