@@ -4,6 +4,7 @@
 import os from 'node:os';
 import type { Client } from '@temporalio/client';
 import type { Knex } from 'knex';
+import { createDistributionActivities } from './distribution.ts';
 import { createHousekeepingActivities } from './housekeeping.ts';
 import { createImportActivities } from './import.ts';
 import { createLeadActivities } from './lead/index.ts';
@@ -67,6 +68,7 @@ export function createActivities({
     ...createHousekeepingActivities({ db, clock }),
     ...createImportActivities({ db, temporal: getClient, taskQueue, clock: () => clock.now() }),
     ...createReconcileActivities({ db, temporal: getClient, taskQueue }),
+    ...createDistributionActivities({ db, temporal: getClient, taskQueue }),
     ...createSystemCheckActivities({ db, clock, workerIdentity }),
   };
 }

@@ -5,3 +5,4 @@ export { leadWorkflow } from './lead/workflow.ts';
 export { importWorkflow } from './import/workflow.ts';
 export { housekeepingWorkflow } from './housekeeping/workflow.ts';
 export { leadReconcileWorkflow } from './reconcile/workflow.ts';
+export { distributionWorkflow } from './distribution/workflow.ts';

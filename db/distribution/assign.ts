@@ -9,7 +9,8 @@
 import type { Client } from '@temporalio/client';
 import type { Knex } from 'knex';
 import { assignmentChangedSignal, type AssignmentChange } from '../../workflows/lead/messages.ts';
-import type { Lead, Row } from '../models/index.ts';
+import type { AssignmentMethod, AutoAssignDetail, Lead, Row } from '../models/index.ts';
+import { requestAutoAssign } from './auto-assign-trigger.ts';
 import { INACTIVE_LEAD_STATUSES } from '../../workflows/lead/state.ts';
 import { forEachLimit, signalWithStartLead } from '../../worker/clients/lead.ts';
 
@@ -63,6 +64,8 @@ export interface AssignRequest {
   onlyUnassigned?: boolean;
   /** Names the actor in the history when there is no user (`api`). */
   actorSystem?: string;
+  /** How it was decided; by default `manual` (or `api` for the API's actor). */
+  method?: AssignmentMethod;
 }
 
 export interface AssignedLead {
@@ -84,9 +87,10 @@ export interface AssignResult {
 }
 
 /** What assignment reads of a lead it has locked. */
-type LockedLead = Pick<Row<Lead>, 'id' | 'first_name' | 'last_name' | 'state' | 'status' | 'assigned_user_id'>;
+export type LockedLead = Pick<Row<Lead>, 'id' | 'first_name' | 'last_name' | 'state' | 'status' | 'assigned_user_id'>;
+export const LOCKED_LEAD_COLUMNS = ['id', 'first_name', 'last_name', 'state', 'status', 'assigned_user_id'] as const;
 
-interface Decided {
+export interface Decided {
   lead: LockedLead;
   change: AssignmentChange;
 }
@@ -108,6 +112,7 @@ export async function assignLeads(deps: AssignDeps, req: AssignRequest): Promise
   if (!leadIds.every((id) => UUID_RE.test(id))) throw new AssignmentError('not_found', leadIds.length === 1 ? 'Lead not found' : 'One of the leads was not found');
 
   const { decided, result } = await deps.db.transaction(async (trx) => {
+    await lockDistribution(trx, req.accountId);
     // The user first (FOR SHARE: setting them inactive waits for this assignment, and this one
     // sees them inactive if that came first), then the leads in id order, so two calls that
     // share leads take their locks in the same order and cannot deadlock.
@@ -117,13 +122,12 @@ export async function assignLeads(deps: AssignDeps, req: AssignRequest): Promise
       .whereIn('id', leadIds)
       .orderBy('id')
       .forUpdate()
-      .select('id', 'first_name', 'last_name', 'state', 'status', 'assigned_user_id');
+      .select(...LOCKED_LEAD_COLUMNS);
     if (leads.length !== leadIds.length) throw new AssignmentError('not_found', leadIds.length === 1 ? 'Lead not found' : `${leadIds.length - leads.length} of the leads were not found`);
 
     // Taken after the locks: a call that waited for another is stamped after it, so the
     // history's order is the order the assignments happened in (now() is the transaction's start).
-    const { rows } = await trx.raw<{ rows: Array<{ at: Date }> }>('select clock_timestamp() as at');
-    const at = rows[0]!.at;
+    const at = await lockedNow(trx);
     const names = await userNames(trx, req.accountId, [req.byUserId, ...leads.map((l) => l.assigned_user_id)]);
     const by = req.byUserId ? (names.get(req.byUserId) ?? 'a former user') : req.actorSystem === 'api' ? 'the API' : `the ${req.actorSystem ?? 'system'}`;
 
@@ -144,31 +148,95 @@ export async function assignLeads(deps: AssignDeps, req: AssignRequest): Promise
     }
     if (!decided.length) return { decided, result: out };
 
-    const ids = decided.map((d) => d.lead.id);
-    await trx('leads').whereIn('id', ids).where('account_id', req.accountId).update({ assigned_user_id: req.userId, updated_at: at });
-    const inserted: Array<{ id: string; lead_id: string; created_at: Date }> = await trx('assignments')
-      .insert(ids.map((leadId) => ({ lead_id: leadId, account_id: req.accountId, user_id: req.userId, assigned_by_user_id: req.byUserId, reason, created_at: at })))
-      .returning(['id', 'lead_id', 'created_at']);
-    await trx('lead_events').insert(
-      decided.map(({ lead }) => ({
-        lead_id: lead.id,
-        account_id: req.accountId,
-        actor_user_id: req.byUserId,
-        actor_system: req.byUserId ? null : (req.actorSystem ?? null),
-        type: user ? 'assigned' : 'unassigned',
-        note: user
-          ? `Assigned to ${user.name} by ${by}: ${reason}`
-          : `Unassigned from ${names.get(lead.assigned_user_id!) ?? 'a former user'} by ${by}: ${reason}`,
-        data: { userId: req.userId, byUserId: req.byUserId, reason, previousUserId: lead.assigned_user_id },
-        created_at: at,
-      })),
-    );
-    out.assigned = inserted.map((r) => ({ leadId: r.lead_id, assignmentId: String(r.id), createdAt: r.created_at }));
+    const inserted = await writeAssignments(trx, req.accountId, at, decided.map(({ lead }) => ({
+      lead,
+      userId: req.userId,
+      byUserId: req.byUserId,
+      actorSystem: req.byUserId ? null : (req.actorSystem ?? null),
+      reason,
+      method: req.method ?? (req.actorSystem === 'api' ? 'api' : 'manual'),
+      note: user
+        ? `Assigned to ${user.name} by ${by}: ${reason}`
+        : `Unassigned from ${names.get(lead.assigned_user_id!) ?? 'a former user'} by ${by}: ${reason}`,
+    })));
+    out.assigned = inserted;
     return { decided, result: out };
   });
 
   result.signalFailures = await tellWorkflows(deps, req.accountId, decided);
+  if (!req.userId && result.assigned.length) await requestAutoAssign(deps, req.accountId, 'leads returned to the pool');
   return result;
+}
+
+/**
+ * Every decision about who works a lead in an account (manual, API, auto-assign, claim, Next,
+ * holding period, a user leaving) takes this lock first, for the rest of its transaction: they
+ * happen one after another per account, so a ledger read under it stays true until the commit
+ * and no LSP goes over target however many decide at once. Accounts do not wait for each other.
+ */
+export async function lockDistribution(trx: Knex.Transaction, accountId: string): Promise<void> {
+  await trx.raw('SELECT pg_advisory_xact_lock(hashtextextended(?, 0))', [`leadflow:distribution:${accountId}`]);
+}
+
+/** One lead changing hands, as writeAssignments records it. */
+export interface AssignmentWrite {
+  lead: LockedLead;
+  userId: string | null;
+  byUserId: string | null;
+  actorSystem: string | null;
+  reason: string;
+  method: AssignmentMethod;
+  detail?: Record<string, unknown> | AutoAssignDetail | null;
+  /** The history entry, in words. */
+  note: string;
+}
+
+/**
+ * Writes the changes decided under the caller's locks: the leads' assignee, one assignments row
+ * and one history row each, all stamped `at`. Set-based: three statements for any number.
+ */
+export async function writeAssignments(trx: Knex.Transaction, accountId: string, at: Date, writes: AssignmentWrite[]): Promise<AssignedLead[]> {
+  if (!writes.length) return [];
+  // One UPDATE for all, whoever each goes to.
+  await trx.raw(
+    `UPDATE leads l SET assigned_user_id = v.user_id, updated_at = ?
+       FROM unnest(?::uuid[], ?::uuid[]) AS v(lead_id, user_id)
+      WHERE l.id = v.lead_id AND l.account_id = ?`,
+    [at, writes.map((w) => w.lead.id), writes.map((w) => w.userId) as Knex.Value, accountId],
+  );
+  const inserted: Array<{ id: string; lead_id: string; created_at: Date }> = await trx('assignments')
+    .insert(
+      writes.map((w) => ({
+        lead_id: w.lead.id,
+        account_id: accountId,
+        user_id: w.userId,
+        assigned_by_user_id: w.byUserId,
+        reason: w.reason,
+        method: w.method,
+        detail: w.detail ? JSON.stringify(w.detail) : null,
+        created_at: at,
+      })),
+    )
+    .returning(['id', 'lead_id', 'created_at']);
+  await trx('lead_events').insert(
+    writes.map((w) => ({
+      lead_id: w.lead.id,
+      account_id: accountId,
+      actor_user_id: w.byUserId,
+      actor_system: w.byUserId ? null : w.actorSystem,
+      type: w.userId ? 'assigned' : 'unassigned',
+      note: w.note,
+      data: { userId: w.userId, byUserId: w.byUserId, reason: w.reason, method: w.method, previousUserId: w.lead.assigned_user_id },
+      created_at: at,
+    })),
+  );
+  return inserted.map((r) => ({ leadId: r.lead_id, assignmentId: String(r.id), createdAt: r.created_at }));
+}
+
+/** The transaction's clock after its locks: a call that waited for another is stamped after it. */
+export async function lockedNow(trx: Knex.Transaction): Promise<Date> {
+  const { rows } = await trx.raw<{ rows: Array<{ at: Date }> }>('select clock_timestamp() as at');
+  return rows[0]!.at;
 }
 
 export interface Assignee {
@@ -188,7 +256,7 @@ export async function loadAssignee(db: Knex | Knex.Transaction, accountId: strin
   return user;
 }
 
-async function userNames(trx: Knex.Transaction, accountId: string, ids: Array<string | null>): Promise<Map<string, string>> {
+export async function userNames(trx: Knex.Transaction, accountId: string, ids: Array<string | null>): Promise<Map<string, string>> {
   const wanted = [...new Set(ids.filter((id): id is string => !!id))];
   if (!wanted.length) return new Map();
   const rows: Array<{ id: string; name: string }> = await trx('users').where('account_id', accountId).whereIn('id', wanted).select('id', 'name');
@@ -213,7 +281,7 @@ function refusalFor(lead: LockedLead, user: { name: string; licensed_states: str
  * do: a lead whose workflow is not running gets one, which loads the lead (with its new
  * assignee) from Postgres. A failure is logged and returned, never thrown.
  */
-async function tellWorkflows(deps: AssignDeps, accountId: string, decided: Decided[]): Promise<AssignResult['signalFailures']> {
+export async function tellWorkflows(deps: AssignDeps, accountId: string, decided: Decided[]): Promise<AssignResult['signalFailures']> {
   const failures: AssignResult['signalFailures'] = [];
   if (!decided.length) return failures;
   if (!deps.temporal) return decided.map((d) => ({ leadId: d.lead.id, message: 'Temporal is not configured here, so the workflow was not told' }));

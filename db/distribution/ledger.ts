@@ -76,19 +76,36 @@ function offsetAt(timeZone: string, instant: number): number {
   return wallClock(timeZone, whole).utcOfWallClock - whole;
 }
 
-/** The instant local midnight starts the given calendar date in the zone. */
-function localMidnight(timeZone: string, year: number, month: number, day: number): Date {
-  const wall = Date.UTC(year, month - 1, day);
+/**
+ * The instant the wall-clock time `minutes` after midnight of the given calendar date is in the
+ * zone. A time the clocks skip (a spring-forward gap) is the first instant after the gap.
+ */
+export function localInstant(timeZone: string, year: number, month: number, day: number, minutes = 0): Date {
+  const wall = Date.UTC(year, month - 1, day) + minutes * 60_000;
   // Guess with the offset at the wall time read as UTC, then correct with the offset at the
   // guess: two rounds settle every zone, whichever side of a DST change the guess fell on.
   let instant = wall - offsetAt(timeZone, wall);
   instant = wall - offsetAt(timeZone, instant);
-  // Where the clocks skip midnight itself, the day starts at the first instant after the gap.
+  // In a gap the guess reads as a time before the wanted one: moving on by what its wall
+  // clock lacks lands on the transition.
   const seen = wallClock(timeZone, instant);
-  // The guess then reads as the evening before: moving on by what its wall clock lacks lands on
-  // the transition.
   if (seen.utcOfWallClock < wall) instant += wall - seen.utcOfWallClock;
   return new Date(instant);
+}
+
+const localMidnight = (timeZone: string, year: number, month: number, day: number) => localInstant(timeZone, year, month, day, 0);
+
+/** When the workday starts (`minutes` after local midnight) on the account's day holding `at`. */
+export function workdayStart(timeZone: string, minutes: number, at: Date): Date {
+  const [year, month, day] = accountDay(timeZone, at).date.split('-').map(Number) as [number, number, number];
+  return localInstant(timeZone, year, month, day, minutes);
+}
+
+/** The next workday start strictly after `at`: today's if it is still ahead, else tomorrow's. */
+export function nextWorkdayStart(timeZone: string, minutes: number, at: Date): Date {
+  const today = workdayStart(timeZone, minutes, at);
+  if (today.getTime() > at.getTime()) return today;
+  return workdayStart(timeZone, minutes, accountDay(timeZone, at).end);
 }
 
 /** The account's day holding `at`: its local date and the instants that bound it. */
@@ -113,7 +130,7 @@ interface LedgerRow {
  * The ledger of every active LSP of the account (or just `userId`, when that user is one) for
  * the account's day holding `at`: one statement for all of them.
  */
-export async function capacityLedger(db: Knex, accountId: string, opts: { at?: Date; userId?: string } = {}): Promise<CapacityLedger> {
+export async function capacityLedger(db: Knex | Knex.Transaction, accountId: string, opts: { at?: Date; userId?: string } = {}): Promise<CapacityLedger> {
   const account = await db('accounts').where({ id: accountId }).first('time_zone');
   if (!account) throw new Error(`No account ${accountId}`);
   const day = accountDay(account.time_zone as string, opts.at ?? new Date());

@@ -8,7 +8,7 @@
 //   4. scrubLeads            the compliance scrub (db/compliance/scrub.ts);
 //   5. buildFacts            what a new lead's workflow starts from.
 // After the commit, `startWorkflows` signals-with-start each lead's workflow through
-// worker/clients/lead.ts. The cost of a batch is a handful of statements, not a handful per row.
+// worker/clients/lead.ts, and the account's auto-assign is told leads arrived. The cost of a batch is a handful of statements, not a handful per row.
 import { createHash } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import type { Knex } from 'knex';
@@ -16,6 +16,7 @@ import { leadArrivedSignal, type LeadArrival, type LeadFacts } from '../../workf
 import { cadenceTemplateFor, segmentFor } from '../../workflows/lead/segment.ts';
 import { forEachLimit, leadWorkflowExists, signalWithStartLead } from '../../worker/clients/lead.ts';
 import { scrubLeads, type ScrubResult } from '../compliance/scrub.ts';
+import { requestAutoAssign } from '../distribution/auto-assign-trigger.ts';
 import { IdempotencyConflictError, IntakeValidationError, leadColumns, LeadWorkflowStartError, validateIntake, type CleanLead, type IntakeInput } from './validate.ts';
 
 export interface IntakeDeps {
@@ -129,6 +130,8 @@ export async function intakeLeads(deps: IntakeDeps, accountId: string, items: In
     });
   }
   await startWorkflows(deps, accountId, saved, outcomes);
+  // New leads (or re-arrivals) may be assignable: the account's auto-assign takes them now.
+  if ([...saved.values()].some((s) => !s.replay)) await requestAutoAssign(deps, accountId, 'lead arrived');
   // A repeated key gets its first arrival's answer, now that there is one.
   for (const { index, first, hash } of repeats) {
     outcomes[index] = hash === first.hash ? outcomes[first.index] : { ok: false, error: new IdempotencyConflictError(first.opts.idempotencyKey!) };

@@ -10,6 +10,7 @@ import * as importCheckpoint from './20261130020000_import_checkpoint.ts';
 import * as mailAccountsAndSendAttempts from './20261130030000_mail_accounts_and_send_attempts.ts';
 import * as refoldDuplicateKeys from './20261130040000_refold_duplicate_keys.ts';
 import * as lspDay from './20261130050000_lsp_day.ts';
+import * as distribution from './20261130060000_distribution.ts';
 
 const migrations: Record<string, Knex.Migration> = {
   '20261122000000_foundation': foundation,
@@ -21,6 +22,7 @@ const migrations: Record<string, Knex.Migration> = {
   '20261130030000_mail_accounts_and_send_attempts': mailAccountsAndSendAttempts,
   '20261130040000_refold_duplicate_keys': refoldDuplicateKeys,
   '20261130050000_lsp_day': lspDay,
+  '20261130060000_distribution': distribution,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

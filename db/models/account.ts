@@ -23,6 +23,8 @@ export class Account extends BaseModel {
   workdayStartMinutes!: number;
   /** States the agency is licensed in: a new LSP starts with these. */
   licensedStates!: string[];
+  /** Days an assigned lead may go without a Quick Action before it returns to the pool; null: off. */
+  holdingDays!: number | null;
   createdAt!: Date;
   updatedAt!: Date;
 
@@ -38,6 +40,7 @@ export class Account extends BaseModel {
     timeZone: text,
     workdayStartMinutes: integer,
     licensedStates: textArray,
+    holdingDays: nullable(integer),
     createdAt: timestamp,
     updatedAt: timestamp,
   });

@@ -8,7 +8,7 @@
 // workflow code) and are re-exported here, so the rest of the app imports them from one place.
 export { Account } from './account.ts';
 export type { Row } from './base.ts';
-export { Assignment } from './assignment.ts';
+export { Assignment, ASSIGNMENT_METHODS, type AssignmentMethod, type AutoAssignDetail, type LedgerAtDecision } from './assignment.ts';
 export { EmailOutbox, OUTBOX_STATUSES, type OutboxStatus } from './email-outbox.ts';
 export { Import, IMPORT_STATUSES, type ImportStatus } from './import.ts';
 export { Lead, LEAD_KINDS, type EmailEntry, type LeadKind, type PhoneEntry } from './lead.ts';

@@ -42,16 +42,19 @@ describe('workflow templates page', () => {
     expect(await enabled(accountId)).toBe(true);
   });
 
-  it('does not offer a switch for auto-assign, which is not built, and refuses one posted', async () => {
+  it('offers auto-assign\'s switch, which turns the template off and on', async () => {
     const dana = new WebClient(web.url);
     await dana.login('A0DEMO1', 'owner-demo-pass');
     const page = (await dana.get('/templates')).text;
     const section = page.slice(page.indexOf('id="t-auto_assign"'), page.indexOf('</section>', page.indexOf('id="t-auto_assign"')));
-    expect(visibleText(section)).toContain('Not built yet');
-    expect(section).not.toContain('name="enabled"');
-    const before = (await db.knex('workflow_templates').where({ account_id: accountId, key: 'auto_assign' }).first('enabled')).enabled;
-    expect((await dana.submit('/templates', { key: 'auto_assign', enabled: String(!before) })).status).toBe(400);
-    expect((await db.knex('workflow_templates').where({ account_id: accountId, key: 'auto_assign' }).first('enabled')).enabled).toBe(before);
+    expect(section).toContain('name="enabled"');
+    expect(visibleText(section)).toContain('the most capacity left');
+    const state = async () => (await db.knex('workflow_templates').where({ account_id: accountId, key: 'auto_assign' }).first('enabled')).enabled as boolean;
+    const before = await state();
+    expect((await dana.submit('/templates', { key: 'auto_assign', enabled: String(!before) })).status).toBe(200);
+    expect(await state()).toBe(!before);
+    expect((await dana.submit('/templates', { key: 'auto_assign', enabled: String(before) })).status).toBe(200);
+    expect(await state()).toBe(before);
   });
 
   it('keeps LSPs and support out', async () => {

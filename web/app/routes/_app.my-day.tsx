@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { requireRole } from '../utils/auth.server.ts';
 import { validateCsrf } from '../utils/csrf.server.ts';
 import { parseForm } from '../utils/forms.server.ts';
+import { requestAutoAssignFromWeb } from '../utils/distribution.server.ts';
 import { setMyAvailability } from '../utils/my-day.server.ts';
 
 const schema = z.object({ available: z.enum(['true', 'false']) });
@@ -15,7 +16,9 @@ export async function action({ request, context }: ActionFunctionArgs) {
   await validateCsrf(request, context, formData);
   const parsed = parseForm(schema, formData);
   if (!parsed.success) throw new Response('Choose available or away.', { status: 400, statusText: 'Bad Request' });
-  await setMyAvailability(context.services.db, user, parsed.data.available === 'true');
+  const available = parsed.data.available === 'true';
+  await setMyAvailability(context.services.db, user, available);
+  if (available) await requestAutoAssignFromWeb(context.services, user.accountId, `${user.name} became available`);
   throw redirect('/leads');
 }
 

@@ -7,6 +7,7 @@ import { CsrfInput } from '../components/csrf-input.tsx';
 import { GeneralErrorBoundary } from '../components/error-boundary.tsx';
 import { requireRole } from '../utils/auth.server.ts';
 import { validateCsrf } from '../utils/csrf.server.ts';
+import { requestAutoAssignFromWeb } from '../utils/distribution.server.ts';
 import { listTemplates, setTemplateEnabled } from '../utils/templates.server.ts';
 
 export const meta: MetaFunction = () => [{ title: 'Workflow templates · Leadflow' }];
@@ -22,8 +23,12 @@ export async function action({ request, context }: ActionFunctionArgs) {
   const user = await requireRole(request, context, ROLES);
   const formData = await request.formData();
   await validateCsrf(request, context, formData);
-  const ok = await setTemplateEnabled(context.services.db, user.accountId, String(formData.get('key') ?? ''), formData.get('enabled') === 'true');
-  if (!ok) return data({ formError: 'Unknown template, or one that is not built yet.' }, { status: 400 });
+  const key = String(formData.get('key') ?? '');
+  const enabled = formData.get('enabled') === 'true';
+  const ok = await setTemplateEnabled(context.services.db, user.accountId, key, enabled);
+  if (!ok) return data({ formError: 'Unknown template.' }, { status: 400 });
+  // Turned on: the leads waiting now are assigned at once, not at the next workday start.
+  if (key === 'auto_assign' && enabled) await requestAutoAssignFromWeb(context.services, user.accountId, 'auto-assign turned on');
   return data({ formError: null });
 }
 
@@ -39,7 +44,7 @@ export default function Templates() {
         <section className="card" key={t.key} aria-labelledby={`t-${t.key}`}>
           <div className="page-head">
             <h2 id={`t-${t.key}`}>{t.name}</h2>
-            {t.built ? <Badge tone={t.enabled ? 'ok' : 'neutral'}>{t.enabled ? 'On' : 'Off'}</Badge> : <Badge tone="neutral">Not built yet</Badge>}
+            <Badge tone={t.enabled ? 'ok' : 'neutral'}>{t.enabled ? 'On' : 'Off'}</Badge>
           </div>
           {t.summary ? <p>{t.summary}</p> : null}
           {t.steps.length ? (
@@ -51,16 +56,14 @@ export default function Templates() {
               ))}
             </ol>
           ) : null}
-          {t.built ? (
-            <Form method="post">
-              <CsrfInput />
-              <input type="hidden" name="key" value={t.key} />
-              <input type="hidden" name="enabled" value={t.enabled ? 'false' : 'true'} />
-              <button type="submit" className="button" disabled={busy}>
-                Turn {t.enabled ? 'off' : 'on'}
-              </button>
-            </Form>
-          ) : null}
+          <Form method="post">
+            <CsrfInput />
+            <input type="hidden" name="key" value={t.key} />
+            <input type="hidden" name="enabled" value={t.enabled ? 'false' : 'true'} />
+            <button type="submit" className="button" disabled={busy}>
+              Turn {t.enabled ? 'off' : 'on'}
+            </button>
+          </Form>
         </section>
       ))}
     </>

@@ -14,6 +14,7 @@ import { STATE_OPTIONS } from '../utils/company.server.ts';
 import { requireRole } from '../utils/auth.server.ts';
 import { validateCsrf } from '../utils/csrf.server.ts';
 import { notFound, parseForm, type FieldErrors } from '../utils/forms.server.ts';
+import { requestAutoAssignFromWeb } from '../utils/distribution.server.ts';
 import { formatDateTime, formatUsd, roleLabel } from '../utils/labels.ts';
 import {
   checkLicensedStates,
@@ -102,6 +103,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
     }
     const v = parsed.data;
     if (!(await updateUserDay(db, user.accountId, v.userId, { dailyTarget: v.dailyTarget, available: Boolean(v.available), licensedStates: states.codes }))) throw notFound();
+    await requestAutoAssignFromWeb(context.services, user.accountId, 'an LSP’s day changed on Users & Seats');
     throw redirect('/users');
   }
 

@@ -6,6 +6,7 @@ import type { ActionFunctionArgs } from '@remix-run/node';
 import { z } from 'zod';
 import { ASSIGN_REASON_MAX, AssignmentError, assignLeads } from '../../../db/distribution/assign.ts';
 import { textProblem } from '../../../db/hygiene/text-input.ts';
+import { assignDeps } from '../utils/distribution.server.ts';
 import { accountForApiKey } from '../utils/intake.server.ts';
 import { getLeadForAccount } from '../utils/leads.server.ts';
 
@@ -27,7 +28,7 @@ const bodySchema = z.strictObject(
 
 export async function action({ request, params, context }: ActionFunctionArgs) {
   if (request.method !== 'PUT') return NOT_ALLOWED();
-  const { db, temporal } = context.services;
+  const { db } = context.services;
   const accountId = await accountForApiKey(db, request);
   if (!accountId) return json({ error: 'A valid API key is required: Authorization: Bearer <key>' }, 401, { 'WWW-Authenticate': 'Bearer' });
 
@@ -45,7 +46,7 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
   const leadId = params.id ?? '';
   try {
     const result = await assignLeads(
-      { db, temporal: temporal ? () => temporal.getClient() : null, taskQueue: temporal?.taskQueue },
+      assignDeps(context.services),
       { accountId, leadIds: [leadId], userId: parsed.data.userId, byUserId: null, reason: parsed.data.reason, actorSystem: 'api' },
     );
     const lead = await getLeadForAccount(db, accountId, leadId);

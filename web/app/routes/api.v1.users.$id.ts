@@ -4,6 +4,7 @@
 // token. Another account's user answers 404, like a missing one.
 import type { ActionFunctionArgs, LoaderFunctionArgs } from '@remix-run/node';
 import { accountForApiKey } from '../utils/intake.server.ts';
+import { requestAutoAssignFromWeb } from '../utils/distribution.server.ts';
 import { apiUsers, checkUserDayPatch, updateUserDay } from '../utils/users.server.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -36,6 +37,7 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
   const checked = checkUserDayPatch(body);
   if (!checked.ok) return Response.json({ errors: checked.errors }, { status: 400 });
   if (!(await updateUserDay(db, accountId, id, checked.patch))) return notFound();
+  await requestAutoAssignFromWeb(context.services, accountId, 'an LSP’s day changed through the API');
   const [user] = await apiUsers(db, accountId, id);
   return user ? Response.json(user) : notFound();
 }

@@ -7,9 +7,10 @@ import type { AnyQueryBuilder } from 'objection';
 import { z } from 'zod';
 import { accountDay } from '../../../db/distribution/ledger.ts';
 import { INACTIVE_LEAD_STATUSES } from '../../../workflows/lead/state.ts';
-import { ASSIGN_MAX_LEADS, ASSIGN_REASON_MAX, AssignmentError, assignLeads, loadAssignee, type AssignDeps, type AssignResult } from '../../../db/distribution/assign.ts';
+import { ASSIGN_MAX_LEADS, ASSIGN_REASON_MAX, AssignmentError, assignLeads, loadAssignee, type AssignResult } from '../../../db/distribution/assign.ts';
 import { Lead, LEAD_KINDS, LEAD_SOURCES, LEAD_STATUSES, SEGMENTS, User, type LeadEvent, type Role } from '../../../db/models/index.ts';
 import type { WebServices } from '../context.ts';
+import { assignDeps } from './distribution.server.ts';
 import type { SessionUser } from './auth.server.ts';
 import { parseForm } from './forms.server.ts';
 import { LEAD_LIST_PROPERTIES, type LeadTableRow } from '../components/lead-table.tsx';
@@ -270,11 +271,6 @@ export async function assignableLsps(db: Knex, user: SessionUser, state?: string
     .select('id', 'name', 'licensed_states');
   const wanted = state?.trim().toUpperCase();
   return rows.map((r) => ({ id: r.id, name: r.name, licensedStates: r.licensed_states, licensed: wanted === undefined || r.licensed_states.some((s) => s.toUpperCase() === wanted) }));
-}
-
-function assignDeps(services: WebServices): AssignDeps {
-  const { db, temporal } = services;
-  return { db, temporal: temporal ? () => temporal.getClient() : null, taskQueue: temporal?.taskQueue };
 }
 
 const reasonField = z

@@ -9,19 +9,12 @@ export interface TemplateView {
   /** What the template does, step by step (cadences), or in a sentence. */
   steps: Array<{ after: string; does: string }>;
   summary: string | null;
-  /** False for a template whose behaviour is not built yet: its switch is not offered. */
-  built: boolean;
 }
-
-/**
- * Templates every account has a row for but that nothing acts on yet. Offering their switch
- * would promise behaviour that does not happen, so the page says so instead.
- */
-const NOT_BUILT: ReadonlySet<WorkflowTemplateKey> = new Set(['auto_assign']);
 
 const SUMMARIES: Partial<Record<WorkflowTemplateKey, string>> = {
   recycle_uncontactable: 'A new lead that is still unassigned and never worked after 3 days, and can be neither called (no valid phone, or DNC) nor e-mailed (no valid e-mail, or DNE), goes to the Recycle Bin.',
-  auto_assign: 'Not built yet: nothing assigns leads automatically. Owners and admins assign leads by hand, from a lead\u2019s page or in bulk from the Leads list.',
+  auto_assign:
+    'While on, each available LSP is kept at their daily target (follow-ups due today plus new leads): at the workday start, and whenever a lead arrives or capacity frees up during the workday. Highly engaged leads first, then engaged, then cold, the freshest first; only contactable leads in a state the LSP is licensed for. Each lead goes to the eligible LSP with the most capacity left, and its page says why.',
 };
 
 export async function listTemplates(db: Knex, accountId: string): Promise<TemplateView[]> {
@@ -36,15 +29,14 @@ export async function listTemplates(db: Knex, accountId: string): Promise<Templa
       enabled: enabled.get(t.key) ?? false,
       steps: cadence ? cadence.map((s) => ({ after: s.after, does: s.kind === 'call_task' ? `Call task: ${s.title}` : `E-mail: “${s.subject}”` })) : [],
       summary: SUMMARIES[t.key] ?? null,
-      built: !NOT_BUILT.has(t.key),
     };
   });
 }
 
-/** False for an unknown template or one that is not built yet. */
+/** False for an unknown template. */
 export async function setTemplateEnabled(db: Knex, accountId: string, key: string, enabled: boolean): Promise<boolean> {
   const template = WORKFLOW_TEMPLATES.find((t) => t.key === key);
-  if (!template || NOT_BUILT.has(template.key)) return false;
+  if (!template) return false;
   await db('workflow_templates')
     .insert({ account_id: accountId, key, name: template.name, enabled })
     .onConflict(['account_id', 'key'])
