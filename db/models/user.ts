@@ -28,6 +28,8 @@ export class User extends BaseModel {
   licensedStates!: string[];
   /** The user's own display zone (IANA); null: the account's. */
   timeZone!: string | null;
+  /** E-mail me when a highly engaged lead is assigned to me. */
+  notifyHotLeads!: boolean;
   createdAt!: Date;
   updatedAt!: Date;
   account?: Account;
@@ -46,6 +48,7 @@ export class User extends BaseModel {
     dailyTarget: integer,
     licensedStates: textArray,
     timeZone: nullable(text),
+    notifyHotLeads: boolean,
     createdAt: timestamp,
     updatedAt: timestamp,
   });
