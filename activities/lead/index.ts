@@ -4,6 +4,7 @@
 import { createCadenceStepActivities } from './cadence-step.ts';
 import { createCallBackReminderActivities } from './call-back-reminder.ts';
 import { createEagentActivities } from './eagent.ts';
+import { createHoldingPeriodActivities, type HoldingPeriodDeps } from './holding-period.ts';
 import { createLoadLeadActivities } from './load-lead.ts';
 import { createQuickActionActivities } from './quick-action.ts';
 import { createRecordLeadEventActivities } from './record-lead-event.ts';
@@ -12,7 +13,7 @@ import { createRestoreArchiveActivities } from './restore-archive.ts';
 import { createScrubLeadActivities } from './scrub-lead.ts';
 import { DEFAULT_APP_URL, type LeadActivityDeps, type LeadDeps } from './shared.ts';
 
-export function createLeadActivities({ db, clock, appUrl = DEFAULT_APP_URL, eagentAllowPrivate = false }: LeadActivityDeps) {
+export function createLeadActivities({ db, clock, appUrl = DEFAULT_APP_URL, eagentAllowPrivate = false, temporal, taskQueue }: LeadActivityDeps & Pick<HoldingPeriodDeps, 'temporal' | 'taskQueue'>) {
   // APP_URL may be written with a trailing slash; links must not get two.
   const deps: LeadDeps = { db, clock, appUrl: appUrl.replace(/\/+$/, ''), eagentAllowPrivate };
   return {
@@ -25,6 +26,7 @@ export function createLeadActivities({ db, clock, appUrl = DEFAULT_APP_URL, eage
     ...createRestoreArchiveActivities(deps),
     ...createCallBackReminderActivities(deps),
     ...createEagentActivities(deps),
+    ...createHoldingPeriodActivities({ ...deps, temporal, taskQueue }),
   };
 }
 
