@@ -5,7 +5,7 @@
 // the next workday start runs the pass that catches up.
 import type { Client } from '@temporalio/client';
 import type { Knex } from 'knex';
-import { requestAutoAssignPass } from '../../worker/clients/distribution.ts';
+import { distributionRunning, requestAutoAssignPass } from '../../worker/clients/distribution.ts';
 
 export interface TriggerDeps {
   db: Knex;
@@ -31,4 +31,20 @@ export async function requestAutoAssign(deps: TriggerDeps, accountId: string, wh
     console.error('[auto-assign] could not trigger a pass for account', accountId, err);
     return false;
   }
+}
+
+/**
+ * Starts the distribution workflow of every account with auto-assign on that has none running
+ * (a fresh namespace, a terminated run, triggers that were all lost): without it, such an
+ * account would get no workday-start pass. The lead reconcile sweep calls this every few minutes.
+ */
+export async function ensureDistributionRunning(deps: { db: Knex; temporal: Client; taskQueue?: string }): Promise<string[]> {
+  const accounts: Array<{ account_id: string }> = await deps.db('workflow_templates').where({ key: 'auto_assign', enabled: true }).select('account_id');
+  const started: string[] = [];
+  for (const { account_id: accountId } of accounts) {
+    if (await distributionRunning(deps.temporal, accountId)) continue;
+    await requestAutoAssignPass(deps.temporal, accountId, 'its distribution workflow was not running', { taskQueue: deps.taskQueue });
+    started.push(accountId);
+  }
+  return started;
 }

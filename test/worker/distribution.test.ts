@@ -9,7 +9,9 @@ import { createDistributionActivities } from '../../activities/distribution.ts';
 import { nextWorkdayStart } from '../../db/distribution/ledger.ts';
 import { intakeLead } from '../../db/intake/index.ts';
 import type { AutoAssignDetail } from '../../db/models/index.ts';
-import { distributionStatus } from '../../worker/clients/distribution.ts';
+import { createReconcileActivities } from '../../activities/reconcile.ts';
+import { distributionRunning, distributionStatus } from '../../worker/clients/distribution.ts';
+import { distributionWorkflowId } from '../../workflows/distribution/messages.ts';
 import { leadWorkflowId } from '../../workflows/lead/messages.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
 import { eventually } from '../support/eventually.ts';
@@ -133,4 +135,29 @@ describe('auto-assign through the distribution workflow', () => {
       expect(Number(after[0]!.n) - firstDay).toBe(2);
     });
   }, 120_000);
+
+  it('is started again by the reconcile sweep for an account with auto-assign on whose workflow is gone', async () => {
+    const taskQueue = uniqueTaskQueue('distribution-reconcile');
+    const { accountId } = await createAccountWithAdmin(db.knex, 'Lost Agency');
+    await db.knex('accounts').where({ id: accountId }).update({ workday_start_minutes: 0 });
+    await setTemplate(db.knex, accountId, 'auto_assign', true);
+    const alex = await createLsp(db.knex, accountId, { name: 'Alex', target: 5 });
+    const off = await createAccountWithAdmin(db.knex, 'Off Agency');
+    await setTemplate(db.knex, off.accountId, 'auto_assign', false);
+    await withWorker(env, { taskQueue, workflowsPath, activities: activities(taskQueue) }, async () => {
+      const sweep = createReconcileActivities({ db: db.knex, temporal: async () => env.client, taskQueue });
+      const first = await sweep.reconcileRecentLeads({ since: new Date().toISOString() });
+      expect(first.distributionStarted).toContain(accountId);
+      expect(first.distributionStarted).not.toContain(off.accountId);
+      expect(await distributionRunning(env.client, accountId)).toBe(true);
+      // Running: the next sweep leaves it alone.
+      expect((await sweep.reconcileRecentLeads({ since: new Date().toISOString() })).distributionStarted).not.toContain(accountId);
+
+      await env.client.workflow.getHandle(distributionWorkflowId(accountId)).terminate('lost');
+      const [lead] = await insertLeads(db.knex, accountId, [{}]);
+      expect((await sweep.reconcileRecentLeads({ since: new Date().toISOString() })).distributionStarted).toContain(accountId);
+      // Its first pass takes what waited meanwhile.
+      await eventually(async () => (await db.knex('leads').where({ id: lead }).first('assigned_user_id')).assigned_user_id === alex, 'the waiting lead assigned');
+    });
+  }, 60_000);
 });

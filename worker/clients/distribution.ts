@@ -1,6 +1,6 @@
 // The door to an account's distribution workflow (workflows/distribution/): everything that
 // may make a lead assignable tells it through `requestAutoAssignPass`.
-import type { Client } from '@temporalio/client';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { temporalSettings } from '../../temporal.config.ts';
 import { autoAssignRequestedSignal, distributionStatusQuery, distributionWorkflowId, type DistributionStatus } from '../../workflows/distribution/messages.ts';
 import type { distributionWorkflow } from '../../workflows/distribution/workflow.ts';
@@ -24,4 +24,15 @@ export async function requestAutoAssignPass(client: Client, accountId: string, w
 /** What the account's distribution workflow last did and when it runs next. */
 export function distributionStatus(client: Client, accountId: string): Promise<DistributionStatus> {
   return client.workflow.getHandle<typeof distributionWorkflow>(distributionWorkflowId(accountId)).query(distributionStatusQuery);
+}
+
+/** Whether the account's distribution workflow has a run going. */
+export async function distributionRunning(client: Client, accountId: string): Promise<boolean> {
+  try {
+    const d = await client.workflow.getHandle(distributionWorkflowId(accountId)).describe();
+    return d.status.name === 'RUNNING';
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return false;
+    throw err;
+  }
 }
