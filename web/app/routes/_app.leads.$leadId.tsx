@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { data, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node';
-import { Form, Link, useActionData, useLoaderData, useNavigation, useRevalidator } from '@remix-run/react';
+import { Form, isRouteErrorResponse, Link, useActionData, useLoaderData, useNavigation, useRevalidator, useRouteError } from '@remix-run/react';
 import { useEffect, useRef, useState } from 'react';
 import { AssignForm, AssignOutcome, LspSelect } from '../components/assign-form.tsx';
 import { CsrfInput } from '../components/csrf-input.tsx';
@@ -14,6 +14,9 @@ import { notFound } from '../utils/forms.server.ts';
 import { milestoneLabel, sourceLabel, statusLabel } from '../utils/labels.ts';
 import { assignableLsps, assignFromLeadPage, canAssign, getLeadForUser, type AssignableLsp } from '../utils/leads.server.ts';
 import { Time } from '../components/time.tsx';
+import { AssignmentWhyPanel } from '../components/assignment-why.tsx';
+import { assignmentWhy } from '../utils/assignment-why.server.ts';
+import { claimFromWeb, type ClaimOutcome } from '../utils/claim.server.ts';
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: data ? `${data.lead.firstName} ${data.lead.lastName} · Leadflow` : 'Lead · Leadflow' }];
 
@@ -26,6 +29,9 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
   return {
     lead,
     canAct,
+    // An LSP sees a pool lead only with Shark Tank on; they may take it as theirs.
+    canClaim: user.role === 'lsp' && user.account.sharkTank && lead.assignee === null,
+    why: await assignmentWhy(context.services.db, user, lead),
     // Owners and admins assign; the select marks the LSPs not licensed in the lead's state.
     lsps: canAssign(user) ? await assignableLsps(context.services.db, user, lead.state) : null,
     quickActions: canAct ? quickActionButtons() : [],
@@ -34,26 +40,55 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
   };
 }
 
+const NO_OUTCOME = { formError: null, sent: null, assignError: null, assigned: null, claimError: null, claimed: null };
+
 export async function action({ request, params, context }: ActionFunctionArgs) {
   const user = await requireRole(request, context, QUICK_ACTION_ROLES);
   const formData = await request.formData();
   await validateCsrf(request, context, formData);
   const intent = formData.get('intent');
   if ((intent === 'assign' || intent === 'unassign') && !canAssign(user)) throw new Response('Only owners and admins assign leads.', { status: 403, statusText: 'Forbidden' });
-  const lead = await getLeadForUser(context.services.db, user, params.leadId ?? '');
+  const leadId = params.leadId ?? '';
+  const db = context.services.db;
+  /**
+   * A refusal shown on the lead's page; but once the lead is another LSP's this LSP may no
+   * longer see that page, so the refusal is the answer itself ("Jane Doe is already Sam Lee's lead").
+   */
+  const refuse = async (key: 'claimError' | 'formError', message: string, status: number) => {
+    if (user.role === 'lsp' && !(await getLeadForUser(db, user, leadId))) throw new Response(message, { status, statusText: status === 409 ? 'Conflict' : 'Refused' });
+    return data(key === 'claimError' ? { ...NO_OUTCOME, claimError: message } : { ...NO_OUTCOME, formError: message }, { status });
+  };
+  let lead = await getLeadForUser(db, user, leadId);
+  let claimed: ClaimOutcome | null = null;
+  const claimVia = intent === 'claim' ? 'claim' : intent === 'archive' || intent === 'assign' || intent === 'unassign' ? null : 'quick_action';
+  if (!lead && user.role === 'lsp' && user.account.sharkTank && claimVia) {
+    // With Shark Tank on, a lead an LSP cannot see is one another LSP holds: they took it since
+    // this page loaded. The claim says who rather than a bare 404; a lead that is not in the
+    // account stays a 404.
+    const claim = (claimed = await claimFromWeb(context.services, user, leadId, claimVia));
+    if (!claim.ok && claim.status === 404) throw notFound();
+    if (!claim.ok) return refuse(claimVia === 'claim' ? 'claimError' : 'formError', claim.message, claim.status);
+    lead = await getLeadForUser(db, user, leadId);
+  }
   if (!lead) throw notFound();
+  if (intent === 'claim') {
+    if (user.role !== 'lsp') throw new Response('Only LSPs claim leads: owners and admins assign them.', { status: 403, statusText: 'Forbidden' });
+    const claim = claimed ?? (await claimFromWeb(context.services, user, lead.id, 'claim'));
+    if (!claim.ok) return refuse('claimError', claim.message, claim.status);
+    return data({ ...NO_OUTCOME, claimed: claim.message });
+  }
   if (intent === 'assign' || intent === 'unassign') {
     // Written in Postgres before this answers, so the page shows it at once: nothing to wait for.
     const done = await assignFromLeadPage(context.services, user, lead.id, intent, formData);
-    return data({ formError: null, sent: null, assignError: done.ok ? null : done.message, assigned: done.ok ? done.message : null }, { status: done.status });
+    return data({ ...NO_OUTCOME, assignError: done.ok ? null : done.message, assigned: done.ok ? done.message : null }, { status: done.status });
   }
   const archive = intent === 'archive';
   const sent = archive
     ? await sendArchive(context.services, user, lead)
-    : await sendQuickAction(context.services, user, { id: lead.id, timeZone: lead.timeZone }, formData);
-  if (!sent.ok) return data({ formError: sent.message, sent: null, assignError: null, assigned: null }, { status: sent.status });
+    : await sendQuickAction(context.services, user, { id: lead.id, timeZone: lead.timeZone, assignedUserId: lead.assignee?.id ?? null }, formData);
+  if (!sent.ok) return refuse('formError', sent.message, sent.status);
   // The page waits until the lead's history has the entry the workflow records this under.
-  return data({ formError: null, sent: sent.historyKey, assignError: null, assigned: null });
+  return data({ ...NO_OUTCOME, sent: sent.historyKey });
 }
 
 const FLAG_TITLES = { DNC: 'Do not call', DNE: 'Do not e-mail', DNM: 'Do not mail' } as const;
@@ -141,6 +176,29 @@ function QuickActions({ actions, actionId, offerArchive, waiting }: { actions: A
   );
 }
 
+/** An LSP's pool lead (Shark Tank): take it as theirs; the answer says whose it is if someone was quicker. */
+function ClaimCard({ canClaim }: { canClaim: boolean }) {
+  const result = useActionData<typeof action>();
+  const busy = useNavigation().state === 'submitting';
+  if (!canClaim && !result?.claimed && !result?.claimError) return null;
+  return (
+    <section className="card" aria-labelledby="lead-claim">
+      <h2 id="lead-claim">{canClaim ? 'In the pool' : 'Claim'}</h2>
+      <AssignOutcome error={result?.claimError} message={result?.claimed} />
+      {canClaim ? (
+        <Form method="post" replace className="inline-form">
+          <CsrfInput />
+          <input type="hidden" name="intent" value="claim" />
+          <span>Nobody works this lead yet.</span>
+          <button type="submit" className="button primary" disabled={busy}>
+            Claim this lead
+          </button>
+        </Form>
+      ) : null}
+    </section>
+  );
+}
+
 function AssignForms({ lsps, state, assigned }: { lsps: AssignableLsp[]; state: string; assigned: boolean }) {
   const result = useActionData<typeof action>();
   // Unlicensed LSPs stay selectable: the refusal names the LSP and the state, which a greyed option cannot.
@@ -160,7 +218,7 @@ function AssignForms({ lsps, state, assigned }: { lsps: AssignableLsp[]; state: 
 }
 
 export default function LeadPage() {
-  const { lead, canAct, lsps, quickActions, actionId } = useLoaderData<typeof loader>();
+  const { lead, canAct, canClaim, why, lsps, quickActions, actionId } = useLoaderData<typeof loader>();
   const result = useActionData<typeof action>();
   const waiting = useWaitForRecord(lead.id, result?.sent, lead.events);
   return (
@@ -264,6 +322,10 @@ export default function LeadPage() {
         </section>
       </div>
 
+      <ClaimCard canClaim={canClaim} />
+
+      {why ? <AssignmentWhyPanel why={why} /> : null}
+
       {lsps ? <AssignForms lsps={lsps} state={lead.state} assigned={lead.assignee !== null} /> : null}
 
       {canAct ? <QuickActions actions={quickActions} actionId={actionId} offerArchive={lead.milestone === 'personalized_proposal' && lead.status !== 'archived'} waiting={waiting} /> : null}
@@ -325,5 +387,19 @@ export default function LeadPage() {
 }
 
 export function ErrorBoundary() {
+  const error = useRouteError();
+  // A claim or Quick Action on a lead that left the pool meanwhile (another LSP took it, or
+  // Shark Tank went off): this LSP can no longer see the lead, so the page is the refusal.
+  if (isRouteErrorResponse(error) && error.status === 409 && typeof error.data === 'string' && error.data) {
+    return (
+      <section className="error-panel" aria-labelledby="error-title">
+        <h1 id="error-title">This lead is not yours to take</h1>
+        <p role="alert">{error.data}</p>
+        <p>
+          <Link to="/leads">Back to My Leads</Link>
+        </p>
+      </section>
+    );
+  }
   return <GeneralErrorBoundary />;
 }

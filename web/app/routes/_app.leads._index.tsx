@@ -1,9 +1,11 @@
 import { data, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node';
-import { Form, Link, useActionData, useLoaderData, useSearchParams, useSubmit } from '@remix-run/react';
+import { Form, Link, useActionData, useLoaderData, useNavigation, useSearchParams, useSubmit } from '@remix-run/react';
 import { AssignForm, AssignOutcome, LspSelect } from '../components/assign-form.tsx';
 import { GeneralErrorBoundary } from '../components/error-boundary.tsx';
 import { LeadTable, type SortableColumn } from '../components/lead-table.tsx';
 import { MyDayPanel } from '../components/my-day.tsx';
+import { CsrfInput } from '../components/csrf-input.tsx';
+import { LiveLeads } from '../components/live-leads.tsx';
 import { LEAD_SOURCES } from '../../../workflows/lead/templates.ts';
 import { requireRole } from '../utils/auth.server.ts';
 import { LEAD_STATUSES, SOURCE_LABELS, STATUS_LABELS } from '../utils/labels.ts';
@@ -11,20 +13,38 @@ import { SEGMENTS } from '../../../workflows/lead/segment.ts';
 import { validateCsrf } from '../utils/csrf.server.ts';
 import { ASSIGN_ROLES, assignableLsps, assignFromList, canAssign, leadFilterOptions, listLeads, parseLeadListParams, type AssignableLsp } from '../utils/leads.server.ts';
 import { myDay } from '../utils/my-day.server.ts';
+import { nextLeadNotice } from '../utils/claim.server.ts';
+import { latestAssignmentId } from '../utils/live-leads.server.ts';
 import { withParams } from '../utils/url.ts';
 
 export const meta: MetaFunction = () => [{ title: 'Leads · Leadflow' }];
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const user = await requireRole(request, context, ['owner', 'admin', 'lsp', 'support']);
-  const params = parseLeadListParams(new URL(request.url));
-  const [page, options, lsps, day] = await Promise.all([
+  const url = new URL(request.url);
+  const params = parseLeadListParams(url);
+  const isLsp = user.role === 'lsp';
+  const [page, options, lsps, day, liveAfter] = await Promise.all([
     listLeads(context.services.db, user, params),
     leadFilterOptions(context.services.db, user),
     canAssign(user) ? assignableLsps(context.services.db, user) : null,
     myDay(context.services.db, user),
+    // Where the live stream of newly assigned leads starts: after what this list already has.
+    isLsp ? latestAssignmentId(context.services.db, user) : null,
   ]);
-  return { ...page, options, params, lsps, myDay: day, isLsp: user.role === 'lsp', sharkTank: user.account.sharkTank, canAdd: user.role === 'owner' || user.role === 'admin' };
+  return {
+    ...page,
+    options,
+    params,
+    lsps,
+    myDay: day,
+    isLsp,
+    sharkTank: user.account.sharkTank,
+    canAdd: user.role === 'owner' || user.role === 'admin',
+    liveAfter,
+    // Why the Next lead button brought the LSP back here instead of to a lead.
+    nextNotice: isLsp ? nextLeadNotice(url) : null,
+  };
 }
 
 /** The bulk assignment forms: the selected rows, or N of the leads matching the list's filters. */
@@ -41,7 +61,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
 const SORT_LABELS: Record<SortableColumn, string> = { created: 'Created', name: 'Name', follow_up: 'Next follow-up', milestone: 'Milestone' };
 
 export default function LeadsList() {
-  const { leads, total, page, pageCount, pageSize, options, params, lsps, isLsp, sharkTank, canAdd, myDay } = useLoaderData<typeof loader>();
+  const { leads, total, page, pageCount, pageSize, options, params, lsps, isLsp, sharkTank, canAdd, myDay, liveAfter, nextNotice } = useLoaderData<typeof loader>();
   const [searchParams] = useSearchParams();
   const submit = useSubmit();
   const first = total === 0 ? 0 : (page - 1) * pageSize + 1;
@@ -73,7 +93,15 @@ export default function LeadsList() {
             New lead
           </Link>
         ) : null}
+        {isLsp && sharkTank ? <NextLeadButton /> : null}
       </div>
+
+      {nextNotice ? (
+        <p className="alert alert-warn" role="status">
+          {nextNotice}
+        </p>
+      ) : null}
+      {liveAfter !== null ? <LiveLeads after={liveAfter} /> : null}
 
       {myDay ? <MyDayPanel day={myDay} /> : null}
 
@@ -145,6 +173,19 @@ export default function LeadsList() {
         </nav>
       ) : null}
     </>
+  );
+}
+
+/** The LSP's next lead: the best of the pool they may work, opened at once (routes/_app.next-lead.tsx). */
+function NextLeadButton() {
+  const busy = useNavigation().state === 'submitting';
+  return (
+    <Form method="post" action="/next-lead">
+      <CsrfInput />
+      <button type="submit" className="button primary" disabled={busy}>
+        Next lead
+      </button>
+    </Form>
   );
 }
 

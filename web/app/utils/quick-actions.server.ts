@@ -1,12 +1,14 @@
 // Quick Actions from the lead page: each click is a signal to the lead's workflow, which
 // records it, moves the milestone and the cadence. The page then waits for the workflow's
 // record of that action (a lead_events row keyed by the action id) to show the new milestone.
+// An LSP working a pool lead claims it first: working a lead makes it theirs (Shark Tank).
 import { archiveSignal, leadHistoryKey, quickActionSignal } from '../../../workflows/lead/messages.ts';
 import { signalWithStartLead } from '../../../worker/clients/lead.ts';
 import { QUICK_ACTIONS, validateQuickAction, type Milestone, type QuickActionRequest } from '../../../workflows/lead/quick-actions.ts';
 import type { LeadStatus } from '../../../workflows/lead/state.ts';
 import type { WebServices } from '../context.ts';
 import type { SessionUser } from './auth.server.ts';
+import { claimFromWeb } from './claim.server.ts';
 
 export const QUICK_ACTION_ROLES = ['owner', 'admin', 'lsp'] as const;
 
@@ -37,7 +39,7 @@ export type SendResult = { ok: true; historyKey: string } | { ok: false; status:
 export async function sendQuickAction(
   services: WebServices,
   user: SessionUser,
-  lead: { id: string; timeZone: string | null },
+  lead: { id: string; timeZone: string | null; assignedUserId: string | null },
   form: FormData,
 ): Promise<SendResult> {
   const action = String(form.get('action') ?? '');
@@ -50,6 +52,13 @@ export async function sendQuickAction(
   if (problem) return { ok: false, status: 400, message: problem };
   if (!/^[0-9a-f-]{36}$/i.test(actionId)) return { ok: false, status: 400, message: 'actionId is not valid' };
   if (!services.temporal) return { ok: false, status: 503, message: 'Temporal is not configured for this web server, so Quick Actions cannot be recorded.' };
+  if (user.role === 'lsp' && lead.assignedUserId !== user.id) {
+    // Claimed before the action is sent, so the workflow hears of its new LSP first. If another
+    // LSP holds it (they took it since this page loaded), the action is refused with their name.
+    // Owners and admins working a pool lead leave it in the pool.
+    const claim = await claimFromWeb(services, user, lead.id, 'quick_action');
+    if (!claim.ok) return claim;
+  }
   try {
     const client = await services.temporal.getClient();
     // Signal-with-start: a lead whose workflow is not running (yet) still gets the action.
