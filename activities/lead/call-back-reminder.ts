@@ -1,4 +1,5 @@
-import { leadRow, queueEmail, recordEvent, UUID, type LeadDeps } from './shared.ts';
+import { callBackRecipient } from '../../db/distribution/call-back-recipient.ts';
+import { leadRow, queueEmail, recordEvent, type LeadDeps } from './shared.ts';
 
 /** "Thu, Dec 3, 3:00 PM EST": how a person reads the call-back's time in their zone. */
 export function callBackTime(at: Date, timeZone: string): string {
@@ -14,24 +15,18 @@ export function createCallBackReminderActivities({ db, clock, appUrl }: LeadDeps
   return {
     /**
      * The call-back's due day has begun: the lead goes on the LSP's due-today list
-     * (next_follow_up_at) and a reminder for the assigned LSP (else whoever booked it) is
-     * queued once per due time.
+     * (next_follow_up_at) and a reminder for the lead's LSP (else whoever booked it, else the
+     * account's owner: db/distribution/call-back-recipient.ts) is queued once per due time.
      */
     async queueCallBackReminder({ leadId, dueAt, byUserId }: { leadId: string; dueAt: string; byUserId: string }): Promise<{ outboxId: string | null }> {
       const key = `lead-${leadId}:callback:${dueAt}`;
       return db.transaction(async (trx) => {
         const lead = await leadRow(trx, leadId, { lock: true });
         await trx('leads').where({ id: leadId }).update({ next_follow_up_at: new Date(dueAt), updated_at: clock.now() });
-        // Only an active user of the account is reminded: a call-back booked by someone who has
-        // since left must not mail them. They read the time in their zone, else the account's.
-        const userId = lead.assigned_user_id ?? byUserId;
-        const user: { id: string; email: string; name: string; time_zone: string } | undefined =
-          userId && UUID.test(userId)
-            ? await trx('users as u')
-                .join('accounts as a', 'a.id', 'u.account_id')
-                .where({ 'u.id': userId, 'u.account_id': lead.account_id, 'u.status': 'active' })
-                .first('u.id', 'u.email', 'u.name', trx.raw('coalesce(u.time_zone, a.time_zone) as time_zone'))
-            : undefined;
+        // The lead's holder as it stands now (a lead handed over since the booking reminds its
+        // new holder), else the booker, else the owner for a lead in the pool; never a user who
+        // has left. They read the time in their zone, else the account's.
+        const user = await callBackRecipient(trx, { accountId: lead.account_id, assignedUserId: lead.assigned_user_id, bookedByUserId: byUserId });
         if (!user) {
           await recordEvent(trx, { leadId, accountId: lead.account_id, type: 'callback_due', key, data: { dueAt, reminder: 'nobody to remind' } });
           return { outboxId: null };
@@ -41,14 +36,16 @@ export function createCallBackReminderActivities({ db, clock, appUrl }: LeadDeps
         const theirs = callBackTime(due, user.time_zone);
         const leadsTime = lead.time_zone ? leadClock(due, lead.time_zone) : null;
         const when = leadsTime && !theirs.endsWith(leadsTime) ? `${theirs} (${leadsTime} for the lead)` : theirs;
+        // Whoever stands in for a lead nobody holds is told so, or they would take it for theirs.
+        const unworked = user.as === 'holder' ? '' : 'Nobody works this lead now: assign it to an LSP, or make the call yourself.\n';
         const outboxId = await queueEmail(trx, {
           accountId: lead.account_id,
           key,
           to: user.email,
           subject: `Call-back due today: ${who}`,
-          text: `Hello ${user.name},\n\nYou have a call-back with ${who} on ${when}.\nLead: ${appUrl}/leads/${leadId}\n`,
+          text: `Hello ${user.name},\n\nYou have a call-back with ${who} on ${when}.\n${unworked}Lead: ${appUrl}/leads/${leadId}\n`,
         });
-        await recordEvent(trx, { leadId, accountId: lead.account_id, type: 'callback_due', key, data: { dueAt, outboxId, userId: user.id } });
+        await recordEvent(trx, { leadId, accountId: lead.account_id, type: 'callback_due', key, data: { dueAt, outboxId, userId: user.id, as: user.as } });
         return { outboxId };
       });
     },
