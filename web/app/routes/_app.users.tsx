@@ -1,6 +1,7 @@
 // Users & Seats: the account's users and seats (the owner adds users and sets them inactive;
 // admins see it read-only), and each LSP's day: today's ledger ("38 / 50") and, for the owner,
-// their daily target, licensed states and whether they are available.
+// their daily target, licensed states and whether they are available. Setting a user with open
+// leads inactive asks where the leads go (the pool or an active LSP) and says where they went.
 import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node';
 import { Form, useActionData, useLoaderData } from '@remix-run/react';
 import { z } from 'zod';
@@ -14,13 +15,15 @@ import { STATE_OPTIONS } from '../utils/company.server.ts';
 import { requireRole } from '../utils/auth.server.ts';
 import { validateCsrf } from '../utils/csrf.server.ts';
 import { notFound, parseForm, type FieldErrors } from '../utils/forms.server.ts';
-import { requestAutoAssignFromWeb } from '../utils/distribution.server.ts';
+import { assignDeps, requestAutoAssignFromWeb } from '../utils/distribution.server.ts';
 import { formatDateTime, formatUsd, roleLabel } from '../utils/labels.ts';
 import {
   checkLicensedStates,
   createAccountUser,
   createUserSchema,
+  handOverMessage,
   listAccountUsers,
+  openLeadsByUser,
   seatUsageOf,
   setAccountUserStatus,
   updateUserDay,
@@ -31,11 +34,24 @@ export const meta: MetaFunction = () => [{ title: 'Users & Seats · Leadflow' }]
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const user = await requireRole(request, context, ['owner', 'admin']);
   const { db } = context.services;
-  const [users, seats, ledger] = await Promise.all([listAccountUsers(db, user.accountId), seatUsageOf(db, user.accountId), capacityLedger(db, user.accountId)]);
-  return { users, seats, ledger: ledger.lsps, states: STATE_OPTIONS, canManage: user.role === 'owner', me: user.id, timeZone: user.timeZone };
+  const [users, seats, ledger, openLeads] = await Promise.all([
+    listAccountUsers(db, user.accountId),
+    seatUsageOf(db, user.accountId),
+    capacityLedger(db, user.accountId),
+    openLeadsByUser(db, user.accountId),
+  ]);
+  return { users, seats, ledger: ledger.lsps, openLeads, states: STATE_OPTIONS, canManage: user.role === 'owner', me: user.id, timeZone: user.timeZone };
 }
 
-const statusSchema = z.object({ userId: z.uuid(), status: z.enum(['active', 'inactive']) });
+const statusSchema = z.object({
+  userId: z.uuid(),
+  status: z.enum(['active', 'inactive']),
+  // Where a leaving user's open leads go: 'pool', or an active LSP's id. Left out: the pool.
+  handTo: z
+    .string()
+    .refine((v) => v === 'pool' || z.uuid().safeParse(v).success, 'Choose the pool or an active LSP')
+    .optional(),
+});
 
 const daySchema = z.object({
   userId: z.uuid(),
@@ -54,6 +70,8 @@ type ActionResult = {
   fieldErrors: FieldErrors;
   formError: string | null;
   created: { username: string; name: string; temporaryPassword: string } | null;
+  /** `status`: where a user set inactive left their leads, in words. */
+  outcome?: string;
 };
 
 // Answers may carry a temporary password; web/server.ts marks every page no-store, so no cache keeps it.
@@ -82,12 +100,17 @@ export async function action({ request, context }: ActionFunctionArgs) {
 
   if (intent === 'status') {
     const parsed = parseForm(statusSchema, formData);
-    if (!parsed.success) throw notFound();
-    const changed = await setAccountUserStatus(db, user.accountId, parsed.data.userId, parsed.data.status);
+    if (!parsed.success) {
+      if (parsed.fieldErrors.handTo && !parsed.fieldErrors.userId && !parsed.fieldErrors.status) return result({ intent: 'status', formError: parsed.fieldErrors.handTo.join('. ') }, { status: 400 });
+      throw notFound();
+    }
+    const { userId, status, handTo } = parsed.data;
+    const changed = await setAccountUserStatus(assignDeps(context.services), user.accountId, userId, status, { byUserId: user.id, handTo: handTo === 'pool' ? null : handTo });
     if (!changed.ok) {
       if ('notFound' in changed) throw notFound();
       return result({ intent: 'status', formError: changed.formError }, { status: changed.status });
     }
+    if (changed.handOver) return result({ intent: 'status', outcome: handOverMessage(changed.handOver) });
     throw redirect('/users');
   }
 
@@ -111,7 +134,8 @@ export async function action({ request, context }: ActionFunctionArgs) {
 }
 
 export default function UsersAndSeats() {
-  const { users, seats, ledger, states, canManage, me, timeZone } = useLoaderData<typeof loader>();
+  const { users, seats, ledger, openLeads, states, canManage, me, timeZone } = useLoaderData<typeof loader>();
+  const activeLsps = users.filter((u) => u.role === 'lsp' && u.status === 'active');
   const actionData = useActionData<typeof action>();
   const createErrors = actionData?.intent === 'create' ? actionData : null;
   return (
@@ -150,6 +174,11 @@ export default function UsersAndSeats() {
       </section>
 
       {actionData?.intent === 'status' ? <FormError message={actionData.formError} /> : null}
+      {actionData?.intent === 'status' && actionData.outcome ? (
+        <div className="alert alert-ok" role="status">
+          {actionData.outcome}
+        </div>
+      ) : null}
 
       <section className="card" aria-labelledby="users-title">
         <h2 id="users-title">Users</h2>
@@ -181,7 +210,9 @@ export default function UsersAndSeats() {
                   <td data-label="Added">{formatDateTime(u.createdAt, timeZone)}</td>
                   {canManage ? (
                     <td data-label="Change">
-                      {u.role !== 'owner' && u.id !== me ? (
+                      {u.role !== 'owner' && u.id !== me && u.status === 'active' && openLeads[u.id]?.total ? (
+                        <HandOverForm user={u} open={openLeads[u.id]!} lsps={activeLsps.filter((l) => l.id !== u.id)} />
+                      ) : u.role !== 'owner' && u.id !== me ? (
                         <Form method="post" className="inline-form">
                           <CsrfInput />
                           <input type="hidden" name="intent" value="status" />
@@ -277,6 +308,60 @@ export default function UsersAndSeats() {
         <p className="muted">Only the account owner adds users and changes their status.</p>
       )}
     </>
+  );
+}
+
+/**
+ * Setting a user with open leads inactive: where those leads go, the pool or an active LSP.
+ * Each LSP's option says how many of the leads they are not licensed for (those go to the pool).
+ */
+function HandOverForm({
+  user,
+  open,
+  lsps,
+}: {
+  user: { id: string; name: string };
+  open: { total: number; byState: Record<string, number> };
+  lsps: Array<{ id: string; name: string; licensedStates: string[] }>;
+}) {
+  const notLicensedFor = (states: string[]) => {
+    const held = new Set(states.map((s) => s.toUpperCase()));
+    return Object.entries(open.byState).reduce((n, [state, count]) => (held.has(state) ? n : n + count), 0);
+  };
+  const leads = `${open.total} open lead${open.total === 1 ? '' : 's'}`;
+  return (
+    <details>
+      <summary>Set inactive…</summary>
+      <Form method="post">
+        <CsrfInput />
+        <input type="hidden" name="intent" value="status" />
+        <input type="hidden" name="userId" value={user.id} />
+        <input type="hidden" name="status" value="inactive" />
+        <div className="field">
+          <label htmlFor={`handTo-${user.id}`}>
+            {user.name}’s {leads} go to
+          </label>
+          <select id={`handTo-${user.id}`} name="handTo" defaultValue="pool" aria-describedby={`handTo-${user.id}-hint`}>
+            <option value="pool">the pool</option>
+            {lsps.map((l) => {
+              const unlicensed = notLicensedFor(l.licensedStates);
+              return (
+                <option key={l.id} value={l.id}>
+                  {l.name}
+                  {unlicensed ? ` (not licensed for ${unlicensed} of them: those go to the pool)` : ''}
+                </option>
+              );
+            })}
+          </select>
+          <p className="hint" id={`handTo-${user.id}-hint`}>
+            Their pending call-backs go with the leads. They are signed out at once.
+          </p>
+        </div>
+        <button type="submit" className="button secondary small">
+          Set {user.name} inactive
+        </button>
+      </Form>
+    </details>
   );
 }
 

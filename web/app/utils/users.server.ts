@@ -1,6 +1,8 @@
 // Users and seats of an account (owner's page). Seat checks run inside the transaction that
 // adds or reactivates the user, with the account row locked (db/seats.ts).
 //
+// Setting a user inactive hands their open leads on (db/distribution/handover.ts).
+//
 // Also each user's day settings (available, daily target, licensed states), which the owner
 // changes on Users & Seats, an LSP's own availability on My Leads, and an integrator's
 // scheduling system through PATCH /api/v1/users/:id: all three go through `updateUserDay`.
@@ -8,12 +10,13 @@ import { randomInt } from 'node:crypto';
 import type { Knex } from 'knex';
 import { UniqueViolationError } from 'objection';
 import { z } from 'zod';
+import { AssignmentError, type AssignDeps } from '../../../db/distribution/assign.ts';
+import { handOverLeads, type HandOverResult } from '../../../db/distribution/handover.ts';
 import { capacityLedger, DAILY_TARGET_MAX, DAILY_TARGET_MIN, type LspLedger } from '../../../db/distribution/ledger.ts';
 import { US_STATES } from '../../../db/hygiene/index.ts';
 import { User, type Role, type UserStatus } from '../../../db/models/index.ts';
 import { hashPassword } from '../../../db/passwords.ts';
 import { accountSeatUsage, assertSeatAvailable, NoSeatAvailableError, type SeatUsage } from '../../../db/seats.ts';
-import { endUserSessions } from './session.server.ts';
 
 export const ASSIGNABLE_ROLES = ['lsp', 'admin', 'support'] as const;
 
@@ -103,26 +106,95 @@ export async function createAccountUser(db: Knex, accountId: string, input: z.in
   }
 }
 
-export type SetStatusResult = { ok: true } | { ok: false; notFound: true } | { ok: false; formError: string; status: 400 | 409 };
+export type SetStatusResult =
+  | { ok: true; handOver: HandOverResult | null }
+  | { ok: false; notFound: true }
+  | { ok: false; formError: string; status: 400 | 409 };
 
-export async function setAccountUserStatus(db: Knex, accountId: string, userId: string, status: UserStatus): Promise<SetStatusResult> {
+/**
+ * Sets a user active (if a seat is free) or inactive. Inactive goes through `handOverLeads`:
+ * in the same transaction their open leads go to `handTo` (an active LSP) or, null, to the
+ * pool, with their pending call-backs, so nothing stays with someone who cannot sign in.
+ */
+export async function setAccountUserStatus(
+  deps: AssignDeps,
+  accountId: string,
+  userId: string,
+  status: UserStatus,
+  opts: { byUserId: string | null; handTo?: string | null } = { byUserId: null },
+): Promise<SetStatusResult> {
+  const { db } = deps;
+  if (status === 'inactive') {
+    // Scoped by account: another account's user id is simply not found.
+    const user = await User.query(db).findOne({ id: userId, account_id: accountId }).select('id', 'role');
+    if (!user) return { ok: false, notFound: true };
+    if (user.role === 'owner') return { ok: false, formError: 'The owner holds the account and cannot be set inactive.', status: 400 };
+    try {
+      return { ok: true, handOver: await handOverLeads(deps, { accountId, fromUserId: userId, toUserId: opts.handTo ?? null, byUserId: opts.byUserId }) };
+    } catch (err) {
+      if (!(err instanceof AssignmentError)) throw err;
+      // An LSP of another account, like a missing one, is not found.
+      if (err.kind === 'not_found') return { ok: false, notFound: true };
+      return { ok: false, formError: err.message, status: err.kind === 'invalid' ? 400 : 409 };
+    }
+  }
   try {
     return await db.transaction(async (trx): Promise<SetStatusResult> => {
-      // Scoped by account: another account's user id is simply not found.
       const user = await User.query(trx).findOne({ id: userId, account_id: accountId }).forUpdate().select('id', 'role', 'status');
       if (!user) return { ok: false, notFound: true };
       if (user.role === 'owner') return { ok: false, formError: 'The owner holds the account and cannot be set inactive.', status: 400 };
-      if (user.status === status) return { ok: true };
-      if (status === 'active') await assertSeatAvailable(trx, accountId);
+      if (user.status === status) return { ok: true, handOver: null };
+      await assertSeatAvailable(trx, accountId);
       await User.query(trx).findById(userId).where('account_id', accountId).patch({ status, updatedAt: trx.fn.now() });
-      // Signed out everywhere at once, and nothing is left to revive if the user is reactivated.
-      if (status === 'inactive') await endUserSessions(trx, userId);
-      return { ok: true };
+      return { ok: true, handOver: null };
     });
   } catch (err) {
     if (err instanceof NoSeatAvailableError) return { ok: false, formError: err.message, status: 409 };
     throw err;
   }
+}
+
+const leads = (n: number) => `${n} lead${n === 1 ? '' : 's'}`;
+
+/** What the owner reads after setting a user inactive: where their leads and call-backs went. */
+export function handOverMessage(r: HandOverResult): string {
+  const parts = [r.deactivated ? `${r.user.name} is inactive.` : `${r.user.name} was inactive already.`];
+  const moved = r.handedOver.length + r.toPool.length;
+  if (!moved) parts.push(r.deactivated ? 'They had no open leads.' : 'No open leads were left with them.');
+  else if (r.to) {
+    let line = `Moved ${leads(r.handedOver.length)} to ${r.to.name}`;
+    if (r.toPool.length) {
+      const states = r.notLicensed.map((s) => `${s.state || 'no state'}: ${s.leads}`).join(', ');
+      line += `; ${r.toPool.length} not licensed for ${r.to.name} went to the pool (${states})`;
+    }
+    parts.push(`${line}.`);
+  } else parts.push(`Returned ${leads(r.toPool.length)} to the pool.`);
+  if (r.callBacks.length) {
+    const c = r.callBacks.length;
+    parts.push(`${c} pending call-back${c === 1 ? '' : 's'} went with ${c === 1 ? 'its lead' : 'their leads'}.`);
+  }
+  if (r.signalFailures.length) {
+    // Postgres holds the hand-over; only the workflows' copies are behind.
+    parts.push(`(Saved; ${r.signalFailures.length === 1 ? "the lead's workflow was" : `${r.signalFailures.length} leads' workflows were`} not told: ${r.signalFailures[0]!.message})`);
+  }
+  return parts.join(' ');
+}
+
+/** Each user's open leads (new or active) per state: what setting them inactive would hand over. */
+export async function openLeadsByUser(db: Knex, accountId: string): Promise<Record<string, { total: number; byState: Record<string, number> }>> {
+  const rows: Array<{ user_id: string; state: string; n: number }> = await db('leads')
+    .where('account_id', accountId)
+    .whereNotNull('assigned_user_id')
+    .whereIn('status', ['new', 'active'])
+    .groupBy('assigned_user_id', db.raw('upper(trim(state))'))
+    .select('assigned_user_id as user_id', db.raw('upper(trim(state)) as state'), db.raw('count(*)::int as n'));
+  const out: Record<string, { total: number; byState: Record<string, number> }> = {};
+  for (const r of rows) {
+    const u = (out[r.user_id] ??= { total: 0, byState: {} });
+    u.total += r.n;
+    u.byState[r.state] = r.n;
+  }
+  return out;
 }
 
 /** What may change about a user's day; a field left out is left as it is. */
