@@ -10,7 +10,10 @@
 //                               TEMPORAL_TLS_CERT_PATH / TEMPORAL_TLS_KEY_PATH)
 //   TEMPORAL_TLS_CLIENT_CERT_DATA, TEMPORAL_TLS_CLIENT_KEY_DATA   the same as PEM text
 //   TEMPORAL_TLS_SERVER_CA_CERT_PATH, TEMPORAL_TLS_SERVER_NAME    private CA, SNI override
-//   TEMPORAL_TASK_QUEUE         Leadflow's task queue (default 'leadflow')
+//   TEMPORAL_TASK_QUEUE         Leadflow's task queue (default 'leadflow'); bulk work (the lead
+//                               workflows a CSV import starts) runs on its twin '<queue>-bulk'
+//   WORKER_BULK_ACTIVITY_CONCURRENCY, WORKER_BULK_WORKFLOW_TASKS, WORKER_BULK_WORKFLOW_THREADS
+//                               the bulk queue's slots in each worker (bulkWorkerSettings below)
 import fs from 'node:fs';
 import { status as grpcStatus } from '@grpc/grpc-js';
 import { Client, Connection, isGrpcServiceError, type TLSConfig } from '@temporalio/client';
@@ -38,6 +41,42 @@ export interface TemporalSettings {
 
 export const DEFAULT_TEMPORAL_ADDRESS = 'localhost:7233';
 export const DEFAULT_TASK_QUEUE = 'leadflow';
+
+/**
+ * The bulk twin of a task queue: where an import's lead workflows start and run. Every worker
+ * polls both, with fewer slots for this one, so a 10,000-row import's backlog waits here while
+ * live work (a hot lead from the intake API, a Quick Action, an auto-assign pass) finds the
+ * live queue empty and its slots free.
+ */
+export const bulkTaskQueue = (taskQueue: string) => `${taskQueue}-bulk`;
+
+/** What one worker gives its bulk queue. */
+export interface BulkWorkerSettings {
+  /** Activities of bulk workflows run at once (also added to the worker's database pool). */
+  activities: number;
+  /** Workflow tasks of bulk workflows in progress at once (at least 2: the SDK's minimum with a workflow cache). */
+  workflowTasks: number;
+  /** Threads running bulk workflow code, beside the live queue's own. */
+  workflowThreads: number;
+}
+
+export const DEFAULT_BULK_WORKER: BulkWorkerSettings = { activities: 4, workflowTasks: 4, workflowThreads: 1 };
+
+function positiveInt(name: string, value: string | undefined, fallback: number, min = 1): number {
+  if (value === undefined || value.trim() === '') return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min) throw new Error(`${name} must be a whole number of at least ${min}, not ${JSON.stringify(value)}`);
+  return n;
+}
+
+/** The bulk queue's slots: WORKER_BULK_ACTIVITY_CONCURRENCY, WORKER_BULK_WORKFLOW_TASKS, WORKER_BULK_WORKFLOW_THREADS. */
+export function bulkWorkerSettings(env: Record<string, string | undefined> = process.env): BulkWorkerSettings {
+  return {
+    activities: positiveInt('WORKER_BULK_ACTIVITY_CONCURRENCY', env.WORKER_BULK_ACTIVITY_CONCURRENCY, DEFAULT_BULK_WORKER.activities),
+    workflowTasks: positiveInt('WORKER_BULK_WORKFLOW_TASKS', env.WORKER_BULK_WORKFLOW_TASKS, DEFAULT_BULK_WORKER.workflowTasks, 2),
+    workflowThreads: positiveInt('WORKER_BULK_WORKFLOW_THREADS', env.WORKER_BULK_WORKFLOW_THREADS, DEFAULT_BULK_WORKER.workflowThreads),
+  };
+}
 
 function parseBool(name: string, value: string | undefined): boolean | undefined {
   if (value === undefined || value === '') return undefined;

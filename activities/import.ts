@@ -8,11 +8,22 @@
 // flight: the retry resumes at the last checkpoint, the repeated rows find their keys taken
 // (no second lead or touch; a workflow the crash left unstarted is started), and the row errors
 // of a batch exist exactly when its checkpoint does, so none is reported twice.
+//
+// An import's leads are bulk work: their workflows start on the bulk task queue
+// (temporal.config.ts), and importFile does not wait for those starts between batches. Intake
+// asks for each saved lead's workflow before it returns; the import hands it a client that
+// queues those requests (LeadStarts) and sends them beside the saving, so the rows are all in
+// Postgres at Postgres's pace and the starts follow. A slice ends only once its starts are sent;
+// an attempt after a crash first starts any workflow the dead attempt had queued but not sent.
 import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
+import { Client, WorkflowNotFoundError, type WorkflowClientInterceptor } from '@temporalio/client';
 import { parse, type CsvError } from 'csv-parse';
 import type { Knex } from 'knex';
 import type { Import, Row } from '../db/models/index.ts';
 import { intakeLeads, IntakeValidationError, LeadWorkflowStartError, type IntakeDeps, type IntakeInput, type IntakeOutcome } from '../db/intake/index.ts';
+import { bulkTaskQueue } from '../temporal.config.ts';
+import { forEachLimit, LEAD_WORKFLOW_TYPE, startLead } from '../worker/clients/lead.ts';
+import { leadWorkflowId, type LeadArrival, type LeadWorkflowInput } from '../workflows/lead/messages.ts';
 import { importProgressedSignal, type ImportProgress } from '../workflows/import/messages.ts';
 import { FailureType } from '../workflows/failures.ts';
 import type { LeadSource } from '../workflows/lead/templates.ts';
@@ -70,6 +81,19 @@ const WORK_SLICE_MS = 5 * 60_000;
 const BATCH_STALL_MS = 2 * 60_000;
 const TICK_MS = 5_000;
 const PROGRESS_SIGNAL_MS = 1_000;
+/**
+ * Lead workflow starts in flight at once: a trickle while the file is being saved (the saving
+ * has the machine first, so the leads are in the lists soonest), then all of these.
+ */
+const START_CONCURRENCY = 16;
+const START_CONCURRENCY_WHILE_SAVING = 2;
+/**
+ * Starts queued but not yet sent, at most: past it the saving waits for the starts. A 10,000-row
+ * file never waits; a much larger one is held to what a few MiB of queued requests allow.
+ */
+const MAX_QUEUED_STARTS = 12_000;
+/** Leads per visibility query when an attempt after a crash looks for workflows never started. */
+const SWEEP_PAGE = 100;
 
 const notFound = (message: string) => ApplicationFailure.create({ type: FailureType.ImportNotFound, message, nonRetryable: true });
 
@@ -337,6 +361,9 @@ async function takeBatch(deps: IntakeDeps, importId: string, imp: ImportRow, met
 export function createImportActivities(deps: IntakeDeps) {
   const db: Knex = deps.db;
   const client = () => Promise.resolve(typeof deps.temporal === 'function' ? deps.temporal() : deps.temporal);
+  const bulkQueue = bulkTaskQueue(deps.taskQueue);
+  // importBatch (imports started before importFile) still starts each batch's workflows before it returns.
+  const intakeDeps: IntakeDeps = { ...deps, temporal: importIntakeClient(client, deps.taskQueue), taskQueue: bulkQueue };
 
   async function load(importId: string) {
     const imp = await db('imports').where({ id: importId }).first('account_id', 'name', 'status', 'resume_offset', 'resume_line', 'total_rows', 'ok_rows', 'error_rows');
@@ -359,6 +386,17 @@ export function createImportActivities(deps: IntakeDeps) {
       const started = Date.now();
       const { imp, size, meta } = await load(importId);
       const fresh = imp.resume_offset === null;
+      const starts = new LeadStarts(db);
+      const executionDeps: IntakeDeps = { ...intakeDeps, temporal: importIntakeClient(client, deps.taskQueue, starts) };
+      // An earlier attempt may have died with starts still queued, for rows before the
+      // checkpoint (the rows after it are taken again, and intake asks for theirs again).
+      // Best effort: a lead it misses is reconcile's to start.
+      const sweeping =
+        !fresh && ctx.info.attempt > 1
+          ? startMissingWorkflows(db, client, importId, imp.account_id, bulkQueue, starts).catch((err: unknown) => {
+              console.warn(`[import] could not look for lead workflows an earlier attempt left unstarted (reconcile will start them): ${(err as Error).message}`);
+            })
+          : Promise.resolve();
       let cursor: ImportCursor = fresh ? { offset: 0, line: 1 } : { offset: Number(imp.resume_offset), line: imp.resume_line };
       const progress: ImportCounts = fresh
         ? { processed: 0, ok: 0, errors: 0, bytesTotal: size, bytesDone: 0 }
@@ -387,9 +425,24 @@ export function createImportActivities(deps: IntakeDeps) {
       const ticker = setInterval(() => {
         if (Date.now() - lastBatchAt < BATCH_STALL_MS) ctx.heartbeat({ ...cursor, processed: progress.processed });
       }, TICK_MS);
+      // Waiting on the starts is progress too, as long as they are being sent.
+      const waitForStarts = async (until: () => boolean) => {
+        while (!until()) {
+          const sent = starts.settled;
+          await starts.change(TICK_MS);
+          if (starts.settled > sent) lastBatchAt = Date.now();
+          if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason ?? new CancelledFailure('Import activity cancelled');
+        }
+      };
 
       const commit = async (items: CsvItem[]) => {
-        const { ok, errors } = await takeBatch(deps, importId, imp, meta, items);
+        if (starts.queued >= MAX_QUEUED_STARTS) {
+          // Too many asked for and not sent: the saving gives the starts the machine for a while.
+          starts.concurrency = START_CONCURRENCY;
+          await waitForStarts(() => starts.queued <= MAX_QUEUED_STARTS / 2);
+          starts.concurrency = START_CONCURRENCY_WHILE_SAVING;
+        }
+        const { ok, errors } = await takeBatch(executionDeps, importId, imp, meta, items);
         const next = items[items.length - 1]!.next;
         const counts = { processed: progress.processed + items.length, ok: progress.ok + ok, errors: progress.errors + errors.length };
         await db.transaction(async (trx) => {
@@ -419,16 +472,32 @@ export function createImportActivities(deps: IntakeDeps) {
           err instanceof ApplicationFailure || err instanceof CancelledFailure || !(err instanceof Error)
             ? err
             : ApplicationFailure.create({ type: err.name, message: `The rows from line ${batch[0]?.line ?? cursor.line} could not be imported: ${plainMessage(err)}`, cause: err });
+        // The slice's rows are saved; it ends once their workflows' starts are sent too.
+        const finish = async () => {
+          starts.concurrency = START_CONCURRENCY;
+          await sweeping;
+          await waitForStarts(() => starts.idle);
+        };
         try {
           for await (const item of csvItems(new StoredFile(db, importId, size), cursor, fresh)) {
             batch.push(item);
             if (batch.length < batchSize) continue;
             await commit(batch);
             batch = [];
-            if (Date.now() - started >= sliceMs) return { done: false, progress: { ...progress } };
+            if (Date.now() - started >= sliceMs) {
+              await finish();
+              return { done: false, progress: { ...progress } };
+            }
           }
           if (batch.length) await commit(batch);
+          await finish();
         } catch (err) {
+          // What is queued is still sent, unless the import was cancelled: the rows are saved
+          // and their leads should not wait for reconcile. The retry takes it from here.
+          if (!ctx.cancellationSignal.aborted) {
+            starts.concurrency = START_CONCURRENCY;
+            await Promise.allSettled([sweeping, starts.whenIdle()]);
+          }
           throw failure(err);
         }
         return { done: true, progress: { ...progress, bytesDone: size } };
@@ -451,7 +520,7 @@ export function createImportActivities(deps: IntakeDeps) {
       }
       const last = items[items.length - 1];
       const next = last && last.next.offset < size ? last.next : null;
-      const { ok, errors } = await takeBatch(deps, importId, imp, meta, items);
+      const { ok, errors } = await takeBatch(intakeDeps, importId, imp, meta, items);
       await db.transaction(async (trx) => {
         const lines = items.map((i) => i.line);
         if (lines.length) await trx('import_row_errors').where({ import_id: importId }).whereBetween('line_number', [Math.min(...lines), Math.max(...lines)]).del();
@@ -478,3 +547,164 @@ export function createImportActivities(deps: IntakeDeps) {
 }
 
 export type ImportActivities = ReturnType<typeof createImportActivities>;
+
+/**
+ * The client intake gets from an import. Intake starts each lead's workflow on the task queue
+ * it is given (the bulk one here), and with the same queue signals-with-start the account's
+ * distribution workflow. That one must not land on the bulk queue: it lives as long as the
+ * account, and a hot lead's auto-assign pass would then wait behind every import's backlog. So
+ * every start other than a lead workflow's goes to the live queue. With `starts`, a lead
+ * workflow's signal-with-start is queued there, exactly as intake made it, and sent later.
+ */
+function importIntakeClient(client: () => Promise<Client>, liveTaskQueue: string, starts?: LeadStarts): () => Promise<Client> {
+  let made: Promise<Client> | undefined;
+  const live = <T extends { workflowType: string; options: { taskQueue: string } }>(input: T): T =>
+    input.workflowType === LEAD_WORKFLOW_TYPE ? input : { ...input, options: { ...input.options, taskQueue: liveTaskQueue } };
+  const interceptor: WorkflowClientInterceptor = {
+    start: (input, next) => next(live(input)),
+    signalWithStart: (input, next) => {
+      if (!starts || input.workflowType !== LEAD_WORKFLOW_TYPE) return next(live(input));
+      const lead = input.options.args[0] as LeadWorkflowInput;
+      const arrival = input.signalArgs[0] as LeadArrival | undefined;
+      starts.push({ leadId: lead.leadId, accountId: lead.accountId, touchId: arrival?.touchId ?? null, send: () => next(input) });
+      // Intake only waits for the call; the run id it would return is not used.
+      return Promise.resolve('');
+    },
+  };
+  return () =>
+    (made ??= client().then(
+      (c) => new Client({ connection: c.connection, namespace: c.options.namespace, dataConverter: c.options.dataConverter, interceptors: { workflow: [interceptor] } }),
+      (err: unknown) => {
+        made = undefined;
+        throw err;
+      },
+    ));
+}
+
+interface QueuedStart {
+  leadId: string;
+  accountId: string;
+  touchId: string | null;
+  send: () => Promise<unknown>;
+}
+
+/**
+ * Lead workflow starts an import's intake asked for, sent `concurrency` at a time in the order
+ * they were asked for. A start that fails is recorded in the lead's history as intake records
+ * it (`workflow_start_failed`), so reconcile starts that lead's workflow.
+ */
+class LeadStarts {
+  private readonly items: QueuedStart[] = [];
+  private head = 0;
+  private inFlight = 0;
+  private limit = START_CONCURRENCY_WHILE_SAVING;
+  /** Starts sent (or given up on) so far. */
+  settled = 0;
+  private waiters: Array<() => void> = [];
+
+  constructor(private readonly db: Knex) {}
+
+  /** Asked for and not yet settled. */
+  get queued(): number {
+    return this.items.length - this.head + this.inFlight;
+  }
+
+  get idle(): boolean {
+    return this.queued === 0;
+  }
+
+  set concurrency(n: number) {
+    this.limit = n;
+    this.pump();
+  }
+
+  push(item: QueuedStart): void {
+    this.items.push(item);
+    this.pump();
+  }
+
+  /** Resolves at the next start that settles, or after `ms`. */
+  change(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.waiters.push(done);
+    });
+  }
+
+  async whenIdle(): Promise<void> {
+    while (!this.idle) await this.change(1_000);
+  }
+
+  private pump(): void {
+    while (this.inFlight < this.limit && this.head < this.items.length) {
+      const item = this.items[this.head]!;
+      this.items[this.head++] = undefined as unknown as QueuedStart;
+      // Let go of what was sent, now and then, so a long import does not keep it all.
+      if (this.head >= 4096 && this.head * 2 >= this.items.length) {
+        this.items.splice(0, this.head);
+        this.head = 0;
+      }
+      this.inFlight++;
+      void this.send(item).finally(() => {
+        this.inFlight--;
+        this.settled++;
+        const waiters = this.waiters;
+        this.waiters = [];
+        for (const w of waiters) w();
+        this.pump();
+      });
+    }
+  }
+
+  private async send(item: QueuedStart): Promise<void> {
+    try {
+      await item.send();
+    } catch (err) {
+      await this.db('lead_events')
+        .insert({
+          lead_id: item.leadId,
+          account_id: item.accountId,
+          actor_system: 'intake',
+          type: 'workflow_start_failed',
+          note: 'The lead is saved; its workflow will be started by reconcile',
+          data: JSON.stringify({ touchId: item.touchId, error: err instanceof Error ? err.message : String(err) }),
+        })
+        .catch(() => {});
+    }
+  }
+}
+
+/**
+ * Queues a start for every lead of the import whose workflow does not exist: what an attempt
+ * that died took with it. One visibility query per page of leads; what it does not list is
+ * asked about directly (visibility can lag a start), and only a workflow that does not exist at
+ * all is started (from Postgres: the workflow loads its lead). A lead whose workflow ran and
+ * closed is left alone.
+ */
+async function startMissingWorkflows(db: Knex, client: () => Promise<Client>, importId: string, accountId: string, taskQueue: string, starts: LeadStarts): Promise<void> {
+  const c = await client();
+  let after: string | null = null;
+  for (;;) {
+    const q = db('leads').where({ import_id: importId }).orderBy('id').limit(SWEEP_PAGE).pluck('id');
+    if (after) q.where('id', '>', after);
+    const ids: string[] = await q;
+    if (!ids.length) return;
+    after = ids[ids.length - 1]!;
+    const listed = new Set<string>();
+    const query = `WorkflowId IN (${ids.map((id) => `'${leadWorkflowId(id)}'`).join(', ')})`;
+    for await (const w of c.workflow.list({ query })) listed.add(w.workflowId);
+    const unlisted = ids.filter((id) => !listed.has(leadWorkflowId(id)));
+    await forEachLimit(unlisted, START_CONCURRENCY, async (leadId) => {
+      try {
+        await c.workflow.getHandle(leadWorkflowId(leadId)).describe();
+      } catch (err) {
+        if (!(err instanceof WorkflowNotFoundError)) throw err;
+        starts.push({ leadId, accountId, touchId: null, send: () => startLead(c, { leadId, accountId }, { taskQueue }) });
+      }
+    });
+  }
+}

@@ -1,18 +1,32 @@
-// The Leadflow worker: hosts every workflow and activity on Leadflow's task queue.
+// The Leadflow worker: hosts every workflow and activity on Leadflow's task queue and on its
+// bulk twin (`<queue>-bulk`, where an import's lead workflows run), as two SDK Workers in one
+// process sharing the activities, the workflow code and the database pool. The bulk Worker has
+// fewer slots of its own, so however deep an import's backlog, the live queue's slots are free
+// for a hot lead, a Quick Action or an auto-assign pass.
 // `npm run start:worker` runs it alone (production: one or many of these against a Temporal
 // cluster); `npm start` runs it inside the local stack through startWorker().
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Connection } from '@temporalio/client';
-import { DefaultLogger, Runtime, Worker, type LogLevel, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
+import { bundleWorkflowCode, DefaultLogger, Runtime, Worker, type LogLevel, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import { z } from 'zod';
 import { createActivities, defaultWorkerIdentity } from '../activities/index.ts';
 import { createMailer } from '../activities/mailer.ts';
 import { allowPrivateFromEnv } from '../activities/outbound-url.ts';
 import { ensureHousekeepingWorkflow, ensureLeadReconcileWorkflow } from './clients/housekeeping.ts';
 import { createKnex } from '../db/knex.ts';
-import { connectClient, connectionOptions, connectWorker, registerSearchAttributes, temporalSettings, type TemporalSettings } from '../temporal.config.ts';
+import {
+  bulkTaskQueue,
+  bulkWorkerSettings,
+  connectClient,
+  connectionOptions,
+  connectWorker,
+  registerSearchAttributes,
+  temporalSettings,
+  type BulkWorkerSettings,
+  type TemporalSettings,
+} from '../temporal.config.ts';
 import type { Client } from '@temporalio/client';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -80,16 +94,23 @@ export interface StartWorkerOptions {
    * second on 2 cores (`npm run bench:intake`).
    */
   workflowThreads?: number;
+  /** The bulk queue's slots (default: bulkWorkerSettings(), from the environment). */
+  bulk?: BulkWorkerSettings;
 }
 
 export interface RunningWorker {
+  /** The live queue's Worker. */
   worker: Worker;
+  /** The bulk queue's Worker: same activities and workflow code, fewer slots. */
+  bulkWorker: Worker;
   identity: string;
   taskQueue: string;
+  bulkTaskQueue: string;
+  bulk: BulkWorkerSettings;
   workflowSource: string;
   /** Settles when the worker has stopped and its resources are released. */
   done: Promise<void>;
-  /** Stops polling, lets running tasks finish, then releases the database, mailer and connection. */
+  /** Stops polling both queues, lets running tasks finish, then releases the database, mailer and connection. */
   stop(): Promise<void>;
 }
 
@@ -100,7 +121,9 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
   // outbox sender keeps its row lock across the SMTP conversation), so none ever waits for the
   // pool. More throughput means more workers, not a bigger pool per worker.
   const concurrency = opts.activityConcurrency ?? 20;
-  const db = createKnex(opts.databaseUrl, { pool: { min: 0, max: concurrency } });
+  const bulk = opts.bulk ?? bulkWorkerSettings();
+  const bulkQueue = bulkTaskQueue(settings.taskQueue);
+  const db = createKnex(opts.databaseUrl, { pool: { min: 0, max: concurrency + bulk.activities } });
   const mailer = createMailer(opts.smtpUrl);
   const connection = opts.connection ?? (await connectWorker(settings));
   // Import and reconcile activities start lead workflows, and start-up starts housekeeping: one client
@@ -121,8 +144,25 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
     if (client) await client.then((c) => c.connection.close()).catch(() => {});
   };
   let worker: Worker;
-  const { source, ...code } = workflowCode();
+  let bulkWorker: Worker;
+  const { source, ...found } = workflowCode();
   try {
+    // Bundled once for both Workers (each would otherwise bundle the same source again).
+    const code: Pick<WorkerOptions, 'workflowBundle'> = found.workflowBundle
+      ? { workflowBundle: found.workflowBundle }
+      : { workflowBundle: await bundleWorkflowCode({ workflowsPath: found.workflowsPath!, logger: new DefaultLogger('WARN') }) };
+    // One set of activities: the task queue they start workflows on is the live one (an import
+    // puts its own leads on the bulk twin), whichever Worker runs them.
+    const activities = createActivities({
+      db,
+      mailer,
+      temporal: getClient,
+      taskQueue: settings.taskQueue,
+      workerIdentity: identity,
+      mailFrom: opts.mailFrom,
+      appUrl: opts.appUrl,
+      eagentAllowPrivate: allowPrivateFromEnv(),
+    });
     worker = await Worker.create({
       connection,
       namespace: settings.namespace,
@@ -130,23 +170,41 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
       identity,
       maxConcurrentActivityTaskExecutions: concurrency,
       workflowThreadPoolSize: opts.workflowThreads ?? 2,
-      activities: createActivities({
-        db,
-        mailer,
-        temporal: getClient,
-        taskQueue: settings.taskQueue,
-        workerIdentity: identity,
-        mailFrom: opts.mailFrom,
-        appUrl: opts.appUrl,
-        eagentAllowPrivate: allowPrivateFromEnv(),
-      }),
+      activities,
+      ...code,
+    });
+    bulkWorker = await Worker.create({
+      connection,
+      namespace: settings.namespace,
+      taskQueue: bulkQueue,
+      identity,
+      maxConcurrentActivityTaskExecutions: bulk.activities,
+      maxConcurrentWorkflowTaskExecutions: bulk.workflowTasks,
+      workflowThreadPoolSize: bulk.workflowThreads,
+      activities,
       ...code,
     });
   } catch (err) {
     await release();
     throw err;
   }
-  const done = worker.run().finally(release);
+  // Both run until stopped; if either fails on its own, the other is stopped too, and `done`
+  // rejects with the first failure once both have let go.
+  const stopBoth = () => {
+    for (const w of [worker, bulkWorker]) if (w.getState() === 'RUNNING') w.shutdown();
+  };
+  const runs = [worker.run(), bulkWorker.run()].map((run) =>
+    run.catch((err: unknown) => {
+      stopBoth();
+      throw err;
+    }),
+  );
+  const done = Promise.allSettled(runs)
+    .then((results) => {
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed) throw failed.reason;
+    })
+    .finally(release);
   // After Worker.create, so the workflow has a worker as soon as it exists. Not awaited and
   // never fatal: a worker without it still serves leads, and the next worker start tries again.
   void getClient()
@@ -156,12 +214,15 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
     });
   return {
     worker,
+    bulkWorker,
     identity,
     taskQueue: settings.taskQueue,
+    bulkTaskQueue: bulkQueue,
+    bulk,
     workflowSource: source,
     done,
     async stop() {
-      if (worker.getState() === 'RUNNING') worker.shutdown();
+      stopBoth();
       await done;
     },
   };
@@ -203,6 +264,13 @@ async function main() {
     process.exit(2);
   }
   const env = parsed.data;
+  let bulk: BulkWorkerSettings;
+  try {
+    bulk = bulkWorkerSettings();
+  } catch (err) {
+    console.error(`Worker configuration: ${(err as Error).message}`);
+    process.exit(2);
+  }
   installRuntime((process.env.TEMPORAL_LOG_LEVEL as LogLevel | undefined) ?? 'INFO');
   const settings = temporalSettings();
   await tryRegisterSearchAttributes(settings);
@@ -214,8 +282,12 @@ async function main() {
     temporal: settings,
     activityConcurrency: env.WORKER_ACTIVITY_CONCURRENCY,
     workflowThreads: env.WORKER_WORKFLOW_THREADS,
+    bulk,
   });
-  console.log(`Worker ${running.identity} polling task queue ${running.taskQueue} on ${settings.address} (namespace ${settings.namespace}); workflows from ${running.workflowSource}`);
+  const b = running.bulk;
+  console.log(
+    `Worker ${running.identity} polling task queue ${running.taskQueue} and its bulk twin ${running.bulkTaskQueue} (${b.activities} activities, ${b.workflowTasks} workflow tasks, ${b.workflowThreads} thread) on ${settings.address} (namespace ${settings.namespace}); workflows from ${running.workflowSource}`,
+  );
   let stopping = false;
   const onSignal = (signal: NodeJS.Signals) => {
     if (stopping) {

@@ -2,14 +2,16 @@
 // Generates a realistic CSV of leads and a federal DNC file, loads the DNC file, imports the CSV
 // through importWorkflow with the real worker (its own process, `tsx worker/main.ts`) against the
 // offline Temporal server (dev mode, real time) and PostgreSQL, and times two moments: every
-// lead the import created is cleaned, segmented and scrubbed (intake does all three in the
-// transaction that saves the lead: leads.scrubbed_at), and every lead's workflow is running and
-// has taken its cadence's first step (a call task, a queued e-mail or a skip in its history).
+// lead the import created is visible, cleaned, segmented and scrubbed (intake does all three in
+// the transaction that saves the lead: leads.scrubbed_at; target < 10 s for 10,000 rows), and
+// every lead's workflow is running on the bulk task queue and has taken its cadence's first step
+// (a call task, a queued e-mail or a skip in its history), which follows on bulk capacity.
 // Then it times a plain bulk INSERT of the same rows and a re-scrub of every lead (the weekly
 // re-scrub's work).
 //   BENCH_LEADS                   CSV rows                                  default 10000
 //   BENCH_DNC                     federal DNC numbers                       default 1000000
 //   WORKER_ACTIVITY_CONCURRENCY   the worker's activity slots / DB pool     default 20
+//   WORKER_BULK_*                 the bulk queue's slots (temporal.config.ts), passed on to the worker
 //   BENCH_WORKER_CPU_PROF         a directory: the worker writes a V8 CPU profile there
 //   DATABASE_URL                  use this PostgreSQL instead of an embedded one (a fresh
 //                                 database is created on its server)
@@ -25,6 +27,8 @@ import { leadColumns, validateIntake, type CleanLead } from '../../db/intake/val
 import { createLeadActivities } from '../../activities/lead/index.ts';
 import { importDncNumbers } from '../../db/compliance/suppression-lists.ts';
 import { startImportWorkflow } from '../../worker/clients/import.ts';
+import { leadWorkflowId } from '../../workflows/lead/messages.ts';
+import { bulkWorkerSettings } from '../../temporal.config.ts';
 import { ROOT } from '../local.ts';
 import {
   BENCH_TASK_QUEUE,
@@ -46,6 +50,8 @@ const LEADS = Number(process.env.BENCH_LEADS ?? 10_000);
 const DNC = Number(process.env.BENCH_DNC ?? 1_000_000);
 const CONCURRENCY = Number(process.env.WORKER_ACTIVITY_CONCURRENCY ?? 20);
 const TARGET = 150;
+/** Every row of a 10,000-row file visible and scrubbed within this. */
+const VISIBLE_TARGET_SECS = (10 * LEADS) / 10_000;
 const CLK_TCK = 100;
 
 const fmt = (n: number, d = 2) => n.toFixed(d);
@@ -272,7 +278,8 @@ async function main() {
   let temporal: OfflineTemporal | undefined;
   let worker: ChildProcess | undefined;
   try {
-    console.log(`Leadflow intake benchmark: ${LEADS} CSV rows, ${DNC} federal DNC numbers, worker activity concurrency ${CONCURRENCY}`);
+    const bulk = bulkWorkerSettings();
+    console.log(`Leadflow intake benchmark: ${LEADS} CSV rows, ${DNC} federal DNC numbers, worker activity concurrency ${CONCURRENCY}; bulk queue: ${bulk.activities} activities, ${bulk.workflowTasks} workflow tasks, ${bulk.workflowThreads} thread(s)`);
     // 1. PostgreSQL, migrated, with an account and its workflow templates.
     db = await startBenchDatabase({ prefix: 'leadflow_bench', poolMax: 20 });
     const { knex } = db;
@@ -319,36 +326,54 @@ async function main() {
       importSecs = (performance.now() - t0) / 1000;
     });
     let lastLog = 0;
+    let lastStepCount = 0;
     let leads = 0;
     let scrubbed = 0;
     let stepped = 0;
+    // When the scrubbed count was first at each value: once the import is over and the final
+    // count known, the moment it was first reached is when every lead was visible.
+    const firstSeen = new Map<number, number>();
     let scrubbedSecs = 0;
     for (;;) {
-      // Twice a second: the count reads every lead and its history, and this machine is the
-      // one being measured.
-      await sleep(500);
+      // The visible count four times a second (an index scan); the workflows' progress, which
+      // reads every lead's history, every 2 s: this machine is the one being measured.
+      await sleep(250);
+      const elapsed = (performance.now() - t0) / 1000;
       const row = (
         await knex.raw(
-          `SELECT count(*)::int AS leads,
-                  count(*) FILTER (WHERE l.segment IS NOT NULL AND l.scrubbed_at IS NOT NULL)::int AS scrubbed,
-                  count(*) FILTER (WHERE l.status IN ('removed', 'archived', 'recycled')
-                                      OR EXISTS (SELECT 1 FROM lead_events e WHERE e.lead_id = l.id
-                                                   AND e.type IN ('call_task', 'email_queued', 'step_skipped')))::int AS stepped
+          `SELECT count(*)::int AS leads, count(*) FILTER (WHERE l.segment IS NOT NULL AND l.scrubbed_at IS NOT NULL)::int AS scrubbed
              FROM leads l WHERE l.import_id = ?`,
           [importId],
         )
       ).rows[0];
       leads = row.leads;
       scrubbed = row.scrubbed;
-      stepped = row.stepped;
-      const elapsed = (performance.now() - t0) / 1000;
-      if (!scrubbedSecs && importResult && scrubbed >= leads) scrubbedSecs = elapsed;
+      if (!firstSeen.has(scrubbed)) firstSeen.set(scrubbed, elapsed);
+      if (!scrubbedSecs && importResult && scrubbed >= leads) scrubbedSecs = firstSeen.get(scrubbed)!;
+      if (elapsed - lastStepCount >= 2 || (importResult && scrubbedSecs)) {
+        lastStepCount = elapsed;
+        stepped = (
+          await knex.raw(
+            `SELECT count(*)::int AS stepped FROM leads l
+              WHERE l.import_id = ? AND (l.status IN ('removed', 'archived', 'recycled')
+                 OR EXISTS (SELECT 1 FROM lead_events e WHERE e.lead_id = l.id AND e.type IN ('call_task', 'email_queued', 'step_skipped')))`,
+            [importId],
+          )
+        ).rows[0].stepped;
+      }
       if (elapsed - lastLog >= 5) {
         lastLog = elapsed;
         console.log(`  ${fmt(elapsed, 0)} s: ${leads} leads saved, ${scrubbed} cleaned, segmented and scrubbed, ${stepped} being worked by their workflow${importResult ? ', import done' : ''}`);
       }
-      if (importResult && scrubbed >= leads && stepped >= leads) break;
+      if (importResult && scrubbedSecs && stepped >= leads) break;
       if (elapsed > 3600) throw new Error('not done after an hour');
+    }
+    // Where the lead workflows run: the import put them on the bulk queue (a sample).
+    const sample: string[] = (await knex('leads').where({ import_id: importId }).orderByRaw('random()').limit(20).pluck('id')) as string[];
+    const queues = new Map<string, number>();
+    for (const id of sample) {
+      const q = (await client.workflow.getHandle(leadWorkflowId(id)).describe()).taskQueue;
+      queues.set(q, (queues.get(q) ?? 0) + 1);
     }
     const totalSecs = (performance.now() - t0) / 1000;
     const cpuBench = process.cpuUsage(cpu0.bench);
@@ -393,9 +418,10 @@ async function main() {
     console.log('\nIntake benchmark (offline Temporal server in dev mode, real time; worker in its own process)');
     console.log(`CSV: ${LEADS} rows -> ${importResult!.ok} accepted, ${importResult!.errors} rejected, ${leads} distinct leads (duplicates merged)`);
     console.log(`federal DNC load: ${DNC} numbers in ${fmt(dncSecs)} s (${fmt(DNC / dncSecs, 0)} numbers/s)`);
-    console.log(`import workflow finished after ${fmt(importSecs)} s`);
-    console.log(`every lead cleaned, segmented and scrubbed after ${fmt(scrubbedSecs)} s = ${fmt(scrubbedRate, 1)} leads/s (${fmt(LEADS / scrubbedSecs, 1)} CSV rows/s); target >= ${TARGET} leads/s: ${scrubbedRate >= TARGET ? 'MET' : 'NOT MET'}`);
-    console.log(`every lead's workflow running and its first cadence step taken after ${fmt(totalSecs)} s = ${fmt(rate, 1)} leads/s; against the same target: ${rate >= TARGET ? 'MET' : 'NOT MET'}`);
+    console.log(`all ${leads} leads visible, cleaned, segmented and scrubbed (Postgres count) after ${fmt(scrubbedSecs)} s = ${fmt(scrubbedRate, 1)} leads/s (${fmt(LEADS / scrubbedSecs, 1)} CSV rows/s); target < ${fmt(VISIBLE_TARGET_SECS, 0)} s: ${scrubbedSecs < VISIBLE_TARGET_SECS ? 'MET' : 'NOT MET'}`);
+    console.log(`import workflow finished (every lead's workflow start sent, to the bulk queue) after ${fmt(importSecs)} s`);
+    console.log(`every workflow has taken its first step (running, its first cadence step taken) after ${fmt(totalSecs)} s = ${fmt(rate, 1)} leads/s; target >= ${TARGET} leads/s: ${rate >= TARGET ? 'MET' : 'NOT MET'}`);
+    console.log(`  task queues of 20 sampled lead workflows: ${[...queues].map(([q, n]) => `${q} ${n}`).join(', ')}`);
     console.log(`  CPU during intake: worker ${fmt(cpu.worker)} s, Temporal server ${fmt(cpu.emulator)} s, PostgreSQL ${pgCpu === null ? 'n/a' : `${fmt(pgCpu)} s`}, bench ${fmt(cpu.bench)} s`);
     console.log(`  worker CPU by thread during intake: ${Object.entries(workerThreads).sort((a, b) => b[1] - a[1]).filter(([, v]) => v >= 0.05).map(([k, v]) => `${k} ${fmt(v)} s`).join(', ')}`);
     console.log(`  leads flagged DNC by the scrub: ${dncFlagged} (the DNC file holds ${dncFromCsv} of the CSV's phones)`);
