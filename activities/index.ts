@@ -4,6 +4,7 @@
 import os from 'node:os';
 import type { Client } from '@temporalio/client';
 import type { Knex } from 'knex';
+import { createComplianceActivities } from './compliance.ts';
 import { createDistributionActivities } from './distribution.ts';
 import { createHousekeepingActivities } from './housekeeping.ts';
 import { createImportActivities } from './import.ts';
@@ -69,6 +70,7 @@ export function createActivities({
     ...createImportActivities({ db, temporal: getClient, taskQueue, clock: () => clock.now() }),
     ...createReconcileActivities({ db, temporal: getClient, taskQueue }),
     ...createDistributionActivities({ db, temporal: getClient, taskQueue }),
+    ...createComplianceActivities({ db }),
     ...createSystemCheckActivities({ db, clock, workerIdentity }),
   };
 }

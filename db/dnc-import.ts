@@ -1,10 +1,17 @@
 // `npm run dnc:import -- FILE [--account AGENT_ID]`: loads a DNC file (one 10-digit number a
 // line) into the federal list, or into an account's internal list with --account, in
-// DATABASE_URL's database or the embedded one `npm start` keeps in .data/postgres.
+// DATABASE_URL's database or the embedded one `npm start` keeps in .data/postgres. Then the
+// leads already in Leadflow on the new numbers are flagged at once: by a sweep workflow on
+// TEMPORAL_ADDRESS (else the running `npm start`'s Temporal server), which finishes even if
+// this command is stopped; without Temporal, by this command before it exits.
 import fs from 'node:fs';
 import readline from 'node:readline';
 import { openLocalDatabase } from '../dev/postgres.ts';
+import { runningStack } from '../dev/running-stack.ts';
+import { connectClient, temporalSettings } from '../temporal.config.ts';
+import { startSuppressionSweep } from '../worker/clients/compliance.ts';
 import { importDncNumbers } from './compliance/suppression-lists.ts';
+import { sweepNewEntries } from './compliance/sweep.ts';
 import { createKnex } from './knex.ts';
 
 const args = process.argv.slice(2);
@@ -30,15 +37,37 @@ try {
     accountId = account.id;
   }
   const started = Date.now();
+  const since = (await knex.raw('SELECT clock_timestamp() AS now')).rows[0].now as Date;
   const lines = readline.createInterface({ input: fs.createReadStream(file), crlfDelay: Infinity });
   const r = await importDncNumbers(knex, lines, { accountId, source: accountId ? 'internal' : 'federal', reason: `imported from ${file}` });
   console.log(`${file}: ${r.lines} lines, ${r.inserted} numbers added, ${r.alreadyListed} already listed, ${r.errorCount} bad lines (${((Date.now() - started) / 1000).toFixed(1)} s)`);
   for (const e of r.errors) console.log(`  line ${e.line}: ${e.reason}`);
   if (r.errorCount > r.errors.length) console.log(`  ... and ${r.errorCount - r.errors.length} more`);
+  if (r.inserted) await flagExistingLeads(accountId, since);
 } catch (err) {
   process.exitCode = 1;
   console.error(`dnc:import: ${(err as Error).message}`);
 } finally {
   await knex.destroy();
   await pg.stop();
+}
+
+async function flagExistingLeads(accountId: string | null, since: Date): Promise<void> {
+  const at = new Date();
+  const stack = process.env.TEMPORAL_ADDRESS ? undefined : runningStack();
+  const settings = temporalSettings();
+  try {
+    const { connection, client } = await connectClient(stack ? { ...settings, ...stack.temporal, tls: false, apiKey: undefined } : settings);
+    try {
+      const id = await startSuppressionSweep(client, { accountId, since: since.toISOString(), at: at.toISOString() }, { taskQueue: settings.taskQueue });
+      console.log(`Leads on the new numbers are being flagged by workflow ${id}.`);
+      return;
+    } finally {
+      await connection.close();
+    }
+  } catch (err) {
+    console.log(`Temporal is not reachable (${(err as Error).message}); flagging the leads on the new numbers here.`);
+  }
+  const s = await sweepNewEntries(knex, { accountId, since, at });
+  console.log(`Leads on the new numbers: ${s.matched}; newly flagged: ${s.flagged}.`);
 }

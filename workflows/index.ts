@@ -6,3 +6,4 @@ export { importWorkflow } from './import/workflow.ts';
 export { housekeepingWorkflow } from './housekeeping/workflow.ts';
 export { leadReconcileWorkflow } from './reconcile/workflow.ts';
 export { distributionWorkflow } from './distribution/workflow.ts';
+export { suppressionSweepWorkflow } from './compliance/workflow.ts';

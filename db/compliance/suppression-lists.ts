@@ -3,6 +3,7 @@
 // e-mails lower-cased.
 import { parse } from 'csv-parse';
 import type { Knex } from 'knex';
+import { normalizeEmail } from '../hygiene/index.ts';
 import { IntakeValidationError, validateIntake } from '../intake/validate.ts';
 
 export type SuppressionList = 'dnc' | 'dne' | 'dnm' | 'customer';
@@ -38,7 +39,7 @@ const MAX_REPORTED_ERRORS = 100;
  * and its entries carry no reason, because a scrub quotes a match's reason on the lead of
  * whichever account it flags, and who loaded a file, or its name, is nobody else's business.
  */
-export async function importDncNumbers(
+export function importDncNumbers(
   db: Knex,
   lines: AsyncIterable<string>,
   opts: { accountId: string | null; source: 'federal' | 'internal'; reason?: string },
@@ -46,6 +47,27 @@ export async function importDncNumbers(
   if ((opts.accountId === null) !== (opts.source === 'federal')) {
     throw new Error('a DNC load goes into the federal list with no account, or into one account’s internal list');
   }
+  return importListLines(db, lines, { ...opts, list: 'dnc', normalise: normaliseDncNumber });
+}
+
+/** An e-mail address from a do-not-email file line, as the scrub compares them (lower case). */
+export function normaliseDneAddress(line: string): string | { error: string } {
+  const e = normalizeEmail(line);
+  if (!e.valid || !e.address) return { error: `not an e-mail address: "${line.slice(0, 60)}"` };
+  return e.address.toLowerCase();
+}
+
+/** An account's do-not-email file (one address a line) into its internal DNE list. */
+export function importDneAddresses(db: Knex, lines: AsyncIterable<string>, opts: { accountId: string; reason?: string }): Promise<SuppressionImportResult> {
+  return importListLines(db, lines, { accountId: opts.accountId, source: 'internal', reason: opts.reason, list: 'dne', normalise: normaliseDneAddress });
+}
+
+/** One value a line into one list, in batches; the line-based loads share this. */
+async function importListLines(
+  db: Knex,
+  lines: AsyncIterable<string>,
+  opts: { accountId: string | null; source: 'federal' | 'internal'; reason?: string; list: 'dnc' | 'dne'; normalise: (line: string) => string | { error: string } },
+): Promise<SuppressionImportResult> {
   const reason = opts.accountId === null ? null : (opts.reason ?? null);
   const result: SuppressionImportResult = { lines: 0, inserted: 0, alreadyListed: 0, errors: [], errorCount: 0 };
   let batch: string[] = [];
@@ -57,9 +79,9 @@ export async function importDncNumbers(
     const conflict = opts.accountId === null ? '(list, value) WHERE account_id IS NULL' : '(account_id, list, value) WHERE account_id IS NOT NULL';
     const inserted = await db.raw(
       `INSERT INTO suppression_entries (account_id, list, value, source, reason)
-       SELECT ?::uuid, 'dnc', v, ?, ? FROM unnest(?::text[]) AS v
+       SELECT ?::uuid, ?, v, ?, ? FROM unnest(?::text[]) AS v
        ON CONFLICT ${conflict} DO NOTHING`,
-      [opts.accountId, opts.source, reason, values],
+      [opts.accountId, opts.list, opts.source, reason, values],
     );
     result.inserted += inserted.rowCount ?? 0;
     result.alreadyListed += values.length - (inserted.rowCount ?? 0) + duplicatesInBatch;
@@ -68,7 +90,7 @@ export async function importDncNumbers(
     result.lines++;
     const line = raw.trim();
     if (line === '' || line.startsWith('#')) continue;
-    const n = normaliseDncNumber(line);
+    const n = opts.normalise(line);
     if (typeof n !== 'string') {
       result.errorCount++;
       if (result.errors.length < MAX_REPORTED_ERRORS) result.errors.push({ line: result.lines, reason: n.error });
@@ -107,7 +129,20 @@ const OPTIONAL_CUSTOMER_COLUMNS: ReadonlySet<CustomerColumn> = new Set(['address
  * and silently stop matching. A row intake would refuse is reported with its line number and
  * the same field reasons the CSV import gives; the good rows still go in.
  */
-export async function importCustomerList(db: Knex, accountId: string, csv: Buffer, opts: { reason?: string } = {}): Promise<SuppressionImportResult> {
+export function importCustomerList(db: Knex, accountId: string, csv: Buffer, opts: { reason?: string } = {}): Promise<SuppressionImportResult> {
+  return importAddressList(db, accountId, csv, { ...opts, list: 'customer' });
+}
+
+/**
+ * An account's do-not-mail list: a CSV of people at addresses, in the customer list's format.
+ * A lead whose name and address match gets its DNM flag (no mail to that person there).
+ */
+export function importDnmAddresses(db: Knex, accountId: string, csv: Buffer, opts: { reason?: string } = {}): Promise<SuppressionImportResult> {
+  return importAddressList(db, accountId, csv, { ...opts, list: 'dnm' });
+}
+
+/** Rows of people at addresses, stored as intake's duplicate key (see importCustomerList). */
+async function importAddressList(db: Knex, accountId: string, csv: Buffer, opts: { reason?: string; list: 'customer' | 'dnm' }): Promise<SuppressionImportResult> {
   const result: SuppressionImportResult = { lines: 0, inserted: 0, alreadyListed: 0, errors: [], errorCount: 0 };
   const parser = parse(csv, { bom: true, relax_column_count: true, skip_empty_lines: true, trim: true, info: true });
   let columns: Partial<Record<CustomerColumn, number>> | undefined;
@@ -123,9 +158,9 @@ export async function importCustomerList(db: Knex, accountId: string, csv: Buffe
     batch = [];
     const r = await db.raw(
       `INSERT INTO suppression_entries (account_id, list, value, source, reason)
-       SELECT ?::uuid, 'customer', v, 'upload', ? FROM unnest(?::text[]) AS v
+       SELECT ?::uuid, ?, v, 'upload', ? FROM unnest(?::text[]) AS v
        ON CONFLICT (account_id, list, value) WHERE account_id IS NOT NULL DO NOTHING`,
-      [accountId, opts.reason ?? null, values],
+      [accountId, opts.list, opts.reason ?? null, values],
     );
     result.inserted += r.rowCount ?? 0;
     result.alreadyListed += values.length - (r.rowCount ?? 0) + dup;

@@ -62,7 +62,10 @@ describe('compliance page', () => {
       expect(visibleText(forged.text)).toContain('The federal list is loaded by the operator');
     }
     const dana = await signedIn('A0DEMO1', 'owner-demo-pass');
-    expect((await dana.upload('/compliance', { list: 'dne' }, { file: { name: 'x.txt', content: '3035550188\n' } })).status).toBe(400);
+    expect((await dana.upload('/compliance', { list: 'everyone' }, { file: { name: 'x.txt', content: '3035550188\n' } })).status).toBe(400);
+    // A phone number is not an e-mail address: reported, not stored.
+    const dne = await dana.upload('/compliance', { list: 'dne' }, { file: { name: 'x.txt', content: '3035550188\n' } });
+    expect(visibleText(dne.text)).toContain('Line 1 not an e-mail address');
     expect(await db.knex('suppression_entries').whereNull('account_id')).toHaveLength(0);
     expect(await db.knex('suppression_entries').where({ value: '+13035550188' })).toHaveLength(0);
   });
@@ -112,7 +115,7 @@ describe('upload size', () => {
     expect(await db.knex('suppression_entries').where({ account_id: accountId }).where('value', '+12125550143').first()).toBeUndefined();
   });
 
-  it('loads a current-customer list, and the next scrub removes a prospect on it with the reason', async () => {
+  it('loads a current-customer list, and a prospect on it is removed at once with the reason', async () => {
     const dana = await signedIn('A0DEMO1', 'owner-demo-pass');
     const csv = ['First Name,Last Name,Address,City,State,ZIP', 'JAMES,  smith,400 Pine  Ave,Columbus,OH,43004', ',NoFirst,1 Road,X,TX,75001', ''].join('\n');
     const res = await dana.upload('/compliance', { list: 'customer' }, { file: { name: 'customers.csv', content: csv, type: 'text/csv' } });
@@ -120,12 +123,39 @@ describe('upload size', () => {
     const text = visibleText(res.text);
     expect(text).toContain('Customer list');
     expect(text).toMatch(/line 3/i);
+    expect(text).toContain('removed as current customers: 1');
     const james = await db.knex('leads').where({ account_id: accountId, first_name: 'James' }).first('id');
-    await createLeadActivities({ db: db.knex, clock: { now: () => new Date() } }).scrubLead(james.id);
     const row = await db.knex('leads').where({ id: james.id }).first('status');
     expect(row.status).toBe('removed');
     const ev = await db.knex('lead_events').where({ lead_id: james.id, type: 'removed' }).first('note');
     expect(ev.note).toContain('current customer');
+  });
+
+  it('flags the leads already on a new DNC, DNE or DNM upload at once, with the list and the upload as the reason', async () => {
+    const dana = await signedIn('A0DEMO1', 'owner-demo-pass');
+    const leads = await db.knex('leads').where({ account_id: accountId, dnc: false, dne: false, dnm: false }).whereNot('status', 'removed').orderBy('last_name').limit(3).select('id', 'first_name', 'last_name', 'address_line1', 'city', 'state', 'zip', 'phones', 'emails');
+    expect(leads).toHaveLength(3);
+    const [byPhone, byEmail, byAddress] = leads;
+    const phone = byPhone.phones[0].e164 as string;
+    const email = byEmail.emails[0].address as string;
+
+    let res = await dana.upload('/compliance', { list: 'internal' }, { file: { name: 'dnc.txt', content: `${phone.slice(2)}\n`, type: 'text/plain' } });
+    expect(visibleText(res.text)).toContain('newly flagged: 1');
+    expect(await db.knex('leads').where({ id: byPhone.id }).first('dnc', 'dnc_reason')).toEqual({ dnc: true, dnc_reason: `account DNC list: ${phone} (uploaded by A0DEMO1 (dnc.txt))` });
+
+    res = await dana.upload('/compliance', { list: 'dne' }, { file: { name: 'dne.txt', content: `${email}\nnot-an-address\n`, type: 'text/plain' } });
+    const dneText = visibleText(res.text);
+    expect(dneText).toContain('Do-not-email list');
+    expect(dneText).toContain('Line 2 not an e-mail address');
+    expect(dneText).toContain('newly flagged: 1');
+    expect(await db.knex('leads').where({ id: byEmail.id }).first('dne')).toEqual({ dne: true });
+
+    const csv = `First Name,Last Name,Address,City,State,ZIP\n${byAddress.first_name},${byAddress.last_name},${byAddress.address_line1},${byAddress.city},${byAddress.state},${byAddress.zip}\n`;
+    res = await dana.upload('/compliance', { list: 'dnm' }, { file: { name: 'dnm.csv', content: csv, type: 'text/csv' } });
+    expect(visibleText(res.text)).toContain('newly flagged: 1');
+    expect(await db.knex('leads').where({ id: byAddress.id }).first('dnm', 'dnm_reason')).toEqual({ dnm: true, dnm_reason: 'account DNM list: name and address (uploaded by A0DEMO1 (dnm.csv))' });
+    const flagged = await db.knex('lead_events').whereIn('lead_id', [byPhone.id, byEmail.id, byAddress.id]).where({ type: 'flagged', actor_system: 'list upload' }).count({ n: '*' });
+    expect(Number(flagged[0]!.n)).toBe(3);
   });
 
   it('refuses a customer list without name and address columns, saying what it found', async () => {

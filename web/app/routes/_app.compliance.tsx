@@ -1,10 +1,13 @@
-// Do-not-call files into this account's own lists: its internal DNC list and its current-
-// customer list. The federal list is shared by every account's scrub, so no account writes it:
+// Suppression files into this account's own lists: its internal do-not-call, do-not-email and
+// do-not-mail lists and its current-customer list. The leads already in Leadflow that a new
+// entry matches are flagged (or, on the customer list, removed) at once, not at their next
+// weekly re-scrub (utils/compliance.server.ts). The federal list is shared by every account's scrub, so no account writes it:
 // the operator loads it with `npm run dnc:import -- FILE`, and an account sees only its size
 // and date, never who loaded it or from what file. Loads listed here are this account's alone.
 import { data, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node';
 import { Form, useActionData, useLoaderData, useNavigation } from '@remix-run/react';
-import { importCustomerList, importDncNumbers, type SuppressionImportResult } from '../../../db/compliance/suppression-lists.ts';
+import { importCustomerList, importDncNumbers, importDneAddresses, importDnmAddresses, type SuppressionImportResult } from '../../../db/compliance/suppression-lists.ts';
+import { databaseNow, sweepAfterUpload, type UploadSweep } from '../utils/compliance.server.ts';
 import { CsrfInput } from '../components/csrf-input.tsx';
 import { GeneralErrorBoundary } from '../components/error-boundary.tsx';
 import { Field, FormError } from '../components/field.tsx';
@@ -17,7 +20,7 @@ import { Time } from '../components/time.tsx';
 export const meta: MetaFunction = () => [{ title: 'Compliance · Leadflow' }];
 
 const ROLES = ['owner', 'admin'] as const;
-const ACCOUNT_LISTS = ['internal', 'customer'] as const;
+const ACCOUNT_LISTS = ['internal', 'dne', 'dnm', 'customer'] as const;
 type AccountList = (typeof ACCOUNT_LISTS)[number];
 const RECENT_LOADS = 20;
 
@@ -50,7 +53,9 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
   };
 }
 
-type ActionData = { formError: string | null; fileError: string | null; list: AccountList | null; result: SuppressionImportResult | null };
+type ActionData = { formError: string | null; fileError: string | null; list: AccountList | null; result: SuppressionImportResult | null; sweep?: UploadSweep };
+
+const RESULT_TITLES: Record<AccountList, string> = { internal: 'Internal DNC list', dne: 'Do-not-email list', dnm: 'Do-not-mail list', customer: 'Customer list' };
 
 export async function action({ request, context }: ActionFunctionArgs) {
   const user = await requireRole(request, context, ROLES);
@@ -62,23 +67,26 @@ export async function action({ request, context }: ActionFunctionArgs) {
   const list = ACCOUNT_LISTS.find((l) => l === chosen);
   if (!list) {
     return data<ActionData>(
-      { formError: 'Choose this account’s internal DNC list or its customer list. The federal list is loaded by the operator on the server.', fileError: null, list: null, result: null },
+      { formError: 'Choose one of this account’s lists: do-not-call, do-not-email, do-not-mail or current customers. The federal list is loaded by the operator on the server.', fileError: null, list: null, result: null },
       { status: 400 },
     );
   }
   const file = await uploadedFile(formData, 'file');
-  if (!file) return data<ActionData>({ formError: null, fileError: 'Choose a file with one phone number a line', list, result: null }, { status: 400 });
+  if (!file) return data<ActionData>({ formError: null, fileError: 'Choose a file to upload', list, result: null }, { status: 400 });
   const reason = `uploaded by ${user.username} (${file.name.slice(0, 100)})`;
-  if (list === 'customer') {
-    try {
-      const result = await importCustomerList(context.services.db, user.accountId, file.content, { reason });
-      return data<ActionData>({ formError: null, fileError: null, list, result });
-    } catch (err) {
-      return data<ActionData>({ formError: null, fileError: `Not a customer list: ${(err as Error).message}`, list, result: null }, { status: 400 });
-    }
+  const db = context.services.db;
+  const since = await databaseNow(db);
+  let result: SuppressionImportResult;
+  try {
+    if (list === 'customer') result = await importCustomerList(db, user.accountId, file.content, { reason });
+    else if (list === 'dnm') result = await importDnmAddresses(db, user.accountId, file.content, { reason });
+    else if (list === 'dne') result = await importDneAddresses(db, bufferLines(file.content), { accountId: user.accountId, reason });
+    else result = await importDncNumbers(db, bufferLines(file.content), { accountId: user.accountId, source: 'internal', reason });
+  } catch (err) {
+    return data<ActionData>({ formError: null, fileError: `Not a ${RESULT_TITLES[list].toLowerCase()}: ${(err as Error).message}`, list, result: null }, { status: 400 });
   }
-  const result = await importDncNumbers(context.services.db, bufferLines(file.content), { accountId: user.accountId, source: 'internal', reason });
-  return data<ActionData>({ formError: null, fileError: null, list, result });
+  const sweep = result.inserted ? await sweepAfterUpload(context.services, user.accountId, since) : undefined;
+  return data<ActionData>({ formError: null, fileError: null, list, result, sweep });
 }
 
 export default function Compliance() {
@@ -101,19 +109,29 @@ export default function Compliance() {
         </p>
       </div>
       <section className="card" aria-labelledby="dnc-title">
-        <h2 id="dnc-title">Upload a do-not-call file</h2>
-        <p className="muted">One phone number a line (10 digits, punctuation allowed). Empty lines and lines starting with # are skipped. Numbers already listed are not added twice.</p>
+        <h2 id="dnc-title">Upload a suppression file</h2>
+        <p className="muted">
+          Do-not-call: one phone number a line (10 digits, punctuation allowed). Do-not-email: one e-mail address a line. Empty lines and lines starting with # are skipped. Do-not-mail and current
+          customers: a CSV with first name, last name, address, city, state and ZIP columns (address line 2 optional). Entries already listed are not added twice. Leads already in Leadflow that a new
+          entry matches are flagged at once.
+        </p>
         <FormError message={done?.formError} />
         <Form method="post" encType="multipart/form-data">
           <CsrfInput />
-          <Field label="DNC file" name="file" type="file" accept=".txt,.csv,text/plain,text/csv" required errors={done?.fileError ? [done.fileError] : undefined} hint="Up to 20 MB. The federal list is loaded by the operator on the server (npm run dnc:import -- FILE)." />
+          <Field label="File" name="file" type="file" accept=".txt,.csv,text/plain,text/csv" required errors={done?.fileError ? [done.fileError] : undefined} hint="Up to 20 MB. The federal list is loaded by the operator on the server (npm run dnc:import -- FILE)." />
           <fieldset className="field">
             <legend>List</legend>
             <label>
               <input type="radio" name="list" value="internal" defaultChecked /> This account’s internal DNC list
             </label>
             <label>
-              <input type="radio" name="list" value="customer" /> Current customers (CSV with first name, last name, address, city, state, ZIP columns; address line 2 optional): prospects on it are removed at their next scrub
+              <input type="radio" name="list" value="dne" /> This account’s do-not-email list
+            </label>
+            <label>
+              <input type="radio" name="list" value="dnm" /> This account’s do-not-mail list (people at addresses)
+            </label>
+            <label>
+              <input type="radio" name="list" value="customer" /> Current customers: prospects on it are removed from the leads
             </label>
           </fieldset>
           <button type="submit" className="button button-primary" disabled={busy}>
@@ -123,7 +141,7 @@ export default function Compliance() {
       </section>
       {r ? (
         <section className="card" aria-labelledby="result-title" role="status">
-          <h2 id="result-title">{done?.list === 'customer' ? 'Customer list' : 'Internal list'}: upload result</h2>
+          <h2 id="result-title">{done?.list ? RESULT_TITLES[done.list] : 'List'}: upload result</h2>
           <dl className="facts">
             <dt>Lines read</dt>
             <dd>{r.lines}</dd>
@@ -134,6 +152,13 @@ export default function Compliance() {
             <dt>Bad lines</dt>
             <dd>{r.errorCount}</dd>
           </dl>
+          {done?.sweep?.kind === 'started' ? <p>Leads already in Leadflow that match the new entries are being flagged now; their history says so within a minute.</p> : null}
+          {done?.sweep?.kind === 'done' ? (
+            <p>
+              Leads already in Leadflow that match: {done.sweep.result.matched}; newly flagged: {done.sweep.result.flagged}
+              {done.sweep.result.removed ? `; removed as current customers: ${done.sweep.result.removed}` : ''}.
+            </p>
+          ) : null}
           {r.errors.length ? (
             <>
               <table className="data-table">
