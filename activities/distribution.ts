@@ -1,13 +1,18 @@
 // The distribution workflow's one activity: an auto-assign pass for an account
-// (db/distribution/auto-assign.ts), at the instant the workflow gives.
+// (db/distribution/auto-assign.ts), at the instant the workflow gives, followed by the
+// hot-lead e-mails it calls for (activities/distribution-notify.ts).
+import { log } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import type { Knex } from 'knex';
 import { autoAssign } from '../db/distribution/auto-assign.ts';
+import { createHotLeadMailer, type HotLeadMailDeps } from './distribution-notify.ts';
 
 export interface DistributionDeps {
   db: Knex;
   temporal: () => Promise<Client>;
   taskQueue: string;
+  /** What the hot-lead e-mail needs; without it no hot-lead e-mail is queued or sent. */
+  mail?: Omit<HotLeadMailDeps, 'db'>;
 }
 
 export interface AutoAssignAccountResult {
@@ -18,11 +23,15 @@ export interface AutoAssignAccountResult {
   nextRunAt: string;
 }
 
-export function createDistributionActivities({ db, temporal, taskQueue }: DistributionDeps) {
+export function createDistributionActivities({ db, temporal, taskQueue, mail }: DistributionDeps) {
+  const hotLeads = mail ? createHotLeadMailer({ db, ...mail }) : null;
   return {
     /** One auto-assign pass. Safe to repeat: a pass decides from what PostgreSQL holds now. */
     async autoAssignAccount({ accountId, trigger, at }: { accountId: string; trigger: string; at: string }): Promise<AutoAssignAccountResult> {
       const pass = await autoAssign({ db, temporal, taskQueue }, accountId, { trigger, at: new Date(at) });
+      // After the commit, and whether or not this pass assigned anything: e-mails queued
+      // elsewhere wait for a pass to send them. A mail problem never fails the pass.
+      await hotLeads?.afterPass(accountId, { leadIds: pass.assigned.map((a) => a.leadId), passAt: new Date(at) }).catch((err: unknown) => log.warn('Hot-lead e-mails not handled after the pass', { accountId, error: String(err) }));
       return { enabled: pass.enabled, assigned: pass.assigned.length, more: pass.more, nextRunAt: pass.nextRunAt.toISOString() };
     },
   };
