@@ -44,7 +44,7 @@ export function LiveLeads({ after }: { after: string }) {
           {i ? ', ' : null}
           <Link to={`/leads/${a.leadId}`}>{a.name}</Link>
         </span>
-      ))}
+      ))}{' '}
       <button type="button" className="button secondary small" onClick={() => setArrivals([])}>
         Dismiss
       </button>
