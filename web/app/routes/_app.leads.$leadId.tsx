@@ -189,7 +189,7 @@ function ClaimCard({ canClaim }: { canClaim: boolean }) {
         <Form method="post" replace className="inline-form">
           <CsrfInput />
           <input type="hidden" name="intent" value="claim" />
-          <span>Nobody works this lead yet.</span>
+          <span>Nobody works this lead yet: claim it, or work it with a Quick Action, and it is yours.</span>
           <button type="submit" className="button primary" disabled={busy}>
             Claim this lead
           </button>

@@ -4,8 +4,7 @@
 // other LSP with why they did not get it). Owners and admins see it, and the LSP who holds the
 // lead; nobody else.
 import type { Knex } from 'knex';
-import type { AutoAssignDetail, LedgerAtDecision, Segment } from '../../../db/models/index.ts';
-import type { AssignmentMethod } from '../../../db/models/index.ts';
+import type { AssignmentMethod, AutoAssignDetail, LedgerAtDecision, Segment } from '../../../db/models/index.ts';
 import type { NextLeadDetail } from '../../../db/distribution/claim.ts';
 import { NO_SEGMENT_PRIORITY, SEGMENT_NAMES } from '../../../db/distribution/pool.ts';
 import type { SessionUser } from './auth.server.ts';
