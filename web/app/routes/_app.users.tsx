@@ -21,9 +21,11 @@ import {
   checkLicensedStates,
   createAccountUser,
   createUserSchema,
+  handOverLocation,
   handOverMessage,
   listAccountUsers,
   openLeadsByUser,
+  recordedHandOver,
   seatUsageOf,
   setAccountUserStatus,
   updateUserDay,
@@ -34,13 +36,24 @@ export const meta: MetaFunction = () => [{ title: 'Users & Seats · Leadflow' }]
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const user = await requireRole(request, context, ['owner', 'admin']);
   const { db } = context.services;
-  const [users, seats, ledger, openLeads] = await Promise.all([
+  const [users, seats, ledger, openLeads, handedOver] = await Promise.all([
     listAccountUsers(db, user.accountId),
     seatUsageOf(db, user.accountId),
     capacityLedger(db, user.accountId),
     openLeadsByUser(db, user.accountId),
+    recordedHandOver(db, user.accountId, new URL(request.url)),
   ]);
-  return { users, seats, ledger: ledger.lsps, openLeads, states: STATE_OPTIONS, canManage: user.role === 'owner', me: user.id, timeZone: user.timeZone };
+  return {
+    users,
+    seats,
+    ledger: ledger.lsps,
+    openLeads,
+    handOver: handedOver ? handOverMessage(handedOver) : null,
+    states: STATE_OPTIONS,
+    canManage: user.role === 'owner',
+    me: user.id,
+    timeZone: user.timeZone,
+  };
 }
 
 const statusSchema = z.object({
@@ -70,8 +83,6 @@ type ActionResult = {
   fieldErrors: FieldErrors;
   formError: string | null;
   created: { username: string; name: string; temporaryPassword: string } | null;
-  /** `status`: where a user set inactive left their leads, in words. */
-  outcome?: string;
 };
 
 // Answers may carry a temporary password; web/server.ts marks every page no-store, so no cache keeps it.
@@ -110,8 +121,8 @@ export async function action({ request, context }: ActionFunctionArgs) {
       if ('notFound' in changed) throw notFound();
       return result({ intent: 'status', formError: changed.formError }, { status: changed.status });
     }
-    if (changed.handOver) return result({ intent: 'status', outcome: handOverMessage(changed.handOver) });
-    throw redirect('/users');
+    // The page then says where their leads went, read back from what the hand-over recorded.
+    throw redirect(changed.handOver ? handOverLocation(changed.handOver) : '/users');
   }
 
   if (intent === 'day') {
@@ -134,7 +145,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
 }
 
 export default function UsersAndSeats() {
-  const { users, seats, ledger, openLeads, states, canManage, me, timeZone } = useLoaderData<typeof loader>();
+  const { users, seats, ledger, openLeads, handOver, states, canManage, me, timeZone } = useLoaderData<typeof loader>();
   const activeLsps = users.filter((u) => u.role === 'lsp' && u.status === 'active');
   const actionData = useActionData<typeof action>();
   const createErrors = actionData?.intent === 'create' ? actionData : null;
@@ -174,9 +185,9 @@ export default function UsersAndSeats() {
       </section>
 
       {actionData?.intent === 'status' ? <FormError message={actionData.formError} /> : null}
-      {actionData?.intent === 'status' && actionData.outcome ? (
+      {handOver ? (
         <div className="alert alert-ok" role="status">
-          {actionData.outcome}
+          {handOver}
         </div>
       ) : null}
 

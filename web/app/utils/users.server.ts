@@ -156,28 +156,100 @@ export async function setAccountUserStatus(
 
 const leads = (n: number) => `${n} lead${n === 1 ? '' : 's'}`;
 
+/** A hand-over as Users & Seats tells it, read back from what it recorded. */
+export interface HandOverSummary {
+  userName: string;
+  /** The LSP the owner chose; null: the pool. */
+  toName: string | null;
+  handedOver: number;
+  toPool: number;
+  notLicensed: Array<{ state: string; leads: number }>;
+  callBacks: number;
+  /** Leads whose workflow was not told (Postgres holds the hand-over all the same). */
+  untold: number;
+}
+
 /** What the owner reads after setting a user inactive: where their leads and call-backs went. */
-export function handOverMessage(r: HandOverResult): string {
-  const parts = [r.deactivated ? `${r.user.name} is inactive.` : `${r.user.name} was inactive already.`];
-  const moved = r.handedOver.length + r.toPool.length;
-  if (!moved) parts.push(r.deactivated ? 'They had no open leads.' : 'No open leads were left with them.');
-  else if (r.to) {
-    let line = `Moved ${leads(r.handedOver.length)} to ${r.to.name}`;
-    if (r.toPool.length) {
+export function handOverMessage(r: HandOverSummary): string {
+  const parts = [`${r.userName} is inactive.`];
+  if (!r.handedOver && !r.toPool) parts.push('They had no open leads.');
+  else if (r.toName) {
+    let line = `Moved ${leads(r.handedOver)} to ${r.toName}`;
+    if (r.toPool) {
       const states = r.notLicensed.map((s) => `${s.state || 'no state'}: ${s.leads}`).join(', ');
-      line += `; ${r.toPool.length} not licensed for ${r.to.name} went to the pool (${states})`;
+      line += `; ${r.toPool} not licensed for ${r.toName} went to the pool (${states})`;
     }
     parts.push(`${line}.`);
-  } else parts.push(`Returned ${leads(r.toPool.length)} to the pool.`);
-  if (r.callBacks.length) {
-    const c = r.callBacks.length;
-    parts.push(`${c} pending call-back${c === 1 ? '' : 's'} went with ${c === 1 ? 'its lead' : 'their leads'}.`);
-  }
-  if (r.signalFailures.length) {
-    // Postgres holds the hand-over; only the workflows' copies are behind.
-    parts.push(`(Saved; ${r.signalFailures.length === 1 ? "the lead's workflow was" : `${r.signalFailures.length} leads' workflows were`} not told: ${r.signalFailures[0]!.message})`);
-  }
+  } else parts.push(`Returned ${leads(r.toPool)} to the pool.`);
+  if (r.callBacks) parts.push(`${r.callBacks} pending call-back${r.callBacks === 1 ? '' : 's'} went with ${r.callBacks === 1 ? 'its lead' : 'their leads'}.`);
+  // Postgres holds the hand-over; only the workflows' copies are behind until the lead's next change.
+  if (r.untold) parts.push(`(Saved; the workflow${r.untold === 1 ? ' of 1 lead was' : `s of ${r.untold} leads were`} not told.)`);
   return parts.join(' ');
+}
+
+/** Where the page goes after a hand-over: the user, the instant it was recorded at, and how many workflows were not told. */
+export function handOverLocation(r: HandOverResult): string {
+  const at = r.handedOver[0]?.createdAt ?? r.toPool[0]?.createdAt;
+  const params = new URLSearchParams({ handedOver: r.user.id });
+  if (at) params.set('at', new Date(at).toISOString());
+  if (r.signalFailures.length) params.set('untold', String(r.signalFailures.length));
+  return `/users?${params}`;
+}
+
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * The hand-over `handOverLocation` points at, read from the assignments and history rows it
+ * wrote (scoped to the account; the address carries ids and numbers, never text to show).
+ * Null when the address names no inactive user of the account.
+ */
+export async function recordedHandOver(db: Knex, accountId: string, url: URL): Promise<HandOverSummary | null> {
+  const userId = url.searchParams.get('handedOver');
+  if (!userId || !UUID_RE.test(userId)) return null;
+  const user = await db('users').where({ id: userId, account_id: accountId, status: 'inactive' }).first('name');
+  if (!user) return null;
+  const untoldParam = url.searchParams.get('untold');
+  const summary: HandOverSummary = { userName: user.name, toName: null, handedOver: 0, toPool: 0, notLicensed: [], callBacks: 0, untold: untoldParam && /^\d{1,6}$/.test(untoldParam) ? Number(untoldParam) : 0 };
+  const at = new Date(url.searchParams.get('at') ?? '');
+  if (Number.isNaN(at.getTime())) return summary;
+  // Every row of one hand-over carries the same instant; the address has it to the millisecond.
+  const rows: Array<{ user_id: string | null; wanted: string | null; state: string; n: number; call_backs: number }> = await db('assignments as a')
+    .join('leads as l', function () {
+      this.on('l.id', 'a.lead_id').andOn('l.account_id', 'a.account_id');
+    })
+    .where({ 'a.account_id': accountId, 'a.method': 'deactivation' })
+    .whereRaw("a.detail->>'fromUserId' = ?", [userId])
+    .where('a.created_at', '>=', new Date(at.getTime() - 1))
+    .where('a.created_at', '<', new Date(at.getTime() + 1))
+    .groupBy('a.user_id', db.raw("a.detail->>'wanted'"), db.raw('upper(trim(l.state))'))
+    .select(
+      'a.user_id',
+      db.raw("a.detail->>'wanted' as wanted"),
+      db.raw('upper(trim(l.state)) as state'),
+      db.raw('count(*)::int as n'),
+      db.raw(
+        `count(*) FILTER (WHERE EXISTS (SELECT 1 FROM lead_events e WHERE e.lead_id = a.lead_id AND e.account_id = a.account_id
+           AND e.type = 'callback_handed_over' AND e.data->>'assignmentId' = a.id::text))::int as call_backs`,
+      ),
+    );
+  let toId: string | null = null;
+  const notLicensed = new Map<string, number>();
+  for (const r of rows) {
+    summary.callBacks += r.call_backs;
+    if (r.user_id) {
+      summary.handedOver += r.n;
+      toId = r.user_id;
+    } else {
+      summary.toPool += r.n;
+      if (r.wanted) {
+        toId ??= r.wanted;
+        notLicensed.set(r.state, (notLicensed.get(r.state) ?? 0) + r.n);
+      }
+    }
+  }
+  summary.notLicensed = [...notLicensed].map(([state, n]) => ({ state, leads: n })).sort((a, b) => b.leads - a.leads || a.state.localeCompare(b.state));
+  if (toId) summary.toName = (await db('users').where({ id: toId, account_id: accountId }).first('name'))?.name ?? 'a former user';
+  return summary;
 }
 
 /** Each user's open leads (new or active) per state: what setting them inactive would hand over. */
