@@ -34,4 +34,17 @@ export interface LeadWorkflowState {
   assignmentAt?: string;
   /** The 3-day recycle rule fires once; true when it has been decided either way. */
   recycleChecked?: boolean;
+  /** When the last Quick Action arrived (workflow time): the holding period counts from it. */
+  lastQuickActionAt?: string;
+  /**
+   * The account's holding period in days as last read (null: off). Absent: read it before
+   * counting (a new assignment, the weekly re-scrub, or a run from before the holding period).
+   */
+  holdingDays?: number | null;
+  /**
+   * What the last check in Postgres said about the assignment the workflow holds: the period
+   * ends no earlier than this (a Quick Action recorded there, a longer period); null: nothing
+   * to wait for. Absent: the period ends as the workflow counts it.
+   */
+  holdingDueAt?: string | null;
 }

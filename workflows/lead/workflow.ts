@@ -30,6 +30,13 @@ export const PATCH_INTAKE_RECORDS_ARRIVALS = 'intake-records-arrivals';
 export const PATCH_ARCHIVE_BEFORE_LOAD = 'archive-before-load-wins';
 /** Assignment signals can arrive out of order; the newest decision (Postgres's) wins. */
 export const PATCH_NEWEST_ASSIGNMENT_WINS = 'newest-assignment-wins';
+/**
+ * An assigned open lead with no Quick Action for the account's holding period returns to the
+ * pool: one more wake-up. A run from before it starts counting at its next wake-up.
+ */
+export const PATCH_HOLDING_PERIOD = 'holding-period';
+
+const DAY_MS = 86_400_000;
 
 /** Events in one run's history before it continues as new; well below Temporal's 50k cap. */
 export const DEFAULT_HISTORY_LIMIT = 5_000;
@@ -101,6 +108,12 @@ export async function leadWorkflow(input: LeadWorkflowInput): Promise<void> {
 
   setHandler(leadStateQuery, () => state);
 
+  /** The holding period is read again, and counted afresh, before the next wake-up is set. */
+  const forgetHolding = () => {
+    state.holdingDays = undefined;
+    state.holdingDueAt = undefined;
+  };
+
   setHandler(quickActionSignal, async (req) => {
     const problem = validateQuickAction(req, new Date());
     if (problem) {
@@ -117,6 +130,7 @@ export async function leadWorkflow(input: LeadWorkflowInput): Promise<void> {
     state.closed = next.closed;
     state.seenActionIds = next.seenActionIds;
     state.worked = true;
+    state.lastQuickActionAt = new Date().toISOString();
     if (state.status === 'new') state.status = 'active';
     if (state.cadence) state.cadence.stopped = next.cadenceStopped;
     // A new appointment replaces the old one; the main loop reads state.callBack afresh.
@@ -154,6 +168,8 @@ export async function leadWorkflow(input: LeadWorkflowInput): Promise<void> {
     if (state.assignmentAt && change.at < state.assignmentAt && patched(PATCH_NEWEST_ASSIGNMENT_WINS)) return;
     state.assignedUserId = change.userId;
     state.assignmentAt = change.at;
+    // A new holder gets a whole period, by the account's days as they are now.
+    forgetHolding();
     rescheduled = true;
   });
 
@@ -225,6 +241,16 @@ export async function leadWorkflow(input: LeadWorkflowInput): Promise<void> {
   };
   const recycleAt = () => (state.recycleChecked ? Infinity : Date.parse(state.startedAt!) + RECYCLE_AFTER_MS);
   const callBackAt = () => (state.callBack && !state.callBack.reminded ? startOfLocalDay(new Date(state.callBack.dueAt), timeZone).getTime() : Infinity);
+  // The holding period: while an LSP holds the open lead, the lead wakes when the account's
+  // days have passed since the later of the assignment and the last Quick Action. Postgres
+  // decides whether it really goes back (returnHeldLead).
+  const holding = () => !!state.assignedUserId && !state.closed && !INACTIVE.includes(state.status) && patched(PATCH_HOLDING_PERIOD);
+  const holdingSince = () => Math.max(Date.parse(state.assignmentAt ?? state.startedAt!), state.lastQuickActionAt ? Date.parse(state.lastQuickActionAt) : -Infinity);
+  const holdingAt = () => {
+    if (!holding() || !state.holdingDays || state.holdingDueAt === null) return Infinity;
+    const dueAt = holdingSince() + state.holdingDays * DAY_MS;
+    return state.holdingDueAt ? Math.max(dueAt, Date.parse(state.holdingDueAt)) : dueAt;
+  };
   const shouldContinueAsNew = () => continueAsNewRequested || workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > historyLimit;
 
   const send = async (outboxId: string) => {
@@ -241,6 +267,9 @@ export async function leadWorkflow(input: LeadWorkflowInput): Promise<void> {
     const nextScrubAt = nextRescrubAtMs(leadId, Date.parse(state.lastScrubAt!));
     if (now >= nextScrubAt) {
       await scrub();
+      // Weekly, the holding period is read again: one turned on (or shortened) on My Company
+      // reaches leads whose holder has not changed since.
+      forgetHolding();
       continue;
     }
 
@@ -275,7 +304,34 @@ export async function leadWorkflow(input: LeadWorkflowInput): Promise<void> {
       continue;
     }
 
-    const wakeAt = Math.min(nextScrubAt, recycleAt(), step?.dueAtMs ?? Infinity, callBackAt());
+    if (holding() && state.holdingDays === undefined) {
+      state.holdingDays = (await db.holdingPeriod({ accountId: state.accountId })).days;
+      continue;
+    }
+
+    if (now >= holdingAt()) {
+      const userId = state.assignedUserId!;
+      const check = await db.returnHeldLead({ leadId, userId, since: new Date(holdingSince()).toISOString(), at: new Date(now).toISOString() });
+      state.holdingDays = check.days;
+      if (state.assignedUserId !== userId) {
+        // An assignment signal arrived meanwhile: it is newer than this check and starts its own period.
+      } else if (check.assignee.userId === userId) {
+        state.holdingDueAt = check.dueAt;
+      } else if (!state.assignmentAt || (check.assignee.at !== null && check.assignee.at > state.assignmentAt)) {
+        // Returned to the pool now (or given to someone else without this workflow being
+        // told): Postgres is the truth. The signal the return also sends changes nothing more.
+        state.assignedUserId = check.assignee.userId;
+        state.assignmentAt = check.assignee.at ?? state.assignmentAt;
+        forgetHolding();
+      } else {
+        // Postgres disagrees with an assignment the workflow holds as newer: wait for the next
+        // change rather than ask again at once.
+        state.holdingDueAt = null;
+      }
+      continue;
+    }
+
+    const wakeAt = Math.min(nextScrubAt, recycleAt(), step?.dueAtMs ?? Infinity, callBackAt(), holdingAt());
     rescheduled = false;
     await condition(() => rescheduled || shouldContinueAsNew(), Math.max(1, wakeAt - now));
   }
