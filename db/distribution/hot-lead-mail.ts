@@ -56,6 +56,7 @@ export async function queueHotLeadEmails(db: Knex, req: { accountId: string; lea
   const leadIds = [...new Set(req.leadIds)];
   if (!leadIds.length) return [];
   const now = req.now ?? new Date();
+  const appUrl = req.appUrl.replace(/\/+$/, '');
   return db.transaction(async (trx) => {
     // The assignment that made the lead its holder's: the newest row naming them.
     const { rows } = await trx.raw<{ rows: Candidate[] }>(
@@ -86,9 +87,9 @@ export async function queueHotLeadEmails(db: Knex, req: { accountId: string; lea
         `Hello ${c.name},`,
         '',
         `A highly engaged lead was assigned to you on ${hotLeadTime(new Date(c.assigned_at), c.time_zone)}: ${who}${where ? ` in ${where}` : ''}.`,
-        `Open the lead: ${req.appUrl}/leads/${c.lead_id}`,
+        `Open the lead: ${appUrl}/leads/${c.lead_id}`,
         '',
-        `You get this e-mail because you asked for it in your preferences: ${req.appUrl}/account/preferences`,
+        `You get this e-mail because you asked for it in your preferences: ${appUrl}/account/preferences`,
         '',
       ].join('\n');
       const [inserted] = await trx('email_outbox')

@@ -342,7 +342,7 @@ function HandOverForm({
   const leads = `${open.total} open lead${open.total === 1 ? '' : 's'}`;
   return (
     <details>
-      <summary>Set inactive…</summary>
+      <summary aria-label={`Set inactive: ${user.name}`}>Set inactive…</summary>
       <Form method="post">
         <CsrfInput />
         <input type="hidden" name="intent" value="status" />
