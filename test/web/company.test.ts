@@ -78,3 +78,46 @@ describe('My Company', () => {
     expect([403, 404]).toContain((await alex.get('/company')).status);
   });
 });
+
+describe('My Company: the holding period', () => {
+  const holdingDays = async () => (await db.knex('accounts').where({ id: accountId }).first('holding_days')).holding_days as number | null;
+
+  it('saves a number of days, shows it, and turns off when emptied', async () => {
+    const dana = new WebClient(web.url);
+    await dana.login('A0DEMO1', 'owner-demo-pass');
+    const res = await dana.submit('/company', { ...DAY, holdingDays: ' 3 ' });
+    expect(res.status).toBe(200);
+    expect(visibleText(res.text)).toContain('Saved.');
+    expect(await holdingDays()).toBe(3);
+    const page = await dana.get('/company');
+    expect(visibleText(page.text)).toContain('Holding period');
+    expect(page.text).toMatch(/name="holdingDays"[^>]*value="3"/);
+
+    expect((await dana.submit('/company', { ...DAY, holdingDays: '90' })).status).toBe(200);
+    expect(await holdingDays()).toBe(90);
+    expect((await dana.submit('/company', { ...DAY, holdingDays: '' })).status).toBe(200);
+    expect(await holdingDays()).toBeNull();
+    expect((await dana.get('/company')).text).toMatch(/name="holdingDays"[^>]*value=""/);
+  });
+
+  it.each(['0', '91', '-1', '2.5', 'three', '1e1', '007 days'])('refuses %j with a clear message, and changes nothing', async (value) => {
+    await db.knex('accounts').where({ id: accountId }).update({ holding_days: 5 });
+    const dana = new WebClient(web.url);
+    await dana.login('A0DEMO1', 'owner-demo-pass');
+    const res = await dana.submit('/company', { ...DAY, sharkTank: 'on', holdingDays: value });
+    expect(res.status).toBe(400);
+    expect(visibleText(res.text)).toContain('Enter a whole number of days from 1 to 90, or leave it empty to turn the holding period off');
+    expect(await holdingDays()).toBe(5);
+  });
+
+  it('is the owner’s: an LSP is refused, and so is a form without the CSRF token', async () => {
+    await db.knex('accounts').where({ id: accountId }).update({ holding_days: 5 });
+    const alex = new WebClient(web.url);
+    await alex.login('lsp.alex', 'alex-demo-pass');
+    expect((await alex.post('/company', { ...DAY, holdingDays: '1' })).status).toBe(403);
+    const dana = new WebClient(web.url);
+    await dana.login('A0DEMO1', 'owner-demo-pass');
+    expect((await dana.post('/company', { ...DAY, holdingDays: '1' })).status).toBe(403);
+    expect(await holdingDays()).toBe(5);
+  });
+});

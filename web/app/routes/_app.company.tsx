@@ -1,7 +1,8 @@
 // My Company: the owner's account settings — the agency's day (its time zone, when the workday
-// starts, the states it is licensed in), Shark Tank (LSPs also see unassigned leads) and the
-// eAgent integration (which milestone transfers a lead, and where to: https to a public address
-// unless the operator allows private ones).
+// starts, the states it is licensed in), the holding period (days an assigned lead may go
+// without a Quick Action before it returns to the pool), Shark Tank (LSPs also see unassigned
+// leads) and the eAgent integration (which milestone transfers a lead, and where to: https to a
+// public address unless the operator allows private ones).
 import { data, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node';
 import { Form, useActionData, useLoaderData, useNavigation } from '@remix-run/react';
 import { z } from 'zod';
@@ -16,7 +17,10 @@ import {
   companySettings,
   eagentUrlProblem,
   formatClockTime,
+  HOLDING_DAYS_MAX,
+  HOLDING_DAYS_MIN,
   parseClockTime,
+  parseHoldingDays,
   saveCompanySettings,
   STATE_OPTIONS,
   timeZoneOptions,
@@ -45,7 +49,8 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
   const user = await requireRole(request, context, ['owner']);
   const a = await companySettings(context.services.db, user.accountId);
   return {
-    account: { ...a, eagentUrl: a.eagentUrl ?? '', eagentMilestone: a.eagentMilestone ?? '', workdayStart: formatClockTime(a.workdayStartMinutes) },
+    account: { ...a, eagentUrl: a.eagentUrl ?? '', eagentMilestone: a.eagentMilestone ?? '', workdayStart: formatClockTime(a.workdayStartMinutes), holdingDays: a.holdingDays === null ? '' : String(a.holdingDays) },
+    holdingRange: { min: HOLDING_DAYS_MIN, max: HOLDING_DAYS_MAX },
     milestones: MILESTONES,
     timeZones: timeZoneOptions(),
     states: STATE_OPTIONS,
@@ -70,12 +75,14 @@ export async function action({ request, context }: ActionFunctionArgs) {
   // Checkboxes, one value each: parseForm keeps one value per name, so they are read here.
   const licensedStates = [...new Set(formData.getAll('licensedStates').map(String))].sort();
   const badStates = unknownStates(licensedStates);
+  const holding = parseHoldingDays(field('holdingDays') ?? '');
   const dayErrors: FieldErrors = {
     ...('error' in timeZone ? { timeZone: [timeZone.error] } : {}),
     ...(workdayStartMinutes === null ? { workdayStart: ['Enter the time the workday starts as HH:MM, e.g. 08:00'] } : {}),
     ...(badStates ? { licensedStates: [`Not a US state, DC or territory: ${badStates.join(', ')}`] } : {}),
+    ...('error' in holding ? { holdingDays: [holding.error] } : {}),
   };
-  if (!parsed.success || urlProblem || Object.keys(dayErrors).length || workdayStartMinutes === null || 'error' in timeZone) {
+  if (!parsed.success || urlProblem || Object.keys(dayErrors).length || workdayStartMinutes === null || 'error' in timeZone || 'error' in holding) {
     const fieldErrors: FieldErrors = { ...(parsed.success ? {} : parsed.fieldErrors), ...(urlProblem ? { eagentUrl: [urlProblem] } : {}), ...dayErrors };
     return data({ fieldErrors, saved: false }, { status: 400 });
   }
@@ -88,12 +95,13 @@ export async function action({ request, context }: ActionFunctionArgs) {
     timeZone: timeZone.zone,
     workdayStartMinutes,
     licensedStates,
+    holdingDays: holding.days,
   });
   return data({ fieldErrors: null, saved: true });
 }
 
 export default function Company() {
-  const { account, milestones, timeZones, states } = useLoaderData<typeof loader>();
+  const { account, holdingRange, milestones, timeZones, states } = useLoaderData<typeof loader>();
   const result = useActionData<typeof action>();
   const busy = useNavigation().state === 'submitting';
   const errors = result?.fieldErrors ?? undefined;
@@ -145,6 +153,21 @@ export default function Company() {
             states={states}
             checked={account.licensedStates}
             errors={errors?.licensedStates}
+          />
+        </fieldset>
+        <fieldset>
+          <legend>Holding period</legend>
+          <Field
+            label="Days an assigned lead may go without a Quick Action"
+            name="holdingDays"
+            type="number"
+            min={holdingRange.min}
+            max={holdingRange.max}
+            step={1}
+            inputMode="numeric"
+            defaultValue={account.holdingDays}
+            errors={errors?.holdingDays}
+            hint={`${holdingRange.min} to ${holdingRange.max} days, or empty for off (a lead stays with its LSP). A lead whose LSP records no Quick Action for that many days after it was assigned, or after its last Quick Action, returns to the pool; its history says why. A change reaches leads already assigned within a week.`}
           />
         </fieldset>
         <fieldset>

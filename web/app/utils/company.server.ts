@@ -4,7 +4,9 @@
 // so this check is for a clear message at save, not the only guard.
 //
 // The LSP's day settings live here too: the account's zone (what "today" is), when the workday
-// starts, and the states the agency is licensed in (a new LSP starts with them).
+// starts, and the states the agency is licensed in (a new LSP starts with them). And the holding
+// period: how many days an assigned lead may go without a Quick Action before it returns to the
+// pool (each lead's workflow reads it; activities/lead/holding-period.ts decides the return).
 import type { Knex } from 'knex';
 import { allowPrivateFromEnv, checkOutboundUrlResolving } from '../../../activities/outbound-url.ts';
 import { canonicalTimeZone, isTimeZone } from '../../../db/distribution/ledger.ts';
@@ -14,13 +16,13 @@ import { Account } from '../../../db/models/index.ts';
 /** What My Company shows and changes. */
 export type CompanySettings = Pick<
   Account,
-  'name' | 'agentIds' | 'sharkTank' | 'eagentEnabled' | 'eagentUrl' | 'eagentMilestone' | 'timeZone' | 'workdayStartMinutes' | 'licensedStates'
+  'name' | 'agentIds' | 'sharkTank' | 'eagentEnabled' | 'eagentUrl' | 'eagentMilestone' | 'timeZone' | 'workdayStartMinutes' | 'licensedStates' | 'holdingDays'
 >;
 
 export async function companySettings(db: Knex, accountId: string): Promise<CompanySettings> {
   const a = await Account.query(db)
     .findById(accountId)
-    .select('name', 'agent_ids', 'shark_tank', 'eagent_enabled', 'eagent_url', 'eagent_milestone', 'time_zone', 'workday_start_minutes', 'licensed_states')
+    .select('name', 'agent_ids', 'shark_tank', 'eagent_enabled', 'eagent_url', 'eagent_milestone', 'time_zone', 'workday_start_minutes', 'licensed_states', 'holding_days')
     .throwIfNotFound();
   return {
     name: a.name,
@@ -32,6 +34,7 @@ export async function companySettings(db: Knex, accountId: string): Promise<Comp
     timeZone: a.timeZone,
     workdayStartMinutes: a.workdayStartMinutes,
     licensedStates: a.licensedStates,
+    holdingDays: a.holdingDays,
   };
 }
 
@@ -92,6 +95,19 @@ export const STATE_OPTIONS = Object.entries(US_STATES)
 export function unknownStates(codes: readonly string[]): string[] | null {
   const unknown = codes.filter((c) => !(c in US_STATES));
   return unknown.length ? unknown : null;
+}
+
+/** The holding period's range in days (the column takes any integer; this page keeps it here). */
+export const HOLDING_DAYS_MIN = 1;
+export const HOLDING_DAYS_MAX = 90;
+
+/** The holding period as typed: empty is off (null), else whole days in range; or the message for the field. */
+export function parseHoldingDays(value: string): { days: number | null } | { error: string } {
+  const v = value.trim();
+  if (!v) return { days: null };
+  const days = /^\d{1,3}$/.test(v) ? Number(v) : NaN;
+  if (days >= HOLDING_DAYS_MIN && days <= HOLDING_DAYS_MAX) return { days };
+  return { error: `Enter a whole number of days from ${HOLDING_DAYS_MIN} to ${HOLDING_DAYS_MAX}, or leave it empty to turn the holding period off` };
 }
 
 /** "08:30" to minutes after midnight, or null. */
