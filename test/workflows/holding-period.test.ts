@@ -22,6 +22,9 @@ import { createAccountWithAdmin, createLsp, insertLeads } from '../support/fixtu
 import { startSmtpListener, type SmtpListener } from '../support/smtp.ts';
 import { createTimeSkippingEnv, uniqueTaskQueue, withWorker } from '../support/temporal.ts';
 
+// lead-assigned-before-holding.json, the path before the holding-period patch (a lead assigned,
+// worked and reassigned over 11 days), was recorded from the workflow before it and must never
+// be re-recorded: it is what running leads replay after the deploy.
 const HISTORY_FILE = fileURLToPath(new URL('../histories/lead-holding-period.json', import.meta.url));
 
 let db: TestDatabase;
