@@ -9,6 +9,7 @@ import { createDistributionActivities } from './distribution.ts';
 import { createHousekeepingActivities } from './housekeeping.ts';
 import { createImportActivities } from './import.ts';
 import { createLeadActivities } from './lead/index.ts';
+import { DEFAULT_APP_URL } from './lead/shared.ts';
 import type { Mailer } from './mailer.ts';
 import { createOutboxActivities } from './outbox.ts';
 import { createReconcileActivities } from './reconcile.ts';
@@ -64,12 +65,12 @@ export function createActivities({
 }: ActivityDeps) {
   const getClient = typeof temporal === 'function' ? temporal : () => Promise.resolve(temporal);
   return {
-    ...createLeadActivities({ db, clock, appUrl, eagentAllowPrivate }),
+    ...createLeadActivities({ db, clock, appUrl, eagentAllowPrivate, temporal: getClient, taskQueue }),
     ...createOutboxActivities({ db, mailer, clock, mailFrom }),
     ...createHousekeepingActivities({ db, clock }),
     ...createImportActivities({ db, temporal: getClient, taskQueue, clock: () => clock.now() }),
     ...createReconcileActivities({ db, temporal: getClient, taskQueue }),
-    ...createDistributionActivities({ db, temporal: getClient, taskQueue }),
+    ...createDistributionActivities({ db, temporal: getClient, taskQueue, mail: { mailer, mailFrom, clock, appUrl: appUrl ?? DEFAULT_APP_URL } }),
     ...createComplianceActivities({ db }),
     ...createSystemCheckActivities({ db, clock, workerIdentity }),
   };

@@ -87,7 +87,7 @@ describe('my preferences', () => {
     expect(await row('support.kim')).toEqual({ time_zone: 'America/Denver', notify_hot_leads: false });
   });
 
-  it('changes only the signed-in user’s own row, needs the CSRF token and a sign-in, and is linked from every role’s navigation', async () => {
+  it('changes only the signed-in user’s own row, needs the CSRF token and a sign-in, and is linked from every role’s user menu', async () => {
     const sam = await signedIn('lsp.sam', 'sam-demo-pass');
     const before = await row('lsp.alex');
     // A user id in the form is not a field of this form: Sam's own row changes, nobody else's.
@@ -108,7 +108,7 @@ describe('my preferences', () => {
       ['support.kim', 'kim-demo-pass'],
     ] as const) {
       const html = (await (await signedIn(username, password)).get('/leads')).text;
-      expect(/<nav aria-label="Main"[\s\S]*?<\/nav>/.exec(html)![0], username).toContain('href="/account/preferences"');
+      expect(/<div class="user-menu">[\s\S]*?<\/div>/.exec(html)![0], username).toContain('href="/account/preferences"');
     }
   });
 });

@@ -97,7 +97,10 @@ async function seedLead(seed: LeadSeed = {}) {
   const k = db.knex;
   const { accountId, userId: adminId } = await createAccountWithAdmin(k);
   if (seed.eagentMilestone) await k('accounts').where({ id: accountId }).update({ eagent_enabled: true, eagent_url: eagent.url, eagent_milestone: seed.eagentMilestone });
-  await k('workflow_templates').insert(WORKFLOW_TEMPLATES.map((t) => ({ account_id: accountId, key: t.key, name: t.name, enabled: !(seed.templatesOff ?? []).includes(t.key) })));
+  // Auto-assign is off here: a distribution workflow's workday timer would hold this file's
+  // skipped clock (test/worker/distribution.test.ts covers it).
+  const off = [...(seed.templatesOff ?? []), 'auto_assign'];
+  await k('workflow_templates').insert(WORKFLOW_TEMPLATES.map((t) => ({ account_id: accountId, key: t.key, name: t.name, enabled: !off.includes(t.key) })));
   const n = ++counter;
   const [lsp] = await k('users')
     .insert({ account_id: accountId, username: `lsp-${n}-${accountId.slice(0, 6)}`, email: `lsp${n}@agency.test`, name: 'Lee Producer', role: 'lsp', password_hash: 'x' })

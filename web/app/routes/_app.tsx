@@ -34,6 +34,9 @@ export default function AppShell() {
             <span className="user-name">
               {user.name} <span className="muted">({roleLabel(user.role)})</span>
             </span>
+            <Link to="/account/preferences" className="button link">
+              Preferences
+            </Link>
             <Link to="/account/password" className="button link">
               Password
             </Link>

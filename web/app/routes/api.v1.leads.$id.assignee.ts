@@ -6,6 +6,7 @@ import type { ActionFunctionArgs } from '@remix-run/node';
 import { z } from 'zod';
 import { ASSIGN_REASON_MAX, AssignmentError, assignLeads } from '../../../db/distribution/assign.ts';
 import { textProblem } from '../../../db/hygiene/text-input.ts';
+import { notifyHotLeads } from '../../../db/distribution/hot-lead-mail.ts';
 import { assignDeps } from '../utils/distribution.server.ts';
 import { accountForApiKey } from '../utils/intake.server.ts';
 import { getLeadForAccount } from '../utils/leads.server.ts';
@@ -49,6 +50,7 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
       assignDeps(context.services),
       { accountId, leadIds: [leadId], userId: parsed.data.userId, byUserId: null, reason: parsed.data.reason, actorSystem: 'api' },
     );
+    if (result.user && result.assigned.length) await notifyHotLeads(assignDeps(context.services), { accountId, leadIds: result.assigned.map((a) => a.leadId), appUrl: context.services.publicUrl });
     const lead = await getLeadForAccount(db, accountId, leadId);
     if (!lead) return json({ error: 'Not found' }, 404);
     // The newest assignments row is this call's, or (nothing changed) the one that made the lead what it already is.

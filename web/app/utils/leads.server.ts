@@ -10,6 +10,7 @@ import { INACTIVE_LEAD_STATUSES } from '../../../workflows/lead/state.ts';
 import { ASSIGN_MAX_LEADS, ASSIGN_REASON_MAX, AssignmentError, assignLeads, loadAssignee, type AssignResult } from '../../../db/distribution/assign.ts';
 import { Lead, LEAD_KINDS, LEAD_SOURCES, LEAD_STATUSES, SEGMENTS, User, type LeadEvent, type Role } from '../../../db/models/index.ts';
 import type { WebServices } from '../context.ts';
+import { notifyHotLeads } from '../../../db/distribution/hot-lead-mail.ts';
 import { assignDeps } from './distribution.server.ts';
 import type { SessionUser } from './auth.server.ts';
 import { parseForm } from './forms.server.ts';
@@ -291,9 +292,11 @@ export type AssignFormResult = { ok: true; message: string; status: 200 } | { ok
 
 const firstError = (fieldErrors: Record<string, string[] | undefined>) => Object.values(fieldErrors).find((e) => e?.length)?.[0] ?? 'Check the form';
 
-async function run(services: WebServices, fn: () => Promise<AssignResult>, describe: (r: AssignResult) => string): Promise<AssignFormResult> {
+async function run(services: WebServices, accountId: string, fn: () => Promise<AssignResult>, describe: (r: AssignResult) => string): Promise<AssignFormResult> {
   try {
     const result = await fn();
+    // An LSP who asked for it hears of a hot lead given to them (db/distribution/hot-lead-mail.ts).
+    if (result.user && result.assigned.length) await notifyHotLeads(assignDeps(services), { accountId, leadIds: result.assigned.map((a) => a.leadId), appUrl: services.publicUrl });
     let message = describe(result);
     if (result.signalFailures.length) {
       // Postgres holds the assignment; only the workflow's copy of it is behind.
@@ -313,6 +316,7 @@ export async function assignFromLeadPage(services: WebServices, user: SessionUse
   const { userId, reason } = parsed.data;
   return run(
     services,
+    user.accountId,
     () => assignLeads(assignDeps(services), { accountId: user.accountId, leadIds: [leadId], userId, byUserId: user.id, reason }),
     (r) => {
       if (!r.assigned.length) return r.user ? `Already assigned to ${r.user.name}.` : 'Already unassigned.';
@@ -342,7 +346,7 @@ export async function assignFromList(services: WebServices, user: SessionUser, i
     const leadIds = selectedLeads.safeParse(formData.getAll('leadId').map(String));
     if (!leadIds.success) return { ok: false, status: 400, message: leadIds.error.issues[0]!.message, fieldErrors: { leadId: leadIds.error.issues.map((i) => i.message) } };
     const { userId, reason } = parsed.data;
-    return run(services, () => assignLeads(assignDeps(services), { accountId: user.accountId, leadIds: leadIds.data, userId, byUserId: user.id, reason, bulk: true }), (r) => describeBulk(r));
+    return run(services, user.accountId, () => assignLeads(assignDeps(services), { accountId: user.accountId, leadIds: leadIds.data, userId, byUserId: user.id, reason, bulk: true }), (r) => describeBulk(r));
   }
   const parsed = parseForm(bulkMatchingForm, formData);
   if (!parsed.success) return { ok: false, status: 400, message: firstError(parsed.fieldErrors), fieldErrors: parsed.fieldErrors };
@@ -363,6 +367,7 @@ export async function assignFromList(services: WebServices, user: SessionUser, i
   const notChosen = { count: Math.min(unlicensed, count - leadIds.length), reason: `${lsp.name} is not licensed in their state` };
   return run(
     services,
+    user.accountId,
     () => assignLeads(assignDeps(services), { accountId: user.accountId, leadIds, userId, byUserId: user.id, reason, bulk: true, onlyUnassigned: true }),
     (r) => {
       const short = leadIds.length < count ? ` (asked for ${count}; ${leadIds.length} unassigned leads in ${lsp.name}'s states match)` : '';

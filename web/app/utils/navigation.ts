@@ -18,15 +18,8 @@ const ADMIN_NAV: Array<NavItem & { ownerOnly?: true; mailbox?: true }> = [
   { to: '/support', label: 'Support' },
 ];
 
-/** Every signed-in user's own settings (their display zone; for an LSP, the hot-lead e-mail). */
-const PREFERENCES: NavItem = { to: '/account/preferences', label: 'Preferences' };
-
 /** The app shell's navigation; each route still checks the role (and the Mailbox its mode) itself. */
 export function navFor(role: Role, opts: { mailbox: boolean }): NavItem[] {
-  return [...workNavFor(role, opts), PREFERENCES];
-}
-
-function workNavFor(role: Role, opts: { mailbox: boolean }): NavItem[] {
   switch (role) {
     case 'owner':
     case 'admin':
