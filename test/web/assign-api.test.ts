@@ -54,7 +54,7 @@ describe('PUT /api/v1/leads/:id/assignee', () => {
       status: 200,
       body: {
         changed: true,
-        assignment: { id: expect.any(String), userId: users['lsp.sam'], assignedByUserId: null, reason: 'HR system: Sam is on the Colorado desk', createdAt: expect.any(String) },
+        assignment: { id: expect.any(String), userId: users['lsp.sam'], assignedByUserId: null, method: 'api', reason: 'HR system: Sam is on the Colorado desk', createdAt: expect.any(String) },
         lead: { id: leadId, assignee: { id: users['lsp.sam'], name: 'Sam Chen' } },
         workflowPending: true,
       },
@@ -73,7 +73,7 @@ describe('PUT /api/v1/leads/:id/assignee', () => {
     const got = await get(leadId);
     expect(got.status).toBe(200);
     expect(got.body.assignee).toMatchObject({ id: users['lsp.sam'], name: 'Sam Chen' });
-    expect(got.body.assignments[0]).toMatchObject({ id: res.body.assignment.id, userId: users['lsp.sam'], to: 'Sam Chen', assignedByUserId: null, by: null, reason: 'HR system: Sam is on the Colorado desk' });
+    expect(got.body.assignments[0]).toMatchObject({ id: res.body.assignment.id, userId: users['lsp.sam'], to: 'Sam Chen', assignedByUserId: null, by: null, method: 'api', reason: 'HR system: Sam is on the Colorado desk' });
 
     // Unassign with null.
     const un = await put(leadId, { userId: null, reason: 'Sam left the desk' });

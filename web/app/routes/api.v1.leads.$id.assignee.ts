@@ -58,7 +58,7 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
     return json(
       {
         changed: result.assigned.length > 0,
-        assignment: latest && { id: latest.id, userId: latest.userId, assignedByUserId: latest.assignedByUserId, reason: latest.reason, createdAt: latest.createdAt },
+        assignment: latest && { id: latest.id, userId: latest.userId, assignedByUserId: latest.assignedByUserId, method: latest.method, reason: latest.reason, createdAt: latest.createdAt },
         lead: { id: lead.id, assignee: lead.assignee && { id: lead.assignee.id, name: lead.assignee.name } },
         // Saved either way; true when the lead's workflow could not be told (it keeps only a copy).
         ...(result.signalFailures.length ? { workflowPending: true } : {}),

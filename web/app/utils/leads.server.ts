@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { accountDay } from '../../../db/distribution/ledger.ts';
 import { INACTIVE_LEAD_STATUSES } from '../../../workflows/lead/state.ts';
 import { ASSIGN_MAX_LEADS, ASSIGN_REASON_MAX, AssignmentError, assignLeads, loadAssignee, type AssignResult } from '../../../db/distribution/assign.ts';
-import { Lead, LEAD_KINDS, LEAD_SOURCES, LEAD_STATUSES, SEGMENTS, User, type LeadEvent, type Role } from '../../../db/models/index.ts';
+import { Lead, LEAD_KINDS, LEAD_SOURCES, LEAD_STATUSES, SEGMENTS, User, type AssignmentMethod, type LeadEvent, type Role } from '../../../db/models/index.ts';
 import type { WebServices } from '../context.ts';
 import { notifyHotLeads } from '../../../db/distribution/hot-lead-mail.ts';
 import { assignDeps } from './distribution.server.ts';
@@ -168,7 +168,7 @@ export type LeadDetail = Pick<
   events: Array<Pick<LeadEvent, 'id' | 'type' | 'note' | 'createdAt' | 'idempotencyKey'> & { actor: string }>;
   touches: Array<{ id: string; source: string; importName: string | null; receivedAt: Date }>;
   /** Newest first: to whom (null: unassigned) and by whom (null: through the API key), and why. */
-  assignments: Array<{ id: string; userId: string | null; to: string | null; assignedByUserId: string | null; by: string | null; reason: string; createdAt: Date }>;
+  assignments: Array<{ id: string; userId: string | null; to: string | null; assignedByUserId: string | null; by: string | null; method: AssignmentMethod; reason: string; createdAt: Date }>;
 };
 
 const UUID = z.uuid();
@@ -245,6 +245,7 @@ async function loadLeadDetail(db: Knex, scoped: Knex.QueryBuilder, leadId: strin
       to: a.user?.name ?? null,
       assignedByUserId: a.assignedByUserId,
       by: a.assignedBy?.name ?? null,
+      method: a.method,
       reason: a.reason,
       createdAt: a.createdAt,
     })),
