@@ -1,14 +1,17 @@
 // The worker is SIGKILLed in the middle of an import and another takes over: the import must
 // finish with every good row exactly one lead, every arrival exactly one source touch and one
-// history event, and every bad row reported exactly once. Real parts throughout: the worker
+// history event, and every bad row reported exactly once, and every lead must have its
+// workflow, on the bulk task queue, even those whose start the dead worker still had queued
+// when it died (the import sends starts beside the saving). Real parts throughout: the worker
 // (worker/main.ts) in a process of its own, the offline Temporal server in dev mode (real
 // time, so the heartbeat timeout is what notices the dead worker), PostgreSQL.
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ImportMapping } from '../../activities/import.ts';
-import { registerSearchAttributes } from '../../temporal.config.ts';
+import { bulkTaskQueue, registerSearchAttributes } from '../../temporal.config.ts';
 import { startChildWorker, type ChildWorker } from '../../worker/child-worker.ts';
 import { importProgressQuery } from '../../workflows/import/messages.ts';
+import { leadWorkflowId } from '../../workflows/lead/messages.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
 import { eventually } from '../support/eventually.ts';
 import { createAccountWithAdmin } from '../support/fixtures.ts';
@@ -32,7 +35,11 @@ afterAll(async () => {
 const ROWS = 1200;
 const MAPPING: ImportMapping = { firstName: 0, lastName: 1, line1: 2, city: 3, state: 4, zip: 5 };
 
-/** Every 4th row lacks its state; the others are 700 people, some of them twice (in capitals the second time). */
+/**
+ * Every 4th row lacks its state; the others are 700 people, most of them twice (in capitals the
+ * second time, far down the file). The first 200 come once, early: the worker dies after their
+ * rows are saved, so only the dead worker ever asked for their workflows.
+ */
 function crashCsv() {
   const lines = ['First,Last,Street,City,State,Zip'];
   const badLines: number[] = [];
@@ -44,7 +51,7 @@ function crashCsv() {
       badLines.push(i + 1);
       continue;
     }
-    const p = i % 700;
+    const p = i <= 700 ? i % 700 : (i % 700) + 200;
     const row = `Ann,Crash${p},${p} Oak St,Austin,TX,78701`;
     lines.push(people.has(p) ? row.toUpperCase() : row);
     people.add(p);
@@ -109,5 +116,12 @@ describe('an import whose worker is killed', () => {
     // Every bad row reported, once, at its line.
     const errors = await db.knex('import_row_errors').where({ import_id: imp.id }).orderBy('line_number').pluck('line_number');
     expect(errors).toEqual(badLines);
+    // Every lead has its workflow, on the bulk queue: none was lost with the dead worker's
+    // queue of starts. (Visibility lists every workflow the server knows of.)
+    const ids: string[] = await db.knex('leads').where({ import_id: imp.id }).pluck('id');
+    const workflows = new Map<string, string>();
+    for await (const w of env.client.workflow.list({ query: `WorkflowType = 'leadWorkflow'` })) workflows.set(w.workflowId, w.taskQueue);
+    expect(ids.filter((id) => !workflows.has(leadWorkflowId(id)))).toEqual([]);
+    expect(new Set(ids.map((id) => workflows.get(leadWorkflowId(id))))).toEqual(new Set([bulkTaskQueue(taskQueue)]));
   });
 });

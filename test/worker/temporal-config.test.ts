@@ -1,6 +1,6 @@
 // Connection settings from the environment, the way Temporal's own tools read it.
 import { describe, expect, it } from 'vitest';
-import { connectionOptions, temporalSettings } from '../../temporal.config.ts';
+import { bulkTaskQueue, bulkWorkerSettings, connectionOptions, DEFAULT_BULK_WORKER, temporalSettings } from '../../temporal.config.ts';
 
 describe('temporalSettings', () => {
   it('defaults to a plain connection to localhost:7233, namespace default, task queue leadflow', () => {
@@ -35,5 +35,25 @@ describe('temporalSettings', () => {
 
   it('takes the task queue from TEMPORAL_TASK_QUEUE', () => {
     expect(temporalSettings({ TEMPORAL_TASK_QUEUE: 'leadflow-staging' }).taskQueue).toBe('leadflow-staging');
+  });
+});
+
+describe('the bulk task queue', () => {
+  it('is the live queue’s twin, <queue>-bulk', () => {
+    expect(bulkTaskQueue('leadflow')).toBe('leadflow-bulk');
+    expect(bulkTaskQueue(temporalSettings({ TEMPORAL_TASK_QUEUE: 'leadflow-staging' }).taskQueue)).toBe('leadflow-staging-bulk');
+  });
+
+  it('has fewer slots than the live queue by default, each overridable from the environment', () => {
+    expect(bulkWorkerSettings({})).toEqual(DEFAULT_BULK_WORKER);
+    expect(bulkWorkerSettings({ WORKER_BULK_ACTIVITY_CONCURRENCY: '8', WORKER_BULK_WORKFLOW_TASKS: '6', WORKER_BULK_WORKFLOW_THREADS: '2' })).toEqual({ activities: 8, workflowTasks: 6, workflowThreads: 2 });
+    expect(bulkWorkerSettings({ WORKER_BULK_ACTIVITY_CONCURRENCY: '' })).toEqual(DEFAULT_BULK_WORKER);
+  });
+
+  it('refuses a slot count that is not a whole number, or too small', () => {
+    expect(() => bulkWorkerSettings({ WORKER_BULK_ACTIVITY_CONCURRENCY: '0' })).toThrow(/WORKER_BULK_ACTIVITY_CONCURRENCY must be a whole number of at least 1/);
+    expect(() => bulkWorkerSettings({ WORKER_BULK_WORKFLOW_THREADS: 'two' })).toThrow(/WORKER_BULK_WORKFLOW_THREADS/);
+    // The SDK needs two workflow task slots when it caches workflows.
+    expect(() => bulkWorkerSettings({ WORKER_BULK_WORKFLOW_TASKS: '1' })).toThrow(/WORKER_BULK_WORKFLOW_TASKS must be a whole number of at least 2/);
   });
 });
