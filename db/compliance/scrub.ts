@@ -138,23 +138,25 @@ export async function scrubLeads(trx: Knex.Transaction, leadIds: string[], { at,
   const event = (l: ScrubbedLead, type: string, key: string, note: string | null, data: Record<string, unknown>) =>
     events.push({ lead_id: l.id, account_id: l.account_id, actor_system: actor, type, note, data: JSON.stringify(data), idempotency_key: key });
 
+  // New flags and removals, gathered per kind and written set-based below: an upload that
+  // flags thousands of leads at once costs a few statements per chunk, not one per lead.
+  const flagged: Record<Flag, { ids: string[]; reasons: string[] }> = { dnc: { ids: [], reasons: [] }, dne: { ids: [], reasons: [] }, dnm: { ids: [], reasons: [] } };
+  const removed: string[] = [];
   for (const lead of leads) {
     const own = [...lead.phones.map(dncValue), ...lead.emails.map(emailAddress), lead.dup_key].flatMap((v) => (v ? (byValue.get(v) ?? []) : []));
     const d = decideScrub(lead, own);
-    const update: Record<string, unknown> = {};
     for (const flag of d.newlyFlagged) {
       const reason = d.reasons[flag]!;
-      Object.assign(update, { [flag]: true, [`${flag}_at`]: now, [`${flag}_reason`]: reason });
+      flagged[flag].ids.push(lead.id);
+      flagged[flag].reasons.push(reason);
       event(lead, 'flagged', `lead-${lead.id}:flag:${flag}`, reason, { flag, reason });
     }
     let status: LeadStatus = lead.status;
     if (d.remove) {
       status = 'removed';
-      update.status = 'removed';
+      removed.push(lead.id);
       event(lead, 'removed', `lead-${lead.id}:removed:customer`, d.reasons.customer!, { reason: d.reasons.customer });
     }
-    // Flags and removals are rare: one statement each is fine.
-    if (Object.keys(update).length) await trx('leads').where({ id: lead.id }).update({ ...update, updated_at: now });
     event(lead, 'scrubbed', `lead-${lead.id}:scrub:${iso}`, null, { ...d.flags, newlyFlagged: d.newlyFlagged });
     results.set(lead.id, {
       ...d.flags,
@@ -164,6 +166,17 @@ export async function scrubLeads(trx: Knex.Transaction, leadIds: string[], { at,
       newlyFlagged: d.newlyFlagged,
     });
   }
+  for (const flag of ['dnc', 'dne', 'dnm'] as const) {
+    const { ids, reasons } = flagged[flag];
+    if (!ids.length) continue;
+    // The column names come from the fixed list above, never from input.
+    await trx.raw(
+      `UPDATE leads l SET ${flag} = true, ${flag}_at = ?, ${flag}_reason = v.reason, updated_at = ?
+         FROM unnest(?::uuid[], ?::text[]) AS v(id, reason) WHERE l.id = v.id`,
+      [now, now, ids, reasons],
+    );
+  }
+  if (removed.length) await trx('leads').whereRaw('id = any(?::uuid[])', [removed]).update({ status: 'removed', updated_at: now });
   await trx('leads')
     .whereRaw('id = any(?::uuid[])', [leads.map((l) => l.id)])
     .update({ scrubbed_at: at });

@@ -3,16 +3,16 @@
 // the same `scrubLeads` intake and the weekly re-scrub use, so the flags, reasons and history
 // entries are the same ("account DNC list: +15045550101 (uploaded by dana (dnc.txt))").
 //
-// Matching is set-based: the leads' phones, e-mails and duplicate keys are joined against the
-// new entries in one statement per list kind (a hash join, whatever the upload's size), then
-// the matching leads are scrubbed in chunks, each chunk its own transaction. Re-running a sweep
+// Matching is one statement: each of the account's leads probes the lists' unique index with its
+// phones, e-mails and duplicate key for entries added since the upload began. Then the matching
+// leads are scrubbed in chunks, each chunk its own transaction. Re-running a sweep
 // with the same `at` records nothing twice (the scrub's events are keyed by lead and time), so
 // a sweep cut short by a crash is simply run again.
 import type { Knex } from 'knex';
 import { scrubLeads } from './scrub.ts';
 
 /** Leads scrubbed per transaction. */
-export const SWEEP_CHUNK = 500;
+export const SWEEP_CHUNK = 2_000;
 
 export interface SweepRequest {
   /** The account whose list changed; null: the federal list (every account's leads). */
@@ -29,29 +29,33 @@ export interface SweepResult {
   removed: number;
 }
 
-/** Ids of open leads holding a value of an entry added since `since` to the list(s), not yet flagged for it. */
+/**
+ * Ids of open leads holding a value of an entry added since `since` to the list(s), not yet
+ * flagged for it. Each lead value is looked up in the upload's entries (PostgreSQL hashes them
+ * once, or probes the lists' unique indexes), so a big upload against many leads stays linear.
+ */
 export async function leadsMatchingNewEntries(db: Knex, req: Pick<SweepRequest, 'accountId' | 'since'>): Promise<string[]> {
-  const scope = req.accountId === null ? 's.account_id IS NULL' : 's.account_id = :accountId';
-  const leadScope = req.accountId === null ? '' : 'AND l.account_id = :accountId';
-  const bindings = { accountId: req.accountId, since: req.since };
+  // The account as a constant, not `= l.account_id`: correlated on the account, PostgreSQL would
+  // rebuild the subquery's hash of the upload for every lead.
+  const entries = req.accountId === null ? 's.account_id IS NULL' : 's.account_id = :accountId';
+  const leadScope = req.accountId === null ? '' : 'l.account_id = :accountId AND';
+  const fresh = (lists: string, value: string) =>
+    `SELECT 1 FROM suppression_entries s WHERE ${entries} AND s.list IN (${lists}) AND s.value = ${value} AND s.created_at >= :since`;
   const { rows } = await db.raw<{ rows: Array<{ id: string }> }>(
-    `WITH fresh AS (
-       SELECT s.list, s.value FROM suppression_entries s WHERE ${scope} AND s.created_at >= :since
-     )
-     SELECT l.id FROM leads l CROSS JOIN LATERAL jsonb_array_elements(l.phones) p
-       JOIN fresh f ON f.value = p->>'e164' AND (f.list = 'dnc' AND NOT l.dnc OR f.list = 'dnm' AND NOT l.dnm)
-      WHERE l.status <> 'removed' ${leadScope}
-     UNION
-     SELECT l.id FROM leads l CROSS JOIN LATERAL jsonb_array_elements(l.emails) e
-       JOIN fresh f ON f.value = lower(e->>'address') AND (f.list = 'dne' AND NOT l.dne OR f.list = 'dnm' AND NOT l.dnm)
-      WHERE l.status <> 'removed' ${leadScope}
-     UNION
-     SELECT l.id FROM leads l
-       JOIN fresh f ON f.value = l.dup_key AND (f.list = 'dnm' AND NOT l.dnm OR f.list = 'customer' AND l.kind = 'P')
-      WHERE l.status <> 'removed' ${leadScope}`,
-    bindings,
+    `SELECT l.id FROM leads l
+      WHERE ${leadScope} l.status <> 'removed' AND (
+        (NOT (l.dnc AND l.dnm) AND EXISTS (
+          SELECT 1 FROM jsonb_array_elements(l.phones) p
+           WHERE (NOT l.dnc AND EXISTS (${fresh("'dnc'", "p->>'e164'")})) OR (NOT l.dnm AND EXISTS (${fresh("'dnm'", "p->>'e164'")}))))
+        OR (NOT (l.dne AND l.dnm) AND EXISTS (
+          SELECT 1 FROM jsonb_array_elements(l.emails) e
+           WHERE (NOT l.dne AND EXISTS (${fresh("'dne'", "lower(e->>'address')")})) OR (NOT l.dnm AND EXISTS (${fresh("'dnm'", "lower(e->>'address')")}))))
+        OR (NOT l.dnm AND EXISTS (${fresh("'dnm'", 'l.dup_key')}))
+        OR (l.kind = 'P' AND EXISTS (${fresh("'customer'", 'l.dup_key')})))
+      ORDER BY l.id`,
+    { accountId: req.accountId, since: req.since },
   );
-  return rows.map((r) => r.id).sort();
+  return rows.map((r) => r.id);
 }
 
 /** Scrubs every lead an upload's new entries match. `onChunk` lets an activity heartbeat. */
