@@ -11,6 +11,7 @@ import { Time } from '../components/time.tsx';
 import { requireUser } from '../utils/auth.server.ts';
 import { timeZoneOptions } from '../utils/company.server.ts';
 import { validateCsrf } from '../utils/csrf.server.ts';
+import { TimeZoneOptions } from '../components/time-zone-options.tsx';
 
 export const meta: MetaFunction = () => [{ title: 'My preferences · Leadflow' }];
 
@@ -70,20 +71,7 @@ export default function Preferences() {
           <label htmlFor="timeZone">Show times in</label>
           <select id="timeZone" name="timeZone" defaultValue={ownZone} aria-describedby="timeZone-hint" aria-invalid={zoneErrors ? true : undefined}>
             <option value={ACCOUNT_ZONE}>The agency’s zone ({accountZone})</option>
-            {(
-              [
-                ['United States', zones.us],
-                ['Everywhere else', zones.other],
-              ] as const
-            ).map(([group, list]) => (
-              <optgroup key={group} label={group}>
-                {list.map((z) => (
-                  <option key={z} value={z}>
-                    {z}
-                  </option>
-                ))}
-              </optgroup>
-            ))}
+            <TimeZoneOptions zones={zones} />
           </select>
           <p className="hint" id="timeZone-hint">
             Every time Leadflow shows you, and the e-mails it sends you, use this zone. It is now <Time value={now} /> there. “Today” (your target, Due today) stays the agency’s day.

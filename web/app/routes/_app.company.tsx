@@ -28,6 +28,7 @@ import {
 } from '../utils/company.server.ts';
 import { parseForm, type FieldErrors } from '../utils/forms.server.ts';
 import { QUICK_ACTIONS } from '../../../workflows/lead/quick-actions.ts';
+import { TimeZoneOptions } from '../components/time-zone-options.tsx';
 
 export const meta: MetaFunction = () => [{ title: 'My Company · Leadflow' }];
 
@@ -125,20 +126,7 @@ export default function Company() {
           <div className="field">
             <label htmlFor="timeZone">Time zone</label>
             <select id="timeZone" name="timeZone" defaultValue={account.timeZone} aria-describedby="timeZone-hint">
-              {(
-                [
-                  ['United States', timeZones.us],
-                  ['Everywhere else', timeZones.other],
-                ] as const
-              ).map(([group, zones]) => (
-                <optgroup key={group} label={group}>
-                  {zones.map((z) => (
-                    <option key={z} value={z}>
-                      {z}
-                    </option>
-                  ))}
-                </optgroup>
-              ))}
+              <TimeZoneOptions zones={timeZones} />
             </select>
             <p className="hint" id="timeZone-hint">
               “Today” (daily targets, Due today) runs midnight to midnight here, and times are shown in it unless a user chose their own zone.
