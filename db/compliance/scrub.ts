@@ -96,6 +96,11 @@ export interface ScrubOptions {
   actor: string;
   /** The wall-clock time flags are stamped with; `at` when absent. */
   now?: Date;
+  /**
+   * Record a `scrubbed` entry for every lead (the default), or only the flags and removals
+   * (an upload's sweep, where thousands of leads at once would each get a line saying nothing).
+   */
+  recordUnchanged?: boolean;
 }
 
 /**
@@ -105,7 +110,7 @@ export interface ScrubOptions {
  * scrub at the same `at` records nothing twice. Leads that do not exist are left out of the
  * result.
  */
-export async function scrubLeads(trx: Knex.Transaction, leadIds: string[], { at, actor, now = at }: ScrubOptions): Promise<Map<string, ScrubResult>> {
+export async function scrubLeads(trx: Knex.Transaction, leadIds: string[], { at, actor, now = at, recordUnchanged = true }: ScrubOptions): Promise<Map<string, ScrubResult>> {
   const results = new Map<string, ScrubResult>();
   if (leadIds.length === 0) return results;
   // Row locks in id order: two scrubs of overlapping sets cannot deadlock.
@@ -157,7 +162,7 @@ export async function scrubLeads(trx: Knex.Transaction, leadIds: string[], { at,
       removed.push(lead.id);
       event(lead, 'removed', `lead-${lead.id}:removed:customer`, d.reasons.customer!, { reason: d.reasons.customer });
     }
-    event(lead, 'scrubbed', `lead-${lead.id}:scrub:${iso}`, null, { ...d.flags, newlyFlagged: d.newlyFlagged });
+    if (recordUnchanged) event(lead, 'scrubbed', `lead-${lead.id}:scrub:${iso}`, null, { ...d.flags, newlyFlagged: d.newlyFlagged });
     results.set(lead.id, {
       ...d.flags,
       callable: canBeCalled({ ...lead, ...d.flags }),
@@ -166,20 +171,23 @@ export async function scrubLeads(trx: Knex.Transaction, leadIds: string[], { at,
       newlyFlagged: d.newlyFlagged,
     });
   }
+  // A row is written once where it can be: the flag statement stamps scrubbed_at too, and the
+  // final stamp skips the rows it already wrote.
+  const stamped = new Set<string>();
   for (const flag of ['dnc', 'dne', 'dnm'] as const) {
     const { ids, reasons } = flagged[flag];
     if (!ids.length) continue;
     // The column names come from the fixed list above, never from input.
     await trx.raw(
-      `UPDATE leads l SET ${flag} = true, ${flag}_at = ?, ${flag}_reason = v.reason, updated_at = ?
+      `UPDATE leads l SET ${flag} = true, ${flag}_at = ?, ${flag}_reason = v.reason, updated_at = ?, scrubbed_at = ?
          FROM unnest(?::uuid[], ?::text[]) AS v(id, reason) WHERE l.id = v.id`,
-      [now, now, ids, reasons],
+      [now, now, at, ids, reasons],
     );
+    for (const id of ids) stamped.add(id);
   }
   if (removed.length) await trx('leads').whereRaw('id = any(?::uuid[])', [removed]).update({ status: 'removed', updated_at: now });
-  await trx('leads')
-    .whereRaw('id = any(?::uuid[])', [leads.map((l) => l.id)])
-    .update({ scrubbed_at: at });
+  const unstamped = leads.map((l) => l.id).filter((id) => !stamped.has(id));
+  if (unstamped.length) await trx('leads').whereRaw('id = any(?::uuid[])', [unstamped]).update({ scrubbed_at: at });
   await trx('lead_events').insert(events).onConflict('idempotency_key').ignore();
   return results;
 }

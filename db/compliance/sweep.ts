@@ -9,10 +9,12 @@
 // with the same `at` records nothing twice (the scrub's events are keyed by lead and time), so
 // a sweep cut short by a crash is simply run again.
 import type { Knex } from 'knex';
+import { forEachLimit } from '../../worker/clients/lead.ts';
 import { scrubLeads } from './scrub.ts';
 
 /** Leads scrubbed per transaction. */
 export const SWEEP_CHUNK = 2_000;
+const SWEEP_CONCURRENCY = 2;
 
 export interface SweepRequest {
   /** The account whose list changed; null: the federal list (every account's leads). */
@@ -62,14 +64,18 @@ export async function leadsMatchingNewEntries(db: Knex, req: Pick<SweepRequest, 
 export async function sweepNewEntries(db: Knex, req: SweepRequest, onChunk?: (done: number, total: number) => void): Promise<SweepResult> {
   const ids = await leadsMatchingNewEntries(db, req);
   const result: SweepResult = { matched: ids.length, flagged: 0, removed: 0 };
-  for (let i = 0; i < ids.length; i += SWEEP_CHUNK) {
-    const chunk = ids.slice(i, i + SWEEP_CHUNK);
-    const scrubbed = await db.transaction((trx) => scrubLeads(trx, chunk, { at: req.at, actor: 'list upload' }));
+  const chunks: string[][] = [];
+  for (let i = 0; i < ids.length; i += SWEEP_CHUNK) chunks.push(ids.slice(i, i + SWEEP_CHUNK));
+  let done = 0;
+  // Chunks hold disjoint leads, so two at a time never wait for each other's row locks.
+  await forEachLimit(chunks, SWEEP_CONCURRENCY, async (chunk) => {
+    const scrubbed = await db.transaction((trx) => scrubLeads(trx, chunk, { at: req.at, actor: 'list upload', recordUnchanged: false }));
     for (const r of scrubbed.values()) {
       if (r.newlyFlagged.length) result.flagged++;
       if (r.status === 'removed') result.removed++;
     }
-    onChunk?.(Math.min(i + SWEEP_CHUNK, ids.length), ids.length);
-  }
+    done += chunk.length;
+    onChunk?.(done, ids.length);
+  });
   return result;
 }

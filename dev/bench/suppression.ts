@@ -1,0 +1,80 @@
+// npm run bench:suppression — how long a big suppression upload takes to reach the leads
+// already in Leadflow. Real parts: embedded PostgreSQL (or DATABASE_URL's server), the same
+// import and sweep functions the Compliance page and `npm run dnc:import` run (the sweep
+// workflow's activity calls the same `sweepNewEntries`).
+//   1. BENCH_SUPPRESSION_LEADS leads (default 100,000) in one account, each with a phone.
+//   2. A BENCH_SUPPRESSION_NUMBERS-number DNC file (default 1,000,000), 5% of them the leads'
+//      numbers, loaded into the account's internal list: the load's time.
+//   3. The sweep of the new entries: the time until every matching lead is flagged, checked by
+//      counting them. Target: load + sweep < 15 s.
+import { importDncNumbers } from '../../db/compliance/suppression-lists.ts';
+import { leadsMatchingNewEntries, sweepNewEntries } from '../../db/compliance/sweep.ts';
+import { createBenchAccount, seededRandom, startBenchDatabase } from './support.ts';
+
+const LEADS = Number(process.env.BENCH_SUPPRESSION_LEADS ?? 100_000);
+const NUMBERS = Number(process.env.BENCH_SUPPRESSION_NUMBERS ?? 1_000_000);
+const MATCH_SHARE = 0.05;
+
+const rand = seededRandom(0xd0c);
+/** The i-th lead's number: distinct, valid US numbers (area codes 201-989, exchanges 200-999). */
+const leadNumber = (i: number) => `${201 + (i % 700)}${200 + Math.floor(i / 700) % 800}${String(i % 10_000).padStart(4, '0')}`;
+
+const db = await startBenchDatabase({ prefix: 'bench_suppression', poolMax: 8 });
+try {
+  const accountId = await createBenchAccount(db.knex, 'Suppression Bench', 'SUPBENCH');
+  let t = Date.now();
+  // Set-based: one statement writes the leads, as a big import would leave them.
+  await db.knex.raw(
+    `INSERT INTO leads (account_id, first_name, last_name, address_line1, city, state, zip, phones, emails, dup_key, source, segment)
+     SELECT :accountId, 'Pat', 'Lead' || i, i || ' Main St', 'Austin', 'TX', '73301',
+            jsonb_build_array(jsonb_build_object('raw', n, 'e164', '+1' || n, 'valid', true)), '[]'::jsonb,
+            'pat|lead' || i || '|' || i, 'web_vendor', 'cold'
+       FROM generate_series(0, :last) AS i,
+            LATERAL (SELECT (201 + i % 700)::text || (200 + (i / 700) % 800)::text || lpad((i % 10000)::text, 4, '0') AS n) AS num`,
+    { accountId, last: LEADS - 1 },
+  );
+  await db.knex.raw('ANALYZE leads');
+  console.log(`${LEADS} leads written in ${((Date.now() - t) / 1000).toFixed(1)} s`);
+
+  // 5% of the file are leads' numbers (spread over the file), the rest numbers no lead has.
+  const matching = Math.min(LEADS, Math.round(NUMBERS * MATCH_SHARE));
+  const step = Math.max(1, Math.floor(LEADS / matching));
+  async function* file() {
+    let matched = 0;
+    for (let k = 0; k < NUMBERS; k++) {
+      if (matched < matching && rand() < MATCH_SHARE * 1.2) yield leadNumber(matched++ * step);
+      // Area code 989 is none of the leads' (201-900): a number nobody has, each one once.
+      else yield `989${200 + (Math.floor(k / 10_000) % 800)}${String(k % 10_000).padStart(4, '0')}`;
+    }
+  }
+  const since = (await db.knex.raw('SELECT clock_timestamp() AS now')).rows[0].now as Date;
+  t = Date.now();
+  const load = await importDncNumbers(db.knex, file(), { accountId, source: 'internal', reason: 'bench' });
+  const loadS = (Date.now() - t) / 1000;
+  console.log(`DNC file: ${load.lines} lines, ${load.inserted} numbers added in ${loadS.toFixed(1)} s`);
+
+  t = Date.now();
+  const matchedIds = await leadsMatchingNewEntries(db.knex, { accountId, since });
+  const matchS = (Date.now() - t) / 1000;
+  console.log(`matching the new entries against the leads: ${matchedIds.length} leads in ${matchS.toFixed(1)} s`);
+  t = Date.now();
+  const swept = await sweepNewEntries(db.knex, { accountId, since, at: new Date() });
+  const sweepS = (Date.now() - t) / 1000;
+  const flagged = Number((await db.knex('leads').where({ account_id: accountId, dnc: true }).count({ n: '*' }))[0]!.n);
+  const expected = Number(
+    (
+      await db.knex.raw(
+        `SELECT count(DISTINCT l.id)::int AS n FROM leads l JOIN suppression_entries s ON s.account_id = l.account_id AND s.list = 'dnc' AND s.value = l.phones->0->>'e164' WHERE l.account_id = ?`,
+        [accountId],
+      )
+    ).rows[0].n,
+  );
+  console.log(`sweep: ${swept.matched} leads matched, ${swept.flagged} flagged in ${sweepS.toFixed(1)} s`);
+  console.log(`check: ${flagged} leads flagged, ${expected} leads on the list${flagged === expected ? '' : '  MISMATCH'}`);
+  console.log('');
+  console.log(`upload to every matching lead flagged: ${(loadS + sweepS).toFixed(1)} s (load ${loadS.toFixed(1)} s + sweep ${sweepS.toFixed(1)} s); target < 15 s`);
+  console.log(`the sweep's share: ${((sweepS / (loadS + sweepS)) * 100).toFixed(0)}% of the total`);
+  if (flagged !== expected) process.exitCode = 1;
+} finally {
+  await db.stop();
+}
