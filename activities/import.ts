@@ -480,6 +480,7 @@ export function createImportActivities(deps: IntakeDeps) {
           starts.concurrency = START_CONCURRENCY;
           await sweeping;
           await waitForStarts(() => starts.idle);
+          await starts.sending;
         };
         try {
           for await (const item of csvItems(new StoredFile(db, importId, size), cursor, fresh)) {
@@ -556,8 +557,12 @@ export type ImportActivities = ReturnType<typeof createImportActivities>;
  * it is given (the bulk one here), and with the same queue signals-with-start the account's
  * distribution workflow. That one must not land on the bulk queue: it lives as long as the
  * account, and a hot lead's auto-assign pass would then wait behind every import's backlog. So
- * every start other than a lead workflow's goes to the live queue. With `starts`, a lead
- * workflow's signal-with-start is queued there, exactly as intake made it, and sent later.
+ * every start other than a lead workflow's goes to the live queue.
+ *
+ * With `starts`, a lead workflow's signal-with-start is queued there, exactly as intake made it,
+ * and sent later; and the word to auto-assign that leads arrived is held until the starts before
+ * it are sent (LeadStarts.trigger). A pass that assigned a lead whose workflow did not exist yet
+ * would start that workflow itself, on the live queue.
  */
 function importIntakeClient(client: () => Promise<Client>, liveTaskQueue: string, starts?: LeadStarts): () => Promise<Client> {
   let made: Promise<Client> | undefined;
@@ -566,7 +571,11 @@ function importIntakeClient(client: () => Promise<Client>, liveTaskQueue: string
   const interceptor: WorkflowClientInterceptor = {
     start: (input, next) => next(live(input)),
     signalWithStart: (input, next) => {
-      if (!starts || input.workflowType !== LEAD_WORKFLOW_TYPE) return next(live(input));
+      if (!starts) return next(live(input));
+      if (input.workflowType !== LEAD_WORKFLOW_TYPE) {
+        starts.trigger(() => next(live(input)));
+        return Promise.resolve('');
+      }
       const lead = input.options.args[0] as LeadWorkflowInput;
       const arrival = input.signalArgs[0] as LeadArrival | undefined;
       starts.push({ leadId: lead.leadId, accountId: lead.accountId, touchId: arrival?.touchId ?? null, send: () => next(input) });
@@ -604,8 +613,16 @@ class LeadStarts {
   /** Starts sent (or given up on) so far. */
   settled = 0;
   private waiters: Array<() => void> = [];
+  /** The latest other signal-with-start asked for meanwhile (the auto-assign trigger), held until the queue is empty. */
+  private held: (() => Promise<unknown>) | null = null;
 
   constructor(private readonly db: Knex) {}
+
+  /** Holds `send` (replacing one held before: the same word again) until the starts asked for before it are sent. */
+  trigger(send: () => Promise<unknown>): void {
+    this.held = send;
+    if (this.idle) this.sendHeld();
+  }
 
   /** Asked for and not yet settled. */
   get queued(): number {
@@ -655,11 +672,27 @@ class LeadStarts {
       void this.send(item).finally(() => {
         this.inFlight--;
         this.settled++;
+        if (this.idle) this.sendHeld();
         const waiters = this.waiters;
         this.waiters = [];
         for (const w of waiters) w();
         this.pump();
       });
+    }
+  }
+
+  /** The held signal on its way, if any: a slice ends once it is sent. */
+  sending: Promise<void> = Promise.resolve();
+
+  /** Best effort, like intake's own trigger: it logs what it cannot send. */
+  private sendHeld(): void {
+    const send = this.held;
+    this.held = null;
+    if (send) {
+      this.sending = send().then(
+        () => {},
+        (err: unknown) => console.error('[import] could not tell auto-assign that leads arrived', err),
+      );
     }
   }
 

@@ -6,6 +6,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../../activities/index.ts';
 import type { ImportMapping } from '../../activities/import.ts';
+import { requestAutoAssign } from '../../db/distribution/auto-assign-trigger.ts';
 import { intakeLead } from '../../db/intake/index.ts';
 import { bulkTaskQueue } from '../../temporal.config.ts';
 import { startImportWorkflow } from '../../worker/clients/import.ts';
@@ -74,7 +75,9 @@ describe('an import’s lead workflows', () => {
     const { accountId } = await createAccountWithAdmin(db.knex, 'Hot Agency');
     await db.knex('accounts').where({ id: accountId }).update({ workday_start_minutes: 0 });
     await setTemplate(db.knex, accountId, 'auto_assign', true);
-    const dana = await createLsp(db.knex, accountId, { name: 'Dana Desk', states: ['TX'], target: 5 });
+    // Away until the hot lead's workflow has taken its first step: that step holds the lead's
+    // row for a moment, and a pass running just then passes the lead over (it does not wait).
+    const dana = await createLsp(db.knex, accountId, { name: 'Dana Desk', states: ['TX'], target: 5, available: false });
     const live = uniqueTaskQueue('live');
     // Oklahoma: nobody is licensed there, so the import's leads stay in the pool.
     const importId = await storeImport(
@@ -109,14 +112,44 @@ describe('an import’s lead workflows', () => {
         source: 'web_vendor',
       });
       expect(await db.knex('leads').where({ id }).first('scrubbed_at', 'segment')).toMatchObject({ segment: 'highly_engaged', scrubbed_at: expect.any(Date) });
+      const handle = env.client.workflow.getHandle(leadWorkflowId(id));
+      expect((await handle.describe()).taskQueue).toBe(live);
+      // Its workflow is worked at once, on the live queue, while the import's wait.
+      await eventually(async () => (await db.knex('lead_events').where({ lead_id: id }).whereIn('type', ['call_task', 'email_queued', 'step_skipped']).first('id')) !== undefined, 'the hot lead’s first cadence step');
+      // Dana is back: the web app asks for a pass, as it does when an LSP becomes available.
+      await db.knex('users').where({ id: dana }).update({ available: true });
+      await requestAutoAssign({ db: db.knex, temporal: env.client, taskQueue: live }, accountId, 'Dana Desk is available');
       await eventually(async () => (await db.knex('leads').where({ id }).first('assigned_user_id')).assigned_user_id === dana, 'the hot lead assigned to Dana by auto-assign');
       const assignment = await db.knex('assignments').where({ lead_id: id }).first('method', 'user_id');
       expect(assignment).toEqual({ method: 'auto', user_id: dana });
-      const handle = env.client.workflow.getHandle(leadWorkflowId(id));
-      expect((await handle.describe()).taskQueue).toBe(live);
       await eventually(async () => (await handle.query(leadStateQuery)).assignedUserId === dana, 'the hot lead’s workflow told of its assignee');
       // The import's leads are still in the pool, their workflows still waiting.
       expect(await db.knex('leads').where({ import_id: importId }).whereNotNull('assigned_user_id').count({ n: '*' })).toEqual([{ n: '0' }]);
     });
+  }, 120_000);
+
+  it('are already on the bulk queue when auto-assign takes the import’s leads: the assignment signals them there', async () => {
+    const { accountId } = await createAccountWithAdmin(db.knex, 'Assigning Agency');
+    await db.knex('accounts').where({ id: accountId }).update({ workday_start_minutes: 0 });
+    await setTemplate(db.knex, accountId, 'auto_assign', true);
+    const ray = await createLsp(db.knex, accountId, { name: 'Ray Rivera', states: ['TX'], target: 500 });
+    const live = uniqueTaskQueue('live');
+    // Many small batches: the file takes a while to save, and auto-assign would run meanwhile.
+    const importId = await storeImport(
+      accountId,
+      'Warm list',
+      Array.from({ length: 200 }, (_, i) => `Al,Warm${i},${i} Pecan St,Austin,TX,78701,512-555-${String(1000 + i)}`),
+    );
+    const activities = activitiesFor(live);
+    await withWorker(env, { taskQueue: live, workflowsPath: WORKFLOWS, activities }, () =>
+      withWorker(env, { taskQueue: bulkTaskQueue(live), workflowsPath: WORKFLOWS, activities }, async () => {
+        await (await startImportWorkflow(env.client, { importId, batchSize: 10 }, { taskQueue: live })).result();
+        const assigned = async () => (await db.knex('leads').where({ import_id: importId, assigned_user_id: ray }).pluck('id')) as string[];
+        await eventually(async () => (await assigned()).length === 200, 'every imported lead assigned to Ray');
+        const queues = new Set<string>();
+        for (const id of await assigned()) queues.add((await env.client.workflow.getHandle(leadWorkflowId(id)).describe()).taskQueue);
+        expect([...queues]).toEqual([`${live}-bulk`]);
+      }),
+    );
   }, 120_000);
 });
