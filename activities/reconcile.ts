@@ -9,7 +9,6 @@
 import type { Client } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { Knex } from 'knex';
-import { ensureDistributionRunning } from '../db/distribution/auto-assign-trigger.ts';
 import { leadWorkflowId } from '../workflows/lead/messages.ts';
 import { forEachLimit, startLead } from '../worker/clients/lead.ts';
 
@@ -103,8 +102,6 @@ export interface ReconcileActivityDeps {
 export interface RecentReconcileResult extends ReconcileResult {
   /** Where the next sweep starts (ISO time): this sweep's upper bound. */
   next: string;
-  /** Accounts with auto-assign on whose distribution workflow had to be started. */
-  distributionStarted: string[];
 }
 
 /**
@@ -115,17 +112,12 @@ export const RECONCILE_SETTLE_MS = 60_000;
 
 export function createReconcileActivities({ db, temporal, taskQueue, settleMs = RECONCILE_SETTLE_MS }: ReconcileActivityDeps) {
   return {
-    /**
-     * Starts the workflows of open leads created in [since, now - settle) that have none
-     * running, and the distribution workflow of each account with auto-assign on that has none.
-     */
+    /** Starts the workflows of open leads created in [since, now - settle) that have none running. */
     async reconcileRecentLeads({ since }: { since: string }): Promise<RecentReconcileResult> {
       const [{ now }] = (await db.raw('SELECT now() AS now')).rows as Array<{ now: Date }>;
       const until = new Date(now.getTime() - settleMs);
-      const client = await temporal();
-      const r = await reconcileLeads(client, db, { taskQueue, since: new Date(since), until });
-      const distributionStarted = await ensureDistributionRunning({ db, temporal: client, taskQueue });
-      return { ...r, next: until.toISOString(), distributionStarted };
+      const r = await reconcileLeads(await temporal(), db, { taskQueue, since: new Date(since), until });
+      return { ...r, next: until.toISOString() };
     },
   };
 }

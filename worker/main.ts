@@ -15,6 +15,7 @@ import { createActivities, defaultWorkerIdentity } from '../activities/index.ts'
 import { createMailer } from '../activities/mailer.ts';
 import { allowPrivateFromEnv } from '../activities/outbound-url.ts';
 import { ensureHousekeepingWorkflow, ensureLeadReconcileWorkflow } from './clients/housekeeping.ts';
+import { ensureDistributionRunning } from '../db/distribution/auto-assign-trigger.ts';
 import { createKnex } from '../db/knex.ts';
 import {
   bulkTaskQueue,
@@ -211,6 +212,14 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
     .then((c) => Promise.all([ensureHousekeepingWorkflow(c, settings.taskQueue), ensureLeadReconcileWorkflow(c, settings.taskQueue)]))
     .catch((err: unknown) => {
       console.warn(`Could not start the housekeeping and lead reconcile workflows (the next worker start tries again): ${(err as Error).message}`);
+    });
+  // Each account with auto-assign on keeps a distribution workflow (its workday-start pass);
+  // one that went missing (a fresh namespace, a terminated run) is started here, and by the
+  // next trigger (a lead arriving) anyway.
+  void getClient()
+    .then((c) => ensureDistributionRunning({ db, temporal: c, taskQueue: settings.taskQueue }))
+    .catch((err: unknown) => {
+      console.warn(`Could not check the accounts' distribution workflows (the next worker start tries again): ${(err as Error).message}`);
     });
   return {
     worker,

@@ -36,7 +36,8 @@ export async function requestAutoAssign(deps: TriggerDeps, accountId: string, wh
 /**
  * Starts the distribution workflow of every account with auto-assign on that has none running
  * (a fresh namespace, a terminated run, triggers that were all lost): without it, such an
- * account would get no workday-start pass. The lead reconcile sweep calls this every few minutes.
+ * account would get no workday-start pass until its next trigger. Every worker calls this at
+ * start (worker/main.ts).
  */
 export async function ensureDistributionRunning(deps: { db: Knex; temporal: Client; taskQueue?: string }): Promise<string[]> {
   const accounts: Array<{ account_id: string }> = await deps.db('workflow_templates').where({ key: 'auto_assign', enabled: true }).select('account_id');

@@ -9,7 +9,7 @@ import { createDistributionActivities } from '../../activities/distribution.ts';
 import { nextWorkdayStart } from '../../db/distribution/ledger.ts';
 import { intakeLead } from '../../db/intake/index.ts';
 import type { AutoAssignDetail } from '../../db/models/index.ts';
-import { createReconcileActivities } from '../../activities/reconcile.ts';
+import { ensureDistributionRunning } from '../../db/distribution/auto-assign-trigger.ts';
 import { distributionRunning, distributionStatus } from '../../worker/clients/distribution.ts';
 import { distributionWorkflowId } from '../../workflows/distribution/messages.ts';
 import { leadWorkflowId } from '../../workflows/lead/messages.ts';
@@ -136,7 +136,7 @@ describe('auto-assign through the distribution workflow', () => {
     });
   }, 120_000);
 
-  it('is started again by the reconcile sweep for an account with auto-assign on whose workflow is gone', async () => {
+  it('is started again, at a worker start, for an account with auto-assign on whose workflow is gone', async () => {
     const taskQueue = uniqueTaskQueue('distribution-reconcile');
     const { accountId } = await createAccountWithAdmin(db.knex, 'Lost Agency');
     await db.knex('accounts').where({ id: accountId }).update({ workday_start_minutes: 0 });
@@ -145,17 +145,17 @@ describe('auto-assign through the distribution workflow', () => {
     const off = await createAccountWithAdmin(db.knex, 'Off Agency');
     await setTemplate(db.knex, off.accountId, 'auto_assign', false);
     await withWorker(env, { taskQueue, workflowsPath, activities: activities(taskQueue) }, async () => {
-      const sweep = createReconcileActivities({ db: db.knex, temporal: async () => env.client, taskQueue });
-      const first = await sweep.reconcileRecentLeads({ since: new Date().toISOString() });
-      expect(first.distributionStarted).toContain(accountId);
-      expect(first.distributionStarted).not.toContain(off.accountId);
+      const ensure = () => ensureDistributionRunning({ db: db.knex, temporal: env.client, taskQueue });
+      const first = await ensure();
+      expect(first).toContain(accountId);
+      expect(first).not.toContain(off.accountId);
       expect(await distributionRunning(env.client, accountId)).toBe(true);
-      // Running: the next sweep leaves it alone.
-      expect((await sweep.reconcileRecentLeads({ since: new Date().toISOString() })).distributionStarted).not.toContain(accountId);
+      // Running: the next check leaves it alone.
+      expect(await ensure()).not.toContain(accountId);
 
       await env.client.workflow.getHandle(distributionWorkflowId(accountId)).terminate('lost');
       const [lead] = await insertLeads(db.knex, accountId, [{}]);
-      expect((await sweep.reconcileRecentLeads({ since: new Date().toISOString() })).distributionStarted).toContain(accountId);
+      expect(await ensure()).toContain(accountId);
       // Its first pass takes what waited meanwhile.
       await eventually(async () => (await db.knex('leads').where({ id: lead }).first('assigned_user_id')).assigned_user_id === alex, 'the waiting lead assigned');
     });
