@@ -350,9 +350,9 @@ async function main() {
       scrubbed = row.scrubbed;
       if (!firstSeen.has(scrubbed)) firstSeen.set(scrubbed, elapsed);
       if (!scrubbedSecs && importResult && scrubbed >= leads) scrubbedSecs = firstSeen.get(scrubbed)!;
-      // Once every lead is visible, the workflows' progress is what is left to time: every 5 s
-      // is enough, and costs this machine less.
-      if (elapsed - lastStepCount >= (scrubbedSecs ? 5 : 2)) {
+      // Once every lead is visible and the workflows far from done, every 5 s is enough and
+      // costs this machine less.
+      if (elapsed - lastStepCount >= (scrubbedSecs && stepped < leads * 0.95 ? 5 : 1)) {
         lastStepCount = elapsed;
         stepped = (
           await knex.raw(
