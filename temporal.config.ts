@@ -60,7 +60,14 @@ export interface BulkWorkerSettings {
   workflowThreads: number;
 }
 
-export const DEFAULT_BULK_WORKER: BulkWorkerSettings = { activities: 4, workflowTasks: 4, workflowThreads: 1 };
+/**
+ * Half the live queue's activities (20), a quarter of its workflow tasks (the SDK's 40) and one
+ * of its two threads. On the shared 2-core development machine a 10,000-row import's workflows
+ * took their first step at 42 leads/s with these (26 with 4 of each, though the machine was
+ * busier then), while hot leads were assigned in under a second either way (npm run
+ * bench:intake, bench:distribution).
+ */
+export const DEFAULT_BULK_WORKER: BulkWorkerSettings = { activities: 10, workflowTasks: 10, workflowThreads: 1 };
 
 function positiveInt(name: string, value: string | undefined, fallback: number, min = 1): number {
   if (value === undefined || value.trim() === '') return fallback;
