@@ -29,7 +29,6 @@
 //   WORKER_*            passed on to the worker (WORKER_BULK_* sets the bulk queue's slots)
 //   DATABASE_URL        use this PostgreSQL server instead of an embedded one
 import { spawn, type ChildProcess } from 'node:child_process';
-import net from 'node:net';
 import path from 'node:path';
 import readline from 'node:readline';
 import { Client } from '@temporalio/client';
@@ -51,6 +50,7 @@ import {
   benchWorkerEnv,
   createBenchAccount,
   createBenchImport,
+  freePort,
   seededRandom,
   sleep,
   startBenchDatabase,
@@ -217,16 +217,6 @@ function importCsv(rows: number): string {
 
 // ---------------------------------------------------------------------------------------------
 // The web app, and an LSP signed in to it.
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 async function startWebProcess(env: Record<string, string>, url: string): Promise<ChildProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'web/server.ts')], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });

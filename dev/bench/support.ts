@@ -170,7 +170,8 @@ export async function stopChild(child: ChildProcess | undefined, name: string, t
   }
 }
 
-async function freePort(): Promise<number> {
+/** A TCP port nobody listens on now, on 127.0.0.1. */
+export async function freePort(): Promise<number> {
   return new Promise((resolve) => {
     const s = net.createServer();
     s.listen(0, '127.0.0.1', () => {
