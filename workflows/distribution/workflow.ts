@@ -28,11 +28,11 @@ export async function distributionWorkflow(input: DistributionInput): Promise<vo
   // A start is itself a trigger: the signal that started it is delivered before this runs.
   let pending: string[] = input.pending ? [...input.pending] : [];
   let firstPass = !input.pending;
-  const status: DistributionStatus = { enabled: null, lastRunAt: null, lastAssigned: 0, nextRunAt: null, pending };
+  const status: Omit<DistributionStatus, 'pending'> = { enabled: null, lastRunAt: null, lastAssigned: 0, nextRunAt: null };
 
   setHandler(autoAssignRequestedSignal, ({ why }) => {
+    // Past the cap the pass still runs: the list is only its reason in words.
     if (!pending.includes(why) && pending.length < PENDING_MAX) pending.push(why);
-    else if (!pending.length) pending.push(why);
   });
   setHandler(distributionStatusQuery, () => ({ ...status, pending: [...pending] }));
 
