@@ -1,7 +1,9 @@
 // The LSP's day (docs/product.md, "Assignment"): "today" is the account's local calendar day in
 // its time zone, and each active LSP's capacity ledger counts the work that day holds for them
 // against their daily target: follow-ups due today on their open leads (call-backs and cadence
-// call tasks both set next_follow_up_at) plus the leads newly assigned to them today.
+// call tasks both set next_follow_up_at) plus the leads newly assigned to them today. A lead
+// assigned today whose first call is also due today is one piece of work: it counts as new
+// only, never twice.
 //
 // The day's bounds are computed here with Intl, not in SQL, so every caller (web, API, worker)
 // compares timestamps against the same two instants and a DST change day is 23 or 25 hours long.
@@ -142,7 +144,10 @@ export async function capacityLedger(db: Knex | Knex.Transaction, accountId: str
        (SELECT count(*)::int FROM leads l
          WHERE l.account_id = u.account_id AND l.assigned_user_id = u.id
            AND l.status <> ALL(:closed::text[])
-           AND l.next_follow_up_at >= :start AND l.next_follow_up_at < :end) AS follow_ups_due,
+           AND l.next_follow_up_at >= :start AND l.next_follow_up_at < :end
+           AND NOT EXISTS (SELECT 1 FROM assignments a
+                            WHERE a.lead_id = l.id AND a.account_id = u.account_id AND a.user_id = u.id
+                              AND a.created_at >= :start AND a.created_at < :end)) AS follow_ups_due,
        (SELECT count(DISTINCT a.lead_id)::int FROM assignments a
           JOIN leads l ON l.id = a.lead_id AND l.account_id = a.account_id AND l.assigned_user_id = a.user_id
          WHERE a.account_id = u.account_id AND a.user_id = u.id

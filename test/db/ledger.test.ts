@@ -134,6 +134,26 @@ describe('capacityLedger', () => {
     expect((await capacityLedger(db.knex, acct, { at, userId: randomUUID() })).lsps).toEqual([]);
   });
 
+  it('counts a lead assigned today whose first call is also due today once, as new', async () => {
+    const acct = await account('America/Chicago');
+    const alex = await user(acct, 'lsp', { daily_target: 10 });
+    const at = new Date('2026-11-30T16:00:00Z'); // 10:00 in Chicago
+    const fresh = await lead(acct);
+    await assign(acct, fresh, alex, '2026-11-30T14:00:00Z');
+    await db.knex('leads').where({ id: fresh }).update({ next_follow_up_at: '2026-11-30T18:00:00Z' });
+    // Assigned yesterday, due today: a follow-up.
+    const older = await lead(acct, { followUp: '2026-11-30T19:00:00Z' });
+    await assign(acct, older, alex, '2026-11-29T20:00:00Z');
+    // Assigned today to someone else before Alex: Alex's new lead, still counted once.
+    const sam = await user(acct, 'lsp');
+    const passed = await lead(acct, { followUp: '2026-11-30T20:00:00Z' });
+    await assign(acct, passed, sam, '2026-11-30T13:00:00Z');
+    await assign(acct, passed, alex, '2026-11-30T15:00:00Z');
+
+    const [ledger] = (await capacityLedger(db.knex, acct, { at, userId: alex })).lsps;
+    expect(ledger).toMatchObject({ followUpsDue: 1, newAssigned: 2, used: 3, capacityLeft: 7 });
+  });
+
   it('moves with the account’s midnight: a follow-up at 23:30 local counts today, 00:30 tomorrow does not', async () => {
     const acct = await account('Asia/Tokyo');
     const kai = await user(acct);
