@@ -11,6 +11,7 @@ import * as mailAccountsAndSendAttempts from './20261130030000_mail_accounts_and
 import * as refoldDuplicateKeys from './20261130040000_refold_duplicate_keys.ts';
 import * as lspDay from './20261130050000_lsp_day.ts';
 import * as distribution from './20261130060000_distribution.ts';
+import * as leadSearchAndCallBacks from './20261130080000_lead_search_and_call_backs.ts';
 
 const migrations: Record<string, Knex.Migration> = {
   '20261122000000_foundation': foundation,
@@ -23,6 +24,7 @@ const migrations: Record<string, Knex.Migration> = {
   '20261130040000_refold_duplicate_keys': refoldDuplicateKeys,
   '20261130050000_lsp_day': lspDay,
   '20261130060000_distribution': distribution,
+  '20261130080000_lead_search_and_call_backs': leadSearchAndCallBacks,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {
