@@ -1,5 +1,8 @@
 import { callBackRecipient } from '../../db/distribution/call-back-recipient.ts';
+import type { LeadEventType } from '../../db/lead-event-types.ts';
 import { leadRow, queueEmail, recordEvent, type LeadDeps } from './shared.ts';
+
+const CALLBACK_DUE: LeadEventType = 'callback_due';
 
 /** "Thu, Dec 3, 3:00 PM EST": how a person reads the call-back's time in their zone. */
 export function callBackTime(at: Date, timeZone: string): string {
@@ -28,7 +31,7 @@ export function createCallBackReminderActivities({ db, clock, appUrl }: LeadDeps
         // has left. They read the time in their zone, else the account's.
         const user = await callBackRecipient(trx, { accountId: lead.account_id, assignedUserId: lead.assigned_user_id, bookedByUserId: byUserId });
         if (!user) {
-          await recordEvent(trx, { leadId, accountId: lead.account_id, type: 'callback_due', key, data: { dueAt, reminder: 'nobody to remind' } });
+          await recordEvent(trx, { leadId, accountId: lead.account_id, type: CALLBACK_DUE, key, data: { dueAt, reminder: 'nobody to remind' } });
           return { outboxId: null };
         }
         const who = `${lead.first_name} ${lead.last_name}`;
@@ -45,7 +48,7 @@ export function createCallBackReminderActivities({ db, clock, appUrl }: LeadDeps
           subject: `Call-back due today: ${who}`,
           text: `Hello ${user.name},\n\nYou have a call-back with ${who} on ${when}.\n${unworked}Lead: ${appUrl}/leads/${leadId}\n`,
         });
-        await recordEvent(trx, { leadId, accountId: lead.account_id, type: 'callback_due', key, data: { dueAt, outboxId, userId: user.id, as: user.as } });
+        await recordEvent(trx, { leadId, accountId: lead.account_id, type: CALLBACK_DUE, key, data: { dueAt, outboxId, userId: user.id, as: user.as } });
         return { outboxId };
       });
     },

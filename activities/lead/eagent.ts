@@ -1,4 +1,5 @@
 import { ApplicationFailure, Context, log } from '@temporalio/activity';
+import type { LeadEventType } from '../../db/lead-event-types.ts';
 import { FailureType } from '../../workflows/failures.ts';
 import { checkOutboundUrl, OutboundAddressRefused } from '../outbound-url.ts';
 import { postJson } from './eagent-http.ts';
@@ -28,7 +29,18 @@ export function createEagentActivities({ db, eagentAllowPrivate }: LeadDeps) {
       if (await eventRecorded(db, key)) return { transferred: true, skipped: 'already transferred' };
       const account = await db('accounts').where({ id: lead.account_id }).first('eagent_enabled', 'eagent_url');
       if (!account?.eagent_enabled || !account.eagent_url) return { transferred: false, skipped: 'eAgent is off for the account' };
-      const note = await db('lead_events').where({ lead_id: leadId }).whereNotNull('note').whereIn('type', ['quick_action', 'note']).orderBy([{ column: 'created_at', order: 'desc' }, { column: 'id', order: 'desc' }]).first('note', 'created_at', 'actor_user_id');
+      // The most recent note as the lead's history holds it now: written on the lead page
+      // (alone or with a Quick Action), or carried by a Quick Action from the API.
+      const noteTypes: LeadEventType[] = ['note', 'quick_action'];
+      const note: { note: string; created_at: Date; actor_user_id: string | null; author: string | null } | undefined = await db('lead_events as e')
+        .leftJoin('users as u', function () {
+          this.on('u.id', 'e.actor_user_id').andOn('u.account_id', 'e.account_id');
+        })
+        .where({ 'e.lead_id': leadId })
+        .whereNotNull('e.note')
+        .whereIn('e.type', noteTypes)
+        .orderBy([{ column: 'e.created_at', order: 'desc' }, { column: 'e.id', order: 'desc' }])
+        .first('e.note', 'e.created_at', 'e.actor_user_id', 'u.name as author');
       const body = {
         lead: {
           id: lead.id,
@@ -45,10 +57,10 @@ export function createEagentActivities({ db, eagentAllowPrivate }: LeadDeps) {
           doNotEmail: lead.dne,
           doNotMail: lead.dnm,
         },
-        note: note ? { text: note.note, at: new Date(note.created_at).toISOString(), byUserId: note.actor_user_id } : null,
+        note: note ? { text: note.note, at: new Date(note.created_at).toISOString(), byUserId: note.actor_user_id, by: note.author } : null,
       };
       const attempt = attemptNumber();
-      const failed = async (data: Record<string, unknown>, type = 'eagent_transfer_failed', suffix = `attempt:${attempt}`) => {
+      const failed = async (data: Record<string, unknown>, type: LeadEventType = 'eagent_transfer_failed', suffix = `attempt:${attempt}`) => {
         await recordEvent(db, { leadId, accountId: lead.account_id, type, key: `${key}:${suffix}`, data: { attempt, ...data } });
       };
       // The URL may predate the save-time check, or its name may now resolve somewhere else:

@@ -13,7 +13,12 @@ import { requireRole } from '../utils/auth.server.ts';
 import { notFound } from '../utils/forms.server.ts';
 import { milestoneLabel, sourceLabel, statusLabel } from '../utils/labels.ts';
 import { assignableLsps, assignFromLeadPage, canAssign, getLeadForUser, type AssignableLsp } from '../utils/leads.server.ts';
-import { Time } from '../components/time.tsx';
+import { Time, TimeWithLeadClock } from '../components/time.tsx';
+import { LeadHistory } from '../components/lead-history.tsx';
+import { LeadContactFacts } from '../components/lead-contact.tsx';
+import { contactStatus } from '../utils/lead-contact.ts';
+import { loadLeadHistory } from '../utils/lead-history.server.ts';
+import { addNote, checkNote, noteFromForm, NOTE_MAX } from '../utils/lead-notes.server.ts';
 import { AssignmentWhyPanel } from '../components/assignment-why.tsx';
 import { assignmentWhy } from '../utils/assignment-why.server.ts';
 import { claimFromWeb, type ClaimOutcome } from '../utils/claim.server.ts';
@@ -29,6 +34,9 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
   return {
     lead,
     canAct,
+    history: await loadLeadHistory(context.services.db, user, lead),
+    // Decided as the page renders: a re-read (after any action) decides again.
+    contact: contactStatus({ phones: lead.phones, emails: lead.emails, dnc: lead.flags.some((f) => f.flag === 'DNC'), dne: lead.flags.some((f) => f.flag === 'DNE'), timeZone: lead.timeZone }, { now: new Date(), viewerZone: user.timeZone }),
     // An LSP sees a pool lead only with Shark Tank on; they may take it as theirs.
     canClaim: user.role === 'lsp' && user.account.sharkTank && lead.assignee === null,
     why: await assignmentWhy(context.services.db, user, lead),
@@ -40,7 +48,7 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
   };
 }
 
-const NO_OUTCOME = { formError: null, sent: null, assignError: null, assigned: null, claimError: null, claimed: null };
+const NO_OUTCOME = { formError: null, sent: null, assignError: null, assigned: null, claimError: null, claimed: null, noted: null };
 
 export async function action({ request, params, context }: ActionFunctionArgs) {
   const user = await requireRole(request, context, QUICK_ACTION_ROLES);
@@ -60,7 +68,8 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
   };
   let lead = await getLeadForUser(db, user, leadId);
   let claimed: ClaimOutcome | null = null;
-  const claimVia = intent === 'claim' ? 'claim' : intent === 'archive' || intent === 'assign' || intent === 'unassign' ? null : 'quick_action';
+  // A note alone claims nothing: writing one down is not working the lead.
+  const claimVia = intent === 'claim' ? 'claim' : intent === 'archive' || intent === 'assign' || intent === 'unassign' || intent === 'note' ? null : 'quick_action';
   if (!lead && user.role === 'lsp' && user.account.sharkTank && claimVia) {
     // With Shark Tank on, a lead an LSP cannot see is one another LSP holds: they took it since
     // this page loaded. The claim says who rather than a bare 404; a lead that is not in the
@@ -81,6 +90,15 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
     // Written in Postgres before this answers, so the page shows it at once: nothing to wait for.
     const done = await assignFromLeadPage(context.services, user, lead.id, intent, formData);
     return data({ ...NO_OUTCOME, assignError: done.ok ? null : done.message, assigned: done.ok ? done.message : null }, { status: done.status });
+  }
+  if (intent === 'note') {
+    const text = noteFromForm(formData);
+    const problem = checkNote(text);
+    if (problem) return data({ ...NO_OUTCOME, formError: problem }, { status: 400 });
+    const noteId = String(formData.get('actionId') ?? '');
+    if (!/^[0-9a-f-]{36}$/i.test(noteId)) return data({ ...NO_OUTCOME, formError: 'The form is out of date: reload the page' }, { status: 400 });
+    await addNote(db, user, lead, { text: text!, noteId });
+    return data({ ...NO_OUTCOME, noted: 'Note saved.' });
   }
   const archive = intent === 'archive';
   const sent = archive
@@ -143,35 +161,40 @@ function QuickActions({ actions, actionId, offerArchive, waiting }: { actions: A
           Sent; the lead's history shows it once the workflow has recorded it.
         </p>
       ) : null}
-      <div className="quick-actions">
-        {actions
-          .filter((a) => !a.needsDueAt)
-          .map((a) => (
-            <Form method="post" key={a.key} replace>
-              <CsrfInput />
-              <input type="hidden" name="actionId" value={actionId} />
-              <input type="hidden" name="action" value={a.key} />
-              <button type="submit" className="button" disabled={busy}>
+      {result?.noted ? <p className="alert alert-ok">{result.noted}</p> : null}
+      {/* One form: a note typed here goes with the Quick Action pressed, or alone with Save note. */}
+      <Form method="post" replace className="quick-action-form" key={actionId}>
+        <CsrfInput />
+        <input type="hidden" name="actionId" value={actionId} />
+        <label className="note-field">
+          Note <span className="muted small-text">(optional with a Quick Action; eAgent gets the most recent one)</span>
+          <textarea name="note" rows={3} maxLength={NOTE_MAX} />
+        </label>
+        <div className="quick-actions">
+          {actions
+            .filter((a) => !a.needsDueAt)
+            .map((a) => (
+              <button type="submit" name="action" value={a.key} key={a.key} className="button" disabled={busy}>
                 {a.label}
               </button>
-            </Form>
+            ))}
+          <button type="submit" name="intent" value="note" className="button secondary" disabled={busy}>
+            Save note
+          </button>
+        </div>
+        {actions
+          .filter((a) => a.needsDueAt)
+          .map((a) => (
+            <div key={a.key} className="inline-form">
+              <label>
+                {a.label} at <input type="datetime-local" name="dueAt" /> <span className="muted small-text">(the lead's time)</span>
+              </label>
+              <button type="submit" name="action" value={a.key} className="button" disabled={busy}>
+                Set {a.label}
+              </button>
+            </div>
           ))}
-      </div>
-      {actions
-        .filter((a) => a.needsDueAt)
-        .map((a) => (
-          <Form method="post" key={a.key} replace className="inline-form">
-            <CsrfInput />
-            <input type="hidden" name="actionId" value={actionId} />
-            <input type="hidden" name="action" value={a.key} />
-            <label>
-              {a.label} at <input type="datetime-local" name="dueAt" required />
-            </label>
-            <button type="submit" className="button" disabled={busy}>
-              Set {a.label}
-            </button>
-          </Form>
-        ))}
+      </Form>
     </section>
   );
 }
@@ -218,9 +241,9 @@ function AssignForms({ lsps, state, assigned }: { lsps: AssignableLsp[]; state: 
 }
 
 export default function LeadPage() {
-  const { lead, canAct, canClaim, why, lsps, quickActions, actionId } = useLoaderData<typeof loader>();
+  const { lead, canAct, canClaim, why, lsps, quickActions, actionId, history, contact } = useLoaderData<typeof loader>();
   const result = useActionData<typeof action>();
-  const waiting = useWaitForRecord(lead.id, result?.sent, lead.events);
+  const waiting = useWaitForRecord(lead.id, result?.sent, history);
   return (
     <article className="lead-page" aria-labelledby="lead-title">
       <p className="breadcrumb">
@@ -254,26 +277,7 @@ export default function LeadPage() {
               <br />
               {[lead.city, lead.state, lead.zip].filter(Boolean).join(' ')}
             </dd>
-            <dt>Phone</dt>
-            <dd>
-              {lead.phones.length
-                ? lead.phones.map((p, i) => (
-                    <div key={i}>
-                      {p.e164 ?? p.raw} {p.valid ? null : <span className="muted">(invalid)</span>}
-                    </div>
-                  ))
-                : '—'}
-            </dd>
-            <dt>E-mail</dt>
-            <dd>
-              {lead.emails.length
-                ? lead.emails.map((e, i) => (
-                    <div key={i}>
-                      {e.address ?? e.raw} {e.valid ? null : <span className="muted">(invalid)</span>}
-                    </div>
-                  ))
-                : '—'}
-            </dd>
+            <LeadContactFacts contact={contact} />
             <dt>Source</dt>
             <dd>
               {sourceLabel(lead.source)}
@@ -282,7 +286,7 @@ export default function LeadPage() {
             <dt>Segment</dt>
             <dd>{lead.segment ? lead.segment.replace(/_/g, ' ') : '—'}</dd>
             <dt>Time zone</dt>
-            <dd>{lead.timeZone ?? '—'}</dd>
+            <dd>{lead.timeZone ? `${lead.timeZone.replace(/_/g, ' ')}${contact.leadTime ? ` (now ${contact.leadTime})` : ''}` : 'Unknown'}</dd>
           </dl>
         </section>
 
@@ -294,7 +298,7 @@ export default function LeadPage() {
             <dt>Milestone</dt>
             <dd>{milestoneLabel(lead.milestone)}</dd>
             <dt>Next follow-up</dt>
-            <dd><Time value={lead.nextFollowUpAt} /></dd>
+            <dd><TimeWithLeadClock value={lead.nextFollowUpAt} leadZone={lead.timeZone} /></dd>
             <dt>Created</dt>
             <dd><Time value={lead.createdAt} /></dd>
             <dt>Updated</dt>
@@ -330,25 +334,7 @@ export default function LeadPage() {
 
       {canAct ? <QuickActions actions={quickActions} actionId={actionId} offerArchive={lead.milestone === 'personalized_proposal' && lead.status !== 'archived'} waiting={waiting} /> : null}
 
-      <section className="card" aria-labelledby="lead-history">
-        <h2 id="lead-history">History</h2>
-        {lead.events.length ? (
-          <ol className="timeline">
-            {lead.events.map((e) => (
-              <li key={e.id}>
-                <span className="timeline-when"><Time value={e.createdAt} /></span>
-                <span className="timeline-what">
-                  <strong>{e.type.replace(/_/g, ' ')}</strong>
-                  {e.note ? ` — ${e.note}` : ''}
-                </span>
-                <span className="muted small-text">by {e.actor}</span>
-              </li>
-            ))}
-          </ol>
-        ) : (
-          <p className="empty">No history yet.</p>
-        )}
-      </section>
+      <LeadHistory entries={history} />
 
       <div className="grid-2">
         <section className="card" aria-labelledby="lead-touches">

@@ -9,6 +9,7 @@ import type { LeadStatus } from '../../../workflows/lead/state.ts';
 import type { WebServices } from '../context.ts';
 import type { SessionUser } from './auth.server.ts';
 import { claimFromWeb } from './claim.server.ts';
+import { addNote, NOTE_MAX, noteFromForm } from './lead-notes.server.ts';
 
 export const QUICK_ACTION_ROLES = ['owner', 'admin', 'lsp'] as const;
 
@@ -45,10 +46,12 @@ export async function sendQuickAction(
   const action = String(form.get('action') ?? '');
   const actionId = String(form.get('actionId') ?? '');
   const dueLocal = String(form.get('dueAt') ?? '');
-  const note = String(form.get('note') ?? '').trim() || undefined;
+  const note = noteFromForm(form);
   const dueAt = dueLocal ? zonedLocalToIso(dueLocal, lead.timeZone ?? 'UTC') ?? dueLocal : undefined;
-  const req: QuickActionRequest = { actionId, action: action as QuickActionRequest['action'], byUserId: user.id, at: new Date().toISOString(), note, dueAt };
-  const problem = validateQuickAction(req, new Date());
+  // A note sent with the action goes to the lead's history from here (addNote), not inside the
+  // signal: it is there at once, and the eAgent transfer the action may set off reads it there.
+  const req: QuickActionRequest = { actionId, action: action as QuickActionRequest['action'], byUserId: user.id, at: new Date().toISOString(), dueAt };
+  const problem = validateQuickAction(req, new Date()) ?? (note && note.length > NOTE_MAX ? `A note has at most ${NOTE_MAX.toLocaleString('en-US')} characters` : undefined);
   if (problem) return { ok: false, status: 400, message: problem };
   if (!/^[0-9a-f-]{36}$/i.test(actionId)) return { ok: false, status: 400, message: 'actionId is not valid' };
   if (!services.temporal) return { ok: false, status: 503, message: 'Temporal is not configured for this web server, so Quick Actions cannot be recorded.' };
@@ -59,6 +62,8 @@ export async function sendQuickAction(
     const claim = await claimFromWeb(services, user, lead.id, 'quick_action');
     if (!claim.ok) return claim;
   }
+  // Keyed by the action's id: a double click writes the note once, as it records the action once.
+  if (note) await addNote(services.db, user, lead, { text: note, noteId: actionId, with: req.action });
   try {
     const client = await services.temporal.getClient();
     // Signal-with-start: a lead whose workflow is not running (yet) still gets the action.
