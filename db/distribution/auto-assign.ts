@@ -12,7 +12,7 @@ import type { AutoAssignDetail, LedgerAtDecision } from '../models/index.ts';
 import { lockDistribution, lockedNow, tellWorkflows, writeAssignments, type AssignDeps, type AssignmentWrite, type Decided } from './assign.ts';
 import { autoAssignEnabled } from './auto-assign-trigger.ts';
 import { capacityLedger, nextWorkdayStart, workdayStart } from './ledger.ts';
-import { SEGMENT_NAMES, segmentPriority, takeFromPool, type PoolLead } from './pool.ts';
+import { poolHasLeads, SEGMENT_NAMES, segmentPriority, takeFromPool, type PoolLead } from './pool.ts';
 
 /** Leads one pass assigns at most; the workflow runs another pass when there may be more. */
 export const AUTO_ASSIGN_PASS_MAX = 1_000;
@@ -24,6 +24,8 @@ export interface AutoAssignOptions {
   trigger: string;
   /** The pass's instant (the workflow's clock); default the database's clock after the lock. */
   at?: Date;
+  /** Passes to run while each stops at its ceiling (default 1); the workflow runs more if needed. */
+  passes?: number;
 }
 
 export interface AutoAssignPass {
@@ -34,6 +36,8 @@ export interface AutoAssignPass {
   assigned: Array<{ leadId: string; userId: string }>;
   /** The pass stopped at its ceiling; another may find more. */
   more: boolean;
+  /** An assignable lead was passed over because another transaction held its row: run again soon. */
+  skippedLocked: boolean;
   /** The next workday start, when a pass runs without a trigger. */
   nextRunAt: Date;
   signalFailures: Array<{ leadId: string; message: string }>;
@@ -44,8 +48,30 @@ interface Lsp extends LedgerAtDecision {
   states: Set<string>;
 }
 
+/**
+ * Up to `opts.passes` passes (default one), each its own transaction, while the last one stopped
+ * at its ceiling; the lead workflows of every lead assigned are told after the last commit, so
+ * telling the first thousand does not hold up the next thousand's assignment.
+ */
 export async function autoAssign(deps: AssignDeps, accountId: string, opts: AutoAssignOptions): Promise<AutoAssignPass> {
-  const { decided, pass } = await deps.db.transaction(async (trx) => {
+  const decided: Decided[] = [];
+  const assigned: AutoAssignPass['assigned'] = [];
+  let pass: AutoAssignPass;
+  let passes = 0;
+  do {
+    const one = await onePass(deps, accountId, opts);
+    decided.push(...one.decided);
+    assigned.push(...one.pass.assigned);
+    pass = one.pass;
+    passes += 1;
+  } while (pass.more && passes < (opts.passes ?? 1));
+  pass.assigned = assigned;
+  pass.signalFailures = await tellWorkflows(deps, accountId, decided);
+  return pass;
+}
+
+async function onePass(deps: AssignDeps, accountId: string, opts: AutoAssignOptions): Promise<{ decided: Decided[]; pass: AutoAssignPass }> {
+  return deps.db.transaction(async (trx) => {
     await lockDistribution(trx, accountId);
     const at = opts.at ?? (await lockedNow(trx));
     const account = await trx('accounts').where({ id: accountId }).first('time_zone', 'workday_start_minutes');
@@ -56,6 +82,7 @@ export async function autoAssign(deps: AssignDeps, accountId: string, opts: Auto
       workday: at >= workdayStart(zone, account.workday_start_minutes, at),
       assigned: [],
       more: false,
+      skippedLocked: false,
       nextRunAt: nextWorkdayStart(zone, account.workday_start_minutes, at),
       signalFailures: [],
     };
@@ -85,10 +112,14 @@ export async function autoAssign(deps: AssignDeps, accountId: string, opts: Auto
       if (!writes.length) break;
     }
     pass.more = decided.length >= AUTO_ASSIGN_PASS_MAX;
+    if (!pass.more) {
+      // The pool skips rows another transaction holds; if such a lead is one an LSP could
+      // still take, say so, and the workflow runs the pass again in a moment.
+      const open = lsps.filter((u) => u.available && u.capacityLeft > 0);
+      pass.skippedLocked = await poolHasLeads(trx, accountId, [...new Set(open.flatMap((u) => [...u.states]))]);
+    }
     return { decided, pass };
   });
-  pass.signalFailures = await tellWorkflows(deps, accountId, decided);
-  return pass;
 }
 
 /** Every active LSP of the account with their ledger for the day holding `at`. */

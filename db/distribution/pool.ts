@@ -25,6 +25,12 @@ export const CONTACTABLE_SQL = `(
   (NOT l.dnc AND EXISTS (SELECT 1 FROM jsonb_array_elements(l.phones) p WHERE (p->>'valid')::boolean AND coalesce(p->>'e164', '') <> ''))
   OR (NOT l.dne AND EXISTS (SELECT 1 FROM jsonb_array_elements(l.emails) e WHERE (e->>'valid')::boolean AND coalesce(e->>'address', '') <> '')))`;
 
+/** The pool's filter (lead alias l; parameters accountId, closed, states). */
+const POOL_WHERE = `WHERE l.account_id = :accountId AND l.assigned_user_id IS NULL AND l.status IN ('new', 'active')
+        AND l.milestone <> ALL(:closed::text[])
+        AND upper(l.state) = ANY(:states::text[])
+        AND ${CONTACTABLE_SQL}`;
+
 const PRIORITY_SQL = `CASE l.segment ${Object.entries(SEGMENT_PRIORITY)
   .map(([segment, n]) => `WHEN '${segment}' THEN ${n}`)
   .join(' ')} ELSE ${NO_SEGMENT_PRIORITY} END`;
@@ -39,16 +45,28 @@ export async function takeFromPool(trx: Knex.Transaction, accountId: string, sta
   const { rows } = await trx.raw<{ rows: PoolLead[] }>(
     `SELECT ${LOCKED_LEAD_COLUMNS.map((c) => `l.${c}`).join(', ')}, l.segment, l.created_at
        FROM leads l
-      WHERE l.account_id = :accountId AND l.assigned_user_id IS NULL AND l.status IN ('new', 'active')
-        AND l.milestone <> ALL(:closed::text[])
-        AND upper(l.state) = ANY(:states::text[])
-        AND ${CONTACTABLE_SQL}
+      ${POOL_WHERE}
       ORDER BY ${PRIORITY_SQL}, l.created_at DESC, l.id
       LIMIT :limit
       FOR UPDATE OF l SKIP LOCKED`,
     { accountId, closed: [...CLOSED_MILESTONES], states: states.map((s) => s.toUpperCase()), limit },
   );
   return rows;
+}
+
+/**
+ * Whether the pool holds an assignable lead in `states` that takeFromPool would return if no
+ * other transaction held its row: after a pass that took everything it could, such a lead was
+ * skipped because it was locked (its own workflow's activity was updating it at that instant),
+ * and the pass should run again shortly rather than leave it until the next trigger.
+ */
+export async function poolHasLeads(trx: Knex.Transaction, accountId: string, states: string[]): Promise<boolean> {
+  if (!states.length) return false;
+  const { rows } = await trx.raw<{ rows: Array<{ found: boolean }> }>(
+    `SELECT EXISTS (SELECT 1 FROM leads l ${POOL_WHERE}) AS found`,
+    { accountId, closed: [...CLOSED_MILESTONES], states: states.map((s) => s.toUpperCase()) },
+  );
+  return Boolean(rows[0]?.found);
 }
 
 export function segmentPriority(segment: Segment | null): number {

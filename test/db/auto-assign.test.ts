@@ -4,7 +4,7 @@
 // assignment without an LSP going over target or a lead being assigned twice.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assignLeads, type AssignDeps } from '../../db/distribution/assign.ts';
-import { autoAssign } from '../../db/distribution/auto-assign.ts';
+import { AUTO_ASSIGN_PASS_MAX, autoAssign } from '../../db/distribution/auto-assign.ts';
 import type { AutoAssignDetail } from '../../db/models/index.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
 import { createAccountWithAdmin, createLsp, insertLeads, setTemplate } from '../support/fixtures.ts';
@@ -177,5 +177,43 @@ describe('autoAssign', () => {
     // The pool was big enough: everyone reached target.
     expect(perUser.map((r) => r.n).every((n) => n >= 25)).toBe(true);
     expect(perUser).toHaveLength(4);
+  });
+
+  it('passes over a lead another transaction holds, says so, and takes it on the next pass', async () => {
+    const { accountId } = await account();
+    const alex = await createLsp(db.knex, accountId, { name: 'Alex', target: 5 });
+    const [busy, free] = await insertLeads(db.knex, accountId, [{ segment: 'highly_engaged' }, { segment: 'cold' }]);
+    // The lead's own workflow activity holding its row (a cadence step updating it).
+    const trx = await db.knex.transaction();
+    try {
+      await trx('leads').where({ id: busy }).forUpdate().first('id');
+      const during = await autoAssign(deps, accountId, { trigger: 'lead arrived' });
+      expect(during.assigned).toEqual([{ leadId: free, userId: alex }]);
+      expect(during.skippedLocked).toBe(true);
+    } finally {
+      await trx.commit();
+    }
+    const after = await autoAssign(deps, accountId, { trigger: 'a lead was busy during the last pass' });
+    expect(after.assigned).toEqual([{ leadId: busy, userId: alex }]);
+    expect(after.skippedLocked).toBe(false);
+    // Nothing left an LSP could take: no reason to run again.
+    expect((await autoAssign(deps, accountId, { trigger: 'again' })).skippedLocked).toBe(false);
+  });
+
+  it('runs passes back to back past the ceiling when asked, and stops when the pool is done', async () => {
+    const { accountId } = await account();
+    await Promise.all(['A', 'B', 'C', 'D', 'E'].map((n) => createLsp(db.knex, accountId, { name: `LSP ${n}`, target: 500 })));
+    const total = AUTO_ASSIGN_PASS_MAX + 200;
+    await insertLeads(db.knex, accountId, Array.from({ length: total }, () => ({})));
+    const one = await autoAssign(deps, accountId, { trigger: 'workday start', passes: 1 });
+    expect(one.assigned).toHaveLength(AUTO_ASSIGN_PASS_MAX);
+    expect(one.more).toBe(true);
+    await insertLeads(db.knex, accountId, Array.from({ length: AUTO_ASSIGN_PASS_MAX }, () => ({})));
+    const both = await autoAssign(deps, accountId, { trigger: 'workday start', passes: 3 });
+    expect(both.assigned).toHaveLength(AUTO_ASSIGN_PASS_MAX + 200);
+    expect(both.more).toBe(false);
+    const counts: Array<{ n: number }> = await db.knex('assignments').where({ account_id: accountId }).groupBy('lead_id').select(db.knex.raw('count(*)::int as n'));
+    expect(counts).toHaveLength(total + AUTO_ASSIGN_PASS_MAX);
+    expect(counts.every((c) => c.n === 1)).toBe(true);
   });
 });

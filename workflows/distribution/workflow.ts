@@ -5,7 +5,7 @@
 // not 1,000. Every pass decides in PostgreSQL (db/distribution/auto-assign.ts, under the
 // account's distribution lock), so a pass that runs twice after a crash assigns nothing twice
 // (docs/decisions/0008-auto-assign.md).
-import { condition, continueAsNew, log, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { condition, continueAsNew, log, patched, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../../activities/index.ts';
 import { autoAssignRequestedSignal, distributionStatusQuery, type DistributionInput, type DistributionStatus } from './messages.ts';
 
@@ -19,6 +19,13 @@ const acts = proxyActivities<Activities>({
 export const DISTRIBUTION_HISTORY_LIMIT = 2_000;
 /** After a pass failed every attempt, the next one runs this much later unless a trigger comes first. */
 const RETRY_AFTER_FAILURE_MS = 5 * 60_000;
+/**
+ * A pass that passed over a locked lead an LSP could take runs again this much later (the lead's
+ * own activity holds its row for milliseconds), at most RETRY_LOCKED_MAX times in a row: a row
+ * held longer than that waits for the next trigger or workday start.
+ */
+const RETRY_LOCKED_MS = 250;
+const RETRY_LOCKED_MAX = 20;
 /** Triggers remembered by name for the next pass's reason (the rest are the same kind). */
 const PENDING_MAX = 20;
 
@@ -37,10 +44,13 @@ export async function distributionWorkflow(input: DistributionInput): Promise<vo
   setHandler(distributionStatusQuery, () => ({ ...status, pending: [...pending] }));
 
   const historyFull = () => workflowInfo().historyLength > limit || workflowInfo().continueAsNewSuggested;
+  let lockedRetries = 0;
+  let retryTrigger: string | null = null;
 
   while (!historyFull()) {
-    const trigger = pending.length ? pending.join('; ') : firstPass ? 'started' : 'workday start';
+    const trigger = pending.length ? pending.join('; ') : (retryTrigger ?? (firstPass ? 'started' : 'workday start'));
     pending = [];
+    retryTrigger = null;
     firstPass = false;
     let waitMs: number | undefined;
     try {
@@ -53,6 +63,11 @@ export async function distributionWorkflow(input: DistributionInput): Promise<vo
       if (pass.more) continue;
       // Off: nothing to do until the template is turned on (that sends a trigger).
       waitMs = pass.enabled && pass.nextRunAt ? Math.max(1, Date.parse(pass.nextRunAt) - Date.now()) : undefined;
+      if (pass.retrySoon && lockedRetries < RETRY_LOCKED_MAX && patched('distribution-retry-locked')) {
+        lockedRetries += 1;
+        retryTrigger = 'a lead was busy during the last pass';
+        waitMs = RETRY_LOCKED_MS;
+      } else lockedRetries = 0;
     } catch (err) {
       log.warn('Auto-assign pass failed; the next trigger or a retry later runs it again', { accountId, error: String(err) });
       waitMs = RETRY_AFTER_FAILURE_MS;
