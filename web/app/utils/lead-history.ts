@@ -268,6 +268,11 @@ const WORDINGS: Record<LeadEventType, Wording> = {
   },
 };
 
+/** Whether this kind of entry has its own wording (every kind of LEAD_EVENT_TYPES must). */
+export function hasWording(type: string): boolean {
+  return Object.prototype.hasOwnProperty.call(WORDINGS, type);
+}
+
 /** Kinds whose `note` column is words a person wrote (shown quoted beside the entry). */
 const PERSON_NOTES = new Set<string>(['quick_action', 'note']);
 
