@@ -7,7 +7,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Client, Connection } from '@temporalio/client';
 import { ROOT, freePort } from '../../dev/local.ts';
+import { leadWorkflowId } from '../../workflows/lead/messages.ts';
+import { eventually } from '../support/eventually.ts';
 
 let dataDir: string;
 let stack: ChildProcess | undefined;
@@ -77,6 +80,28 @@ describe('commands run beside npm start', () => {
       await client.end();
     }
   });
+
+  it('runs a workflow for every open demo lead from the first start, before anyone presses Reconcile', async () => {
+    const url = /Database\s+(postgres:\/\/\S+)/.exec(output)![1]!;
+    const [, address, namespace] = /Temporal\s+(\S+), namespace (\S+),/.exec(output)!;
+    const { default: pg } = await import('pg');
+    const db = new pg.Client({ connectionString: url });
+    await db.connect();
+    const connection = await Connection.connect({ address: address! });
+    try {
+      const client = new Client({ connection, namespace: namespace! });
+      const { rows } = await db.query<{ id: string }>(`SELECT id FROM leads WHERE status IN ('new', 'active')`);
+      expect(rows.length).toBeGreaterThan(5);
+      const running = async () => {
+        const statuses = await Promise.all(rows.map((r) => client.workflow.getHandle(leadWorkflowId(r.id)).describe().then((d) => d.status.name, () => 'NOT FOUND')));
+        return statuses.every((s) => s === 'RUNNING');
+      };
+      await eventually(running, 'every open demo lead with a running workflow', 60_000);
+    } finally {
+      await connection.close();
+      await db.end();
+    }
+  }, 90_000);
 
   it('db:migrate, dnc:import and reconcile use the running stack and leave its database up', async () => {
     expect(await healthy()).toBe(true);
