@@ -47,4 +47,7 @@ export interface LeadWorkflowState {
    * to wait for. Absent: the period ends as the workflow counts it.
    */
   holdingDueAt?: string | null;
+  /** When the workflow's timer next wakes it (workflow time), and what for: for the inspector. */
+  nextWakeAt?: string;
+  nextWakeFor?: 'scrub' | 'recycle' | 'cadence' | 'call_back' | 'holding';
 }

@@ -3,9 +3,11 @@
 // call-backs, recycles the uncontactable and hands the lead to eAgent. Every decision that
 // depends on what an admin or a list says is re-read by an activity at the moment it acts,
 // so turning a template off or adding a number to a DNC list takes effect at once.
-import { allHandlersFinished, condition, continueAsNew, log, patched, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import type { SearchAttributeUpdatePair } from '@temporalio/common';
+import { allHandlersFinished, condition, continueAsNew, log, patched, proxyActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../../activities/index.ts';
 import { FailureType } from '../failures.ts';
+import { LeadAssignee, LeadflowAccountId, LeadMilestone, LeadNextWakeAt, LeadSegment, LeadStatus as LeadStatusAttribute } from '../search-attributes.ts';
 import { CADENCES, nextCadenceStep, RECYCLE_AFTER_MS, type CadenceKey } from './cadences.ts';
 import {
   assignmentChangedSignal,
@@ -35,6 +37,12 @@ export const PATCH_NEWEST_ASSIGNMENT_WINS = 'newest-assignment-wins';
  * pool: one more wake-up. A run from before it starts counting at its next wake-up.
  */
 export const PATCH_HOLDING_PERIOD = 'holding-period';
+/**
+ * The lead's search attributes follow it: account, status, milestone, assignee, segment and the
+ * next wake-up are upserted whenever they change, so Temporal Web and the stuck-lead finder
+ * filter on what the lead is now, not on what it was when its workflow started.
+ */
+export const PATCH_SEARCH_ATTRIBUTES = 'search-attributes';
 
 const DAY_MS = 86_400_000;
 
@@ -108,6 +116,47 @@ export async function leadWorkflow(input: LeadWorkflowInput): Promise<void> {
 
   setHandler(leadStateQuery, () => state);
 
+  // The search attributes (PATCH_SEARCH_ATTRIBUTES). The next wake-up published is the timer
+  // the main loop sleeps on, or, while an activity is in flight that the loop was not woken
+  // for (a signal's work), when that work began: either way a time long past means the lead is
+  // not moving.
+  let sleepUntil: number | null = null;
+  let busySince: number | null = null;
+  let inFlight = 0;
+  /** Until a run without state has read its lead, the state holds defaults, not the lead. */
+  let stateKnown = !!input.state;
+  const publish = () => {
+    if (!patched(PATCH_SEARCH_ATTRIBUTES)) return;
+    const wake = busySince ?? sleepUntil;
+    const want: SearchAttributeUpdatePair[] = !stateKnown ? [{ key: LeadNextWakeAt, value: wake === null ? null : new Date(wake) }] : [
+      { key: LeadflowAccountId, value: state.accountId },
+      { key: LeadStatusAttribute, value: state.status },
+      { key: LeadMilestone, value: state.milestone },
+      // Unassigned is the attribute's absence, as a start without an assignee leaves it.
+      { key: LeadAssignee, value: state.assignedUserId },
+      { key: LeadSegment, value: state.segment },
+      { key: LeadNextWakeAt, value: wake === null ? null : new Date(wake) },
+    ];
+    const now = workflowInfo().typedSearchAttributes;
+    const same = (a: unknown, b: unknown) => (a instanceof Date && b instanceof Date ? a.getTime() === b.getTime() : (a ?? null) === (b ?? null));
+    const changed = want.filter((p) => !same(now.get(p.key as never), p.value));
+    if (changed.length) upsertSearchAttributes(changed);
+  };
+  /** Runs one activity, publishing that the lead is at work when its sleep said otherwise. */
+  const track = async <T>(work: () => Promise<T>): Promise<T> => {
+    inFlight++;
+    if (busySince === null && (sleepUntil === null || sleepUntil > Date.now())) busySince = Date.now();
+    publish();
+    try {
+      return await work();
+    } finally {
+      if (--inFlight === 0 && busySince !== null) {
+        busySince = null;
+        publish();
+      }
+    }
+  };
+
   /** The holding period is read again, and counted afresh, before the next wake-up is set. */
   const forgetHolding = () => {
     state.holdingDays = undefined;
@@ -136,11 +185,12 @@ export async function leadWorkflow(input: LeadWorkflowInput): Promise<void> {
     // A new appointment replaces the old one; the main loop reads state.callBack afresh.
     if (req.action === 'appointment' && req.dueAt) state.callBack = { dueAt: new Date(req.dueAt).toISOString(), byUserId: req.byUserId, reminded: false };
     rescheduled = true;
-    const recorded = await serially(() => db.recordQuickAction({ leadId, request: req, milestone: next.milestone }));
+    publish();
+    const recorded = await serially(() => track(() => db.recordQuickAction({ leadId, request: req, milestone: next.milestone })));
     if (recorded.eagentDue && !state.eagentTransferred && !eagentInFlight) {
       eagentInFlight = true;
       try {
-        const result = await eagent.transferToEagent(leadId);
+        const result = await track(() => eagent.transferToEagent(leadId));
         if (result.transferred) state.eagentTransferred = true;
       } catch (err) {
         // Every failed attempt is in the lead's history; the lead itself carries on.
@@ -158,7 +208,7 @@ export async function leadWorkflow(input: LeadWorkflowInput): Promise<void> {
     // transaction that saves it; runs started before that recorded a `source_touch` here too.
     if (patched(PATCH_INTAKE_RECORDS_ARRIVALS)) return;
     await serially(() =>
-      db.recordLeadEvent({ leadId, type: 'source_touch', key: `lead-${leadId}:touch:${arrival.touchId}`, data: { ...arrival } }),
+      track(() => db.recordLeadEvent({ leadId, type: 'source_touch', key: `lead-${leadId}:touch:${arrival.touchId}`, data: { ...arrival } })),
     );
   });
 
@@ -171,12 +221,14 @@ export async function leadWorkflow(input: LeadWorkflowInput): Promise<void> {
     // A new holder gets a whole period, by the account's days as they are now.
     forgetHolding();
     rescheduled = true;
+    publish();
   });
 
   setHandler(restoreSignal, async ({ byUserId, at }) => {
     if (state.status !== 'recycled') return;
     state.status = 'active';
-    await serially(() => db.restoreLead({ leadId, byUserId, at }));
+    publish();
+    await serially(() => track(() => db.restoreLead({ leadId, byUserId, at })));
   });
 
   setHandler(archiveSignal, async ({ byUserId, at }) => {
@@ -185,14 +237,15 @@ export async function leadWorkflow(input: LeadWorkflowInput): Promise<void> {
     state.closed = true;
     if (state.cadence) state.cadence.stopped = true;
     rescheduled = true;
-    await serially(() => db.archiveLead({ leadId, byUserId, at }));
+    publish();
+    await serially(() => track(() => db.archiveLead({ leadId, byUserId, at })));
   });
 
   setHandler(continueAsNewNowSignal, () => {
     continueAsNewRequested = true;
   });
 
-  const facts = input.facts ?? (await db.loadLead(leadId));
+  const facts = input.facts ?? (await track(() => db.loadLead(leadId)));
   const timeZone = facts.timeZone;
   if (!input.state) {
     // Postgres is the truth for a lead restarted by reconcile; a Quick Action that arrived
@@ -206,11 +259,12 @@ export async function leadWorkflow(input: LeadWorkflowInput): Promise<void> {
     state.segment = facts.segment;
     state.assignedUserId ??= facts.assignedUserId;
   }
+  stateKnown = true;
   state.startedAt ??= new Date().toISOString();
 
   const scrub = async () => {
     const at = new Date().toISOString();
-    const result = await db.scrubLead(leadId, at);
+    const result = await track(() => db.scrubLead(leadId, at));
     state.lastScrubAt = at;
     if (result.status === 'removed' && state.status !== 'removed') {
       state.status = 'removed';
@@ -255,7 +309,7 @@ export async function leadWorkflow(input: LeadWorkflowInput): Promise<void> {
 
   const send = async (outboxId: string) => {
     try {
-      await mail.sendOutboxEmail(outboxId);
+      await track(() => mail.sendOutboxEmail(outboxId));
     } catch (err) {
       // The outbox row records why; a mail that cannot go out must not stop the lead.
       log.warn('E-mail not sent', { leadId, outboxId, error: String(err) });
@@ -277,7 +331,7 @@ export async function leadWorkflow(input: LeadWorkflowInput): Promise<void> {
       state.recycleChecked = true;
       // Assigned or worked leads are never recycled: no need to ask Postgres.
       if (state.status === 'new' && !state.assignedUserId && !state.worked) {
-        const result = await db.recycleLead({ leadId, worked: state.worked, assignedUserId: state.assignedUserId });
+        const result = await track(() => db.recycleLead({ leadId, worked: state.worked, assignedUserId: state.assignedUserId }));
         if (result.recycled) {
           state.status = 'recycled';
           if (state.cadence) state.cadence.stopped = true;
@@ -289,7 +343,7 @@ export async function leadWorkflow(input: LeadWorkflowInput): Promise<void> {
     const step = dueCadenceStep();
     if (step && now >= step.dueAtMs) {
       const cadence = state.cadence!;
-      const result = await db.performCadenceStep({ leadId, cadence: cadence.key, stepIndex: step.index, dueAt: new Date(now).toISOString() });
+      const result = await track(() => db.performCadenceStep({ leadId, cadence: cadence.key, stepIndex: step.index, dueAt: new Date(now).toISOString() }));
       cadence.doneSteps = step.index + 1;
       if (result.outcome === 'email_queued') await send(result.outboxId);
       continue;
@@ -297,7 +351,7 @@ export async function leadWorkflow(input: LeadWorkflowInput): Promise<void> {
 
     const callBack = state.callBack;
     if (callBack && !callBack.reminded && now >= callBackAt()) {
-      const { outboxId } = await db.queueCallBackReminder({ leadId, dueAt: callBack.dueAt, byUserId: callBack.byUserId });
+      const { outboxId } = await track(() => db.queueCallBackReminder({ leadId, dueAt: callBack.dueAt, byUserId: callBack.byUserId }));
       if (outboxId) await send(outboxId);
       // Marks this call-back only: one booked meanwhile replaced it and still needs its reminder.
       callBack.reminded = true;
@@ -305,13 +359,13 @@ export async function leadWorkflow(input: LeadWorkflowInput): Promise<void> {
     }
 
     if (holding() && state.holdingDays === undefined) {
-      state.holdingDays = (await db.holdingPeriod({ accountId: state.accountId })).days;
+      state.holdingDays = (await track(() => db.holdingPeriod({ accountId: state.accountId }))).days;
       continue;
     }
 
     if (now >= holdingAt()) {
       const userId = state.assignedUserId!;
-      const check = await db.returnHeldLead({ leadId, userId, since: new Date(holdingSince()).toISOString(), at: new Date(now).toISOString() });
+      const check = await track(() => db.returnHeldLead({ leadId, userId, since: new Date(holdingSince()).toISOString(), at: new Date(now).toISOString() }));
       state.holdingDays = check.days;
       if (state.assignedUserId !== userId) {
         // An assignment signal arrived meanwhile: it is newer than this check and starts its own period.
@@ -331,7 +385,18 @@ export async function leadWorkflow(input: LeadWorkflowInput): Promise<void> {
       continue;
     }
 
-    const wakeAt = Math.min(nextScrubAt, recycleAt(), step?.dueAtMs ?? Infinity, callBackAt(), holdingAt());
+    const wakes: Array<[number, NonNullable<LeadWorkflowState['nextWakeFor']>]> = [
+      [nextScrubAt, 'scrub'],
+      [recycleAt(), 'recycle'],
+      [step?.dueAtMs ?? Infinity, 'cadence'],
+      [callBackAt(), 'call_back'],
+      [holdingAt(), 'holding'],
+    ];
+    const [wakeAt, wakeFor] = wakes.reduce((a, b) => (b[0] < a[0] ? b : a));
+    state.nextWakeAt = new Date(wakeAt).toISOString();
+    state.nextWakeFor = wakeFor;
+    sleepUntil = wakeAt;
+    publish();
     rescheduled = false;
     await condition(() => rescheduled || shouldContinueAsNew(), Math.max(1, wakeAt - now));
   }
