@@ -6,19 +6,12 @@ import type { Knex } from 'knex';
 import type { LeadEventType } from '../../../db/lead-event-types.ts';
 import type { SessionUser } from './auth.server.ts';
 
-export const NOTE_MAX = 2000;
-export const NOTE_ROLES = ['owner', 'admin', 'lsp'] as const;
+export { checkNote, NOTE_MAX } from './lead-notes.ts';
 
 /** The note the form carries, trimmed; null when empty. */
 export function noteFromForm(form: FormData): string | null {
   const text = String(form.get('note') ?? '').trim();
   return text ? text : null;
-}
-
-export function checkNote(text: string | null): string | null {
-  if (!text) return 'Write the note first';
-  if (text.length > NOTE_MAX) return `A note has at most ${NOTE_MAX.toLocaleString('en-US')} characters`;
-  return null;
 }
 
 /**

@@ -9,7 +9,7 @@ import type { LeadStatus } from '../../../workflows/lead/state.ts';
 import type { WebServices } from '../context.ts';
 import type { SessionUser } from './auth.server.ts';
 import { claimFromWeb } from './claim.server.ts';
-import { addNote, NOTE_MAX, noteFromForm } from './lead-notes.server.ts';
+import { addNote, checkNote, noteFromForm } from './lead-notes.server.ts';
 
 export const QUICK_ACTION_ROLES = ['owner', 'admin', 'lsp'] as const;
 
@@ -51,7 +51,7 @@ export async function sendQuickAction(
   // A note sent with the action goes to the lead's history from here (addNote), not inside the
   // signal: it is there at once, and the eAgent transfer the action may set off reads it there.
   const req: QuickActionRequest = { actionId, action: action as QuickActionRequest['action'], byUserId: user.id, at: new Date().toISOString(), dueAt };
-  const problem = validateQuickAction(req, new Date()) ?? (note && note.length > NOTE_MAX ? `A note has at most ${NOTE_MAX.toLocaleString('en-US')} characters` : undefined);
+  const problem = validateQuickAction(req, new Date()) ?? (note ? checkNote(note) : null);
   if (problem) return { ok: false, status: 400, message: problem };
   if (!/^[0-9a-f-]{36}$/i.test(actionId)) return { ok: false, status: 400, message: 'actionId is not valid' };
   if (!services.temporal) return { ok: false, status: 503, message: 'Temporal is not configured for this web server, so Quick Actions cannot be recorded.' };
