@@ -55,7 +55,7 @@ describe('cursorRows and csvStream', () => {
   });
 
   it('ends its transaction when the reader stops early', async () => {
-    const batches = cursorRows(db.knex, 'SELECT n FROM generate_series(1, 100) AS n', [], 10);
+    const batches = cursorRows<{ n: number }>(db.knex, 'SELECT n FROM generate_series(1, 100) AS n', [], 10);
     const reader = csvStream(['n'], batches, (r: { n: number }) => [r.n]).getReader();
     await reader.read();
     await reader.read();
