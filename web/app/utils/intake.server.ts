@@ -4,7 +4,7 @@
 import type { AppLoadContext } from '@remix-run/node';
 import type { Knex } from 'knex';
 import { intakeLead, type IntakeDeps, type IntakeInput, type IntakeOptions, type IntakeResult } from '../../../db/intake/index.ts';
-import { sha256 } from '../../../db/passwords.ts';
+import { useApiKey } from './api-keys.server.ts';
 import { DEFAULT_TASK_QUEUE } from '../../../temporal.config.ts';
 
 export function intakeDeps(context: AppLoadContext): IntakeDeps {
@@ -37,6 +37,5 @@ export async function accountForApiKey(db: Knex, request: Request): Promise<stri
   const m = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.get('Authorization') ?? '');
   if (!m) return null;
   // Keys are high-entropy secrets stored only as their SHA-256: the lookup by hash is the comparison.
-  const row = await db('api_keys').where({ key_hash: sha256(m[1]!) }).whereNull('revoked_at').first('account_id');
-  return row?.account_id ?? null;
+  return useApiKey(db, m[1]!);
 }
