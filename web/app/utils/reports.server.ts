@@ -180,9 +180,17 @@ interface LeadCsvRow {
   created_at: Date;
 }
 
+/** The list's parameters the export applies; any other one the list learns is refused below rather than ignored. */
+const LEAD_CSV_PARAMS = new Set(['page', 'sort', 'dir', 'source', 'import', 'status', 'segment', 'assignee', 'dnc', 'dne', 'dnm', 'kind']);
+
 /** The leads list (its filters and order, GET /leads's query string) as CSV, streamed. */
 export function leadsCsvResponse(db: Knex, user: SessionUser, url: URL): Response {
   const params = parseLeadListParams(url);
+  // An export must never hold more leads than the list it was asked from shows.
+  const unknown = Object.entries(params).filter(([k, v]) => v !== undefined && !LEAD_CSV_PARAMS.has(k) && !(k === 'closed' && v === 'include'));
+  if (unknown.length) {
+    return new Response(`The export does not take the ${unknown.map(([k]) => `"${k}"`).join(', ')} filter yet: remove it to export.`, { status: 400, headers: { 'Content-Type': 'text/plain; charset=utf-8' } });
+  }
   const q = leadListFilters(scopedLeads(db, user), params)
     .leftJoin('users as assignee', 'assignee.id', 'leads.assigned_user_id')
     .orderByRaw(LEAD_ORDER[params.sort].replace(/%d/g, params.dir))
