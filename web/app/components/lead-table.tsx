@@ -24,7 +24,12 @@ export const LEAD_LIST_PROPERTIES = [
   'createdAt',
 ] as const satisfies ReadonlyArray<keyof Lead>;
 
-export type LeadTableRow = Pick<Lead, (typeof LEAD_LIST_PROPERTIES)[number]> & { assigneeName: string | null };
+/** `nextCallBackAt`: the booked call-back while it is ahead (leads.call_back_at), else null. */
+export type LeadTableRow = Pick<Lead, (typeof LEAD_LIST_PROPERTIES)[number]> & { assigneeName: string | null; nextCallBackAt: Date | null };
+
+// The same list as db/leads/closing.ts's CLOSING_MILESTONES, kept here so the browser bundle
+// does not load the database module.
+const CLOSING = new Set(['not_interested', 'sold', 'bad_contact_info', 'do_not_contact']);
 
 export type SortableColumn = 'name' | 'milestone' | 'follow_up' | 'created';
 
@@ -33,17 +38,20 @@ export type SortableColumn = 'name' | 'milestone' | 'follow_up' | 'created';
  * `header` renders each sortable column heading, so the list page can make them links.
  * `selectForm` adds a checkbox per row (`leadId`), owned by the form with that id: the form
  * sits outside the table, and the HTML `form` attribute ties the boxes to it.
+ * `canReopen` links each closed lead to its reopen page (owners and admins).
  */
 export function LeadTable({
   leads,
   header,
   caption,
   selectForm,
+  canReopen,
 }: {
   leads: LeadTableRow[];
   header?: (column: SortableColumn, label: string) => React.ReactNode;
   caption: string;
   selectForm?: string;
+  canReopen?: boolean;
 }) {
   const th = (column: SortableColumn, label: string) => (header ? header(column, label) : <th scope="col">{label}</th>);
   return (
@@ -63,6 +71,7 @@ export function LeadTable({
             {th('milestone', 'Milestone')}
             <th scope="col">Assignee</th>
             {th('follow_up', 'Next follow-up')}
+            <th scope="col">Next call-back</th>
             {th('created', 'Created')}
             <th scope="col">Flags</th>
           </tr>
@@ -89,9 +98,26 @@ export function LeadTable({
                 {lead.importName ? <span className="muted small-text"> · {lead.importName}</span> : null}
               </td>
               <td data-label="Status">{statusLabel(lead.status)}</td>
-              <td data-label="Milestone">{milestoneLabel(lead.milestone)}</td>
+              <td data-label="Milestone">
+                {milestoneLabel(lead.milestone)}
+                {CLOSING.has(lead.milestone) ? (
+                  <>
+                    {' '}
+                    <span className="badge badge-neutral">Closed</span>
+                  </>
+                ) : null}
+                {canReopen && CLOSING.has(lead.milestone) ? (
+                  <>
+                    {' '}
+                    <Link to={`/leads/${lead.id}/reopen`} className="small-text">
+                      Reopen
+                    </Link>
+                  </>
+                ) : null}
+              </td>
               <td data-label="Assignee">{lead.assigneeName ?? <span className="muted">Unassigned</span>}</td>
               <td data-label="Next follow-up">{lead.nextFollowUpAt ? <Time value={lead.nextFollowUpAt} /> : <span className="muted">—</span>}</td>
+              <td data-label="Next call-back">{lead.nextCallBackAt ? <Time value={lead.nextCallBackAt} /> : <span className="muted">—</span>}</td>
               <td data-label="Created"><Time value={lead.createdAt} /></td>
               <td data-label="Flags">
                 <span className={`badge badge-${lead.kind === 'C' ? 'ok' : 'neutral'}`} title={lead.kind === 'C' ? 'Current customer' : 'Prospect'}>

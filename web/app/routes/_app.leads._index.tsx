@@ -11,7 +11,7 @@ import { requireRole } from '../utils/auth.server.ts';
 import { LEAD_STATUSES, SOURCE_LABELS, STATUS_LABELS } from '../utils/labels.ts';
 import { SEGMENTS } from '../../../workflows/lead/segment.ts';
 import { validateCsrf } from '../utils/csrf.server.ts';
-import { ASSIGN_ROLES, assignableLsps, assignFromList, canAssign, leadFilterOptions, listLeads, parseLeadListParams, type AssignableLsp } from '../utils/leads.server.ts';
+import { ASSIGN_ROLES, assignableLsps, assignFromList, canAssign, closedView, leadFilterOptions, listLeads, parseLeadListParams, type AssignableLsp } from '../utils/leads.server.ts';
 import { myDay } from '../utils/my-day.server.ts';
 import { nextLeadNotice } from '../utils/claim.server.ts';
 import { latestAssignmentId } from '../utils/live-leads.server.ts';
@@ -41,6 +41,9 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
     isLsp,
     sharkTank: user.account.sharkTank,
     canAdd: user.role === 'owner' || user.role === 'admin',
+    canReopen: canAssign(user),
+    // What the list does with closed leads when the URL does not say (an LSP's My Leads hides them).
+    closed: closedView(params, user),
     liveAfter,
     // Why the Next lead button brought the LSP back here instead of to a lead.
     nextNotice: isLsp ? nextLeadNotice(url) : null,
@@ -61,7 +64,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
 const SORT_LABELS: Record<SortableColumn, string> = { created: 'Created', name: 'Name', follow_up: 'Next follow-up', milestone: 'Milestone' };
 
 export default function LeadsList() {
-  const { leads, total, page, pageCount, pageSize, options, params, lsps, isLsp, sharkTank, canAdd, myDay, liveAfter, nextNotice } = useLoaderData<typeof loader>();
+  const { leads, total, page, pageCount, pageSize, options, params, lsps, isLsp, sharkTank, canAdd, canReopen, closed, myDay, liveAfter, nextNotice } = useLoaderData<typeof loader>();
   const [searchParams] = useSearchParams();
   const submit = useSubmit();
   const first = total === 0 ? 0 : (page - 1) * pageSize + 1;
@@ -87,6 +90,7 @@ export default function LeadsList() {
         <p className="muted">
           {total === 0 ? 'No leads match.' : `Showing ${first}–${last} of ${total}`}
           {isLsp && sharkTank ? ' · includes the unassigned pool (Shark Tank)' : ''}
+          {closed === 'hide' ? ' · closed leads hidden' : closed === 'only' ? ' · closed leads only' : ''}
         </p>
         {canAdd ? (
           <Link to="/leads/new" className="button">
@@ -104,6 +108,8 @@ export default function LeadsList() {
       {liveAfter !== null ? <LiveLeads after={liveAfter} /> : null}
 
       {myDay ? <MyDayPanel day={myDay} /> : null}
+
+      <SearchForm q={params.q} />
 
       <details className="filters" open={hasFilters(params)}>
         <summary>Filter and sort</summary>
@@ -130,6 +136,14 @@ export default function LeadsList() {
           <Select name="dne" label="Do not e-mail (DNE)" value={params.dne} options={[['yes', 'DNE only'], ['no', 'Not DNE']]} />
           <Select name="dnm" label="Do not mail (DNM)" value={params.dnm} options={[['yes', 'DNM only'], ['no', 'Not DNM']]} />
           <Select name="kind" label="Prospect or customer" value={params.kind} options={[['P', 'P: prospect'], ['C', 'C: current customer']]} />
+          <Select
+            name="closed"
+            label="Closed leads"
+            value={closed}
+            options={[['hide', 'Hide closed'], ['include', 'Show closed'], ['only', 'Only closed']]}
+            noAny
+          />
+          {params.q ? <input type="hidden" name="q" value={params.q} /> : null}
           <Select name="sort" label="Sort by" value={params.sort} options={Object.entries(SORT_LABELS)} noAny />
           <Select name="dir" label="Order" value={params.dir} options={[['asc', 'Ascending'], ['desc', 'Descending']]} noAny />
           <div className="filter-actions">
@@ -146,9 +160,9 @@ export default function LeadsList() {
       {lsps ? <BulkAssign lsps={lsps} total={total} filters={searchParams.toString()} /> : null}
 
       {leads.length ? (
-        <LeadTable leads={leads} header={sortHeader} caption={isLsp ? 'My leads' : 'Leads'} selectForm={lsps ? BULK_SELECTED_FORM : undefined} />
+        <LeadTable leads={leads} header={sortHeader} caption={isLsp ? 'My leads' : 'Leads'} selectForm={lsps ? BULK_SELECTED_FORM : undefined} canReopen={canReopen} />
       ) : (
-        <p className="empty">No leads match these filters.</p>
+        <p className="empty">{params.q ? `No lead you can see matches “${params.q}”.` : 'No leads match these filters.'}</p>
       )}
 
       {pageCount > 1 ? (
@@ -190,7 +204,35 @@ function NextLeadButton() {
 }
 
 function hasFilters(p: Record<string, unknown>): boolean {
-  return ['source', 'import', 'status', 'segment', 'assignee', 'dnc', 'dne', 'dnm', 'kind'].some((k) => p[k] !== undefined);
+  return ['source', 'import', 'status', 'segment', 'assignee', 'dnc', 'dne', 'dnm', 'kind', 'closed'].some((k) => p[k] !== undefined);
+}
+
+/**
+ * Search by name, phone (any format) or e-mail. The list's other filters go along, so a search
+ * narrows what is on screen; a new search starts at the first page.
+ */
+function SearchForm({ q }: { q: string | undefined }) {
+  const [searchParams] = useSearchParams();
+  const kept = [...searchParams].filter(([key]) => key !== 'q' && key !== 'page');
+  return (
+    <Form method="get" action="/leads" role="search" className="inline-form" style={{ marginBottom: '1rem' }} key={q ?? ''}>
+      {kept.map(([key, value]) => (
+        <input key={key} type="hidden" name={key} value={value} />
+      ))}
+      <label htmlFor="lead-search" className="visually-hidden">
+        Search leads
+      </label>
+      <input id="lead-search" type="search" name="q" defaultValue={q ?? ''} maxLength={200} placeholder="Name, phone or e-mail" autoComplete="off" style={{ flex: '1 1 14rem', width: 'auto' }} />
+      <button type="submit" className="button primary">
+        Search
+      </button>
+      {q ? (
+        <Link to={`/leads${kept.length ? `?${new URLSearchParams(kept)}` : ''}`} className="button secondary">
+          Clear search
+        </Link>
+      ) : null}
+    </Form>
+  );
 }
 
 const BULK_SELECTED_FORM = 'assign-selected';

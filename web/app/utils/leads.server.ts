@@ -7,6 +7,8 @@ import type { AnyQueryBuilder } from 'objection';
 import { z } from 'zod';
 import { accountDay } from '../../../db/distribution/ledger.ts';
 import { INACTIVE_LEAD_STATUSES } from '../../../workflows/lead/state.ts';
+import { LEAD_SEARCH_MAX, parseLeadSearch, whereLeadMatches } from '../../../db/leads/search.ts';
+import { whereClosed, whereOpen } from '../../../db/leads/closing.ts';
 import { ASSIGN_MAX_LEADS, ASSIGN_REASON_MAX, AssignmentError, assignLeads, loadAssignee, type AssignResult } from '../../../db/distribution/assign.ts';
 import { Lead, LEAD_KINDS, LEAD_SOURCES, LEAD_STATUSES, SEGMENTS, User, type AssignmentMethod, type LeadEvent, type Role } from '../../../db/models/index.ts';
 import type { WebServices } from '../context.ts';
@@ -25,6 +27,8 @@ const DEFAULT_DIR: Record<LeadSort, 'asc' | 'desc'> = { created: 'desc', name: '
 // A bad or empty value in the query string drops that filter rather than failing the page:
 // these are links people share and edit by hand.
 const yesNo = z.enum(['yes', 'no']).optional().catch(undefined);
+export const CLOSED_VIEWS = ['hide', 'include', 'only'] as const;
+export type ClosedView = (typeof CLOSED_VIEWS)[number];
 export const leadListParamsSchema = z.object({
   page: z.coerce.number().int().min(1).max(1_000_000).catch(1),
   sort: z.enum(LEAD_SORTS).catch('created'),
@@ -38,12 +42,25 @@ export const leadListParamsSchema = z.object({
   dne: yesNo,
   dnm: yesNo,
   kind: z.enum(LEAD_KINDS).optional().catch(undefined),
+  /** Name, phone (any format) or e-mail address (db/leads/search.ts). */
+  q: z.string().trim().min(1).max(LEAD_SEARCH_MAX).optional().catch(undefined),
+  /** Closed leads (db/leads/closing.ts): left out, shown with the others, or alone. */
+  closed: z.enum(CLOSED_VIEWS).optional().catch(undefined),
 });
 export type LeadListParams = z.infer<typeof leadListParamsSchema> & { dir: 'asc' | 'desc' };
 
 export function parseLeadListParams(url: URL): LeadListParams {
   const parsed = leadListParamsSchema.parse(Object.fromEntries(url.searchParams));
   return { ...parsed, dir: parsed.dir ?? DEFAULT_DIR[parsed.sort] };
+}
+
+/**
+ * Closed leads unless the list says otherwise: an LSP's My Leads is their working view, so it
+ * leaves them out; a search finds them (a closed lead still calls back); owners and admins see
+ * the whole book.
+ */
+export function closedView(p: Pick<LeadListParams, 'closed' | 'q'>, user: Pick<SessionUser, 'role'>): ClosedView {
+  return p.closed ?? (p.q || user.role !== 'lsp' ? 'include' : 'hide');
 }
 
 export function scopedLeads(db: Knex, user: SessionUser): Knex.QueryBuilder {
@@ -60,10 +77,20 @@ export function scopedLeads(db: Knex, user: SessionUser): Knex.QueryBuilder {
 /** A row of the leads list: the shape the table component renders. */
 export type LeadRow = LeadTableRow;
 
-// Selected under their property names, so rows come back in the shape the table renders.
-const LIST_COLUMNS = [...LEAD_LIST_PROPERTIES.map((p) => `leads.${Lead.propertyNameToColumnName(p)} as ${p}`), 'assignee.name as assigneeName'];
+// Selected under their property names, so rows come back in the shape the table renders. The
+// booked call-back is shown while it is ahead; once its day begins it is the next follow-up too.
+const listColumns = (db: Knex) => [
+  ...LEAD_LIST_PROPERTIES.map((p) => `leads.${Lead.propertyNameToColumnName(p)} as ${p}`),
+  'assignee.name as assigneeName',
+  db.raw('CASE WHEN leads.call_back_at > now() THEN leads.call_back_at END AS "nextCallBackAt"'),
+];
 
-function applyFilters(q: Knex.QueryBuilder, p: LeadListParams): Knex.QueryBuilder {
+function applyFilters(q: Knex.QueryBuilder, p: LeadListParams, user: SessionUser): Knex.QueryBuilder {
+  const search = p.q ? parseLeadSearch(p.q) : null;
+  if (search) whereLeadMatches(q, search);
+  const closed = closedView(p, user);
+  if (closed === 'hide') whereOpen(q);
+  else if (closed === 'only') whereClosed(q);
   if (p.source) q.where('leads.source', p.source);
   if (p.import) q.where('leads.import_name', p.import);
   if (p.status) q.where('leads.status', p.status);
@@ -101,13 +128,13 @@ export interface LeadListPage {
 }
 
 export async function listLeads(db: Knex, user: SessionUser, params: LeadListParams): Promise<LeadListPage> {
-  const filtered = applyFilters(scopedLeads(db, user), params);
+  const filtered = applyFilters(scopedLeads(db, user), params, user);
   const [{ n }] = await filtered.clone().count<{ n: string }[]>({ n: '*' });
   const total = Number(n);
   const pageCount = Math.max(1, Math.ceil(total / PAGE_SIZE));
   const page = Math.min(params.page, pageCount);
   const leads: LeadRow[] = await applySort(filtered.clone().leftJoin('users as assignee', 'assignee.id', 'leads.assigned_user_id'), params.sort, params.dir)
-    .select(LIST_COLUMNS)
+    .select(listColumns(db))
     .limit(PAGE_SIZE)
     .offset((page - 1) * PAGE_SIZE);
   return { leads, total, page, pageCount, pageSize: PAGE_SIZE };
@@ -124,9 +151,12 @@ export async function leadFilterOptions(db: Knex, user: SessionUser) {
   };
 }
 
-/** Leads assigned to the user with a follow-up due by the end of the account's today, overdue first. */
+/**
+ * Open leads assigned to the user with a follow-up due by the end of today, overdue first.
+ * Today is the account's day (its zone's midnight to midnight), not UTC's.
+ */
 export async function listDueToday(db: Knex, user: SessionUser, at: Date = new Date()): Promise<LeadRow[]> {
-  return db('leads')
+  return whereOpen(db('leads'))
     .leftJoin('users as assignee', 'assignee.id', 'leads.assigned_user_id')
     .where('leads.account_id', user.accountId)
     .where('leads.assigned_user_id', user.id)
@@ -135,7 +165,32 @@ export async function listDueToday(db: Knex, user: SessionUser, at: Date = new D
     .orderBy('leads.next_follow_up_at', 'asc')
     .orderBy('leads.id')
     .limit(200)
-    .select<LeadRow[]>(LIST_COLUMNS);
+    .select<LeadRow[]>(listColumns(db));
+}
+
+/** A call-back ahead, for the Upcoming view. */
+export type UpcomingCallBack = LeadRow & { callBackAt: Date; leadTimeZone: string | null };
+
+export const UPCOMING_LIMIT = 500;
+
+/**
+ * Call-backs booked from `at` on, soonest first: an LSP's own; an owner's or admin's for the
+ * LSP `userId`, or everyone's (the pool's too) without one. Closed and inactive leads have none
+ * to keep. At most UPCOMING_LIMIT.
+ */
+export async function listUpcomingCallBacks(db: Knex, user: SessionUser, opts: { userId?: string; at?: Date } = {}): Promise<UpcomingCallBack[]> {
+  const q = whereOpen(db('leads'))
+    .leftJoin('users as assignee', 'assignee.id', 'leads.assigned_user_id')
+    .where('leads.account_id', user.accountId)
+    .whereNotIn('leads.status', INACTIVE_LEAD_STATUSES)
+    .where('leads.call_back_at', '>=', opts.at ?? new Date());
+  if (user.role === 'lsp') q.where('leads.assigned_user_id', user.id);
+  else if (opts.userId) q.where('leads.assigned_user_id', opts.userId);
+  return q
+    .orderBy('leads.call_back_at', 'asc')
+    .orderBy('leads.id')
+    .limit(UPCOMING_LIMIT)
+    .select<UpcomingCallBack[]>([...listColumns(db), 'leads.call_back_at as callBackAt', 'leads.time_zone as leadTimeZone']);
 }
 
 /** The lead page (and the intake API's GET) as plain data: the lead, its flags, assignee, history, touches and assignments. */
@@ -383,7 +438,7 @@ export async function assignFromList(services: WebServices, user: SessionUser, i
  * matches there are in other states (reported as skipped).
  */
 export async function pickMatchingLeads(db: Knex, user: SessionUser, params: LeadListParams, states: string[], limit: number): Promise<{ leadIds: string[]; unlicensed: number }> {
-  const pool = applyFilters(scopedLeads(db, user), params).whereNull('leads.assigned_user_id').whereNotIn('leads.status', INACTIVE_LEAD_STATUSES);
+  const pool = applyFilters(scopedLeads(db, user), params, user).whereNull('leads.assigned_user_id').whereNotIn('leads.status', INACTIVE_LEAD_STATUSES);
   const upper = states.map((s) => s.toUpperCase());
   const rows: Array<{ id: string }> = await pool
     .clone()

@@ -8,6 +8,7 @@ export interface NavItem {
 /** What owners and admins see; My Company is the owner's alone; the Mailbox exists outside production only. */
 const ADMIN_NAV: Array<NavItem & { ownerOnly?: true; mailbox?: true }> = [
   { to: '/leads', label: 'Leads' },
+  { to: '/upcoming', label: 'Upcoming' },
   { to: '/recycle-bin', label: 'Recycle bin' },
   { to: '/imports', label: 'Imports' },
   { to: '/compliance', label: 'Compliance' },
@@ -28,6 +29,7 @@ export function navFor(role: Role, opts: { mailbox: boolean }): NavItem[] {
       return [
         { to: '/leads', label: 'My Leads' },
         { to: '/due-today', label: 'Due today' },
+        { to: '/upcoming', label: 'Upcoming' },
       ];
     case 'support':
       return [
