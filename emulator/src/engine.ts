@@ -80,6 +80,8 @@ export const SYSTEM_SEARCH_ATTRIBUTES: Record<string, SearchAttributeType> = {
   TemporalChangeVersion: 'KeywordList',
   BuildIds: 'KeywordList',
   BinaryChecksums: 'KeywordList',
+  // Set by the server on a run whose workflow task keeps failing or timing out (see reportedProblems).
+  TemporalReportedProblems: 'KeywordList',
 };
 
 /** Registered for every namespace, as the official dev and test servers do. */
@@ -551,6 +553,7 @@ export class Engine {
           timeoutType: TimeoutType.TIMEOUT_TYPE_START_TO_CLOSE,
         },
       });
+      x.wtProblem = ['category=WorkflowTaskTimedOut', 'cause=WorkflowTaskTimedOut'];
       this.endWorkflowTask(x, true, attempt + 1);
       this.flush();
     });
@@ -624,6 +627,7 @@ export class Engine {
         binaryChecksum: req.binaryChecksum ?? '',
       },
     });
+    x.wtProblem = failedProblem(req.cause);
     this.endWorkflowTask(x, true, wt.attempt + 1);
     return {};
   }
@@ -712,6 +716,7 @@ export class Engine {
         identity: identity ?? '',
       },
     });
+    x.wtProblem = failedProblem(cause);
     this.endWorkflowTask(x, true, cause === WFT_FAILED.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND ? 1 : wt.attempt + 1);
   }
 
@@ -1956,6 +1961,14 @@ export class Engine {
     };
   }
 
+  /**
+   * TemporalReportedProblems as the real server sets it: after two workflow tasks in a row
+   * failed or timed out, the category and cause of the last one, until a task succeeds.
+   */
+  reportedProblems(x: Execution): string[] | undefined {
+    return isOpen(x) && x.wt && x.wt.attempt >= 3 ? x.wtProblem : undefined;
+  }
+
   /** Pending timers of a run, for the emulator's own inspection endpoint and tests. */
   pendingTimers(x: Execution) {
     return [...x.timers.values()].map((t) => ({ timerId: t.timerId, dueTime: t.dueTime }));
@@ -2089,3 +2102,10 @@ export function decodeToken(buf: Uint8Array | null | undefined, kind: TaskToken[
 }
 
 export { failedPrecondition, tsToMs };
+
+/** ['category=WorkflowTaskFailed', 'cause=WorkflowTaskFailedCauseUnhandledCommand'] for WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND. */
+function failedProblem(cause: unknown): string[] {
+  const name = (typeof cause === 'number' ? WFT_FAILED[cause] : typeof cause === 'string' ? cause : undefined) ?? 'WORKFLOW_TASK_FAILED_CAUSE_UNSPECIFIED';
+  const pascal = name.toLowerCase().split('_').map((w) => w.charAt(0).toUpperCase() + w.slice(1)).join('');
+  return ['category=WorkflowTaskFailed', `cause=${pascal}`];
+}

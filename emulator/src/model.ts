@@ -153,6 +153,8 @@ export interface Execution {
   historyWaiters: Set<() => void>;
   /** Run id of the next run when this one continued as new (or was retried). */
   nextRunId?: string;
+  /** What the last workflow task that failed or timed out reported, as TemporalReportedProblems spells it. */
+  wtProblem?: string[];
 }
 
 export const isOpen = (x: Execution) => x.status === 1; /* WORKFLOW_EXECUTION_STATUS_RUNNING */

@@ -328,6 +328,8 @@ export class OfflineServer {
       if (type && !(name in SYSTEM_SEARCH_ATTRIBUTES)) rec[name] = decodeSearchAttribute(p, type);
       else if (name === 'TemporalChangeVersion' || name === 'BuildIds' || name === 'BinaryChecksums') rec[name] = decodeSearchAttribute(p, 'KeywordList');
     }
+    const problems = this.engine.reportedProblems(x);
+    if (problems) rec.TemporalReportedProblems = problems;
     return rec;
   }
 
