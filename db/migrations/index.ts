@@ -14,6 +14,7 @@ import * as distribution from './20261130060000_distribution.ts';
 import * as leadSearchAndCallBacks from './20261130080000_lead_search_and_call_backs.ts';
 import * as apiKeyUse from './20261130110000_api_key_use.ts';
 import * as reportSubscriptions from './20261130120000_report_subscriptions.ts';
+import * as leadEventsByAccount from './20261130130000_lead_events_by_account.ts';
 
 const migrations: Record<string, Knex.Migration> = {
   '20261122000000_foundation': foundation,
@@ -29,6 +30,7 @@ const migrations: Record<string, Knex.Migration> = {
   '20261130080000_lead_search_and_call_backs': leadSearchAndCallBacks,
   '20261130110000_api_key_use': apiKeyUse,
   '20261130120000_report_subscriptions': reportSubscriptions,
+  '20261130130000_lead_events_by_account': leadEventsByAccount,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {
