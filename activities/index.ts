@@ -13,6 +13,7 @@ import { DEFAULT_APP_URL } from './lead/shared.ts';
 import type { Mailer } from './mailer.ts';
 import { createOutboxActivities } from './outbox.ts';
 import { createReconcileActivities } from './reconcile.ts';
+import { createReportMailActivities } from './report-mail.ts';
 import { createSystemCheckActivities } from './system-check.ts';
 
 export type { SendOutboxEmailResult } from './outbox.ts';
@@ -73,6 +74,7 @@ export function createActivities({
     ...createDistributionActivities({ db, temporal: getClient, taskQueue, mail: { mailer, mailFrom, clock, appUrl: appUrl ?? DEFAULT_APP_URL } }),
     ...createComplianceActivities({ db }),
     ...createSystemCheckActivities({ db, clock, workerIdentity }),
+    ...createReportMailActivities({ db, appUrl: appUrl ?? DEFAULT_APP_URL }),
   };
 }
 

@@ -15,6 +15,7 @@ import { createActivities, defaultWorkerIdentity } from '../activities/index.ts'
 import { createMailer } from '../activities/mailer.ts';
 import { allowPrivateFromEnv } from '../activities/outbound-url.ts';
 import { ensureHousekeepingWorkflow, ensureLeadReconcileWorkflow } from './clients/housekeeping.ts';
+import { ensureReportMailsRunning } from './clients/report-mail.ts';
 import { ensureDistributionRunning } from '../db/distribution/auto-assign-trigger.ts';
 import { createKnex } from '../db/knex.ts';
 import {
@@ -220,6 +221,13 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
     .then((c) => ensureDistributionRunning({ db, temporal: c, taskQueue: settings.taskQueue }))
     .catch((err: unknown) => {
       console.warn(`Could not check the accounts' distribution workflows (the next worker start tries again): ${(err as Error).message}`);
+    });
+  // Each account with an e-mailed report subscription keeps a report-mail workflow; one that
+  // went missing is started here (a subscription change starts it too).
+  void getClient()
+    .then((c) => ensureReportMailsRunning({ db, temporal: c, taskQueue: settings.taskQueue }))
+    .catch((err: unknown) => {
+      console.warn(`Could not check the accounts' report-mail workflows (the next worker start tries again): ${(err as Error).message}`);
     });
   return {
     worker,

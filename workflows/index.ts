@@ -7,3 +7,4 @@ export { housekeepingWorkflow } from './housekeeping/workflow.ts';
 export { leadReconcileWorkflow } from './reconcile/workflow.ts';
 export { distributionWorkflow } from './distribution/workflow.ts';
 export { suppressionSweepWorkflow } from './compliance/workflow.ts';
+export { reportMailWorkflow } from './reports/workflow.ts';
