@@ -167,10 +167,12 @@ function QuickActions({ actions, actionId, offerArchive, waiting }: { actions: A
       <Form method="post" replace className="quick-action-form" key={actionId}>
         <CsrfInput />
         <input type="hidden" name="actionId" value={actionId} />
-        <label className="note-field">
-          Note <span className="muted small-text">(optional with a Quick Action; eAgent gets the most recent one)</span>
-          <textarea name="note" rows={3} maxLength={NOTE_MAX} />
-        </label>
+        <div className="field">
+          <label htmlFor="lead-note">Note</label>
+          <p className="hint">Saved alone, or with the Quick Action you press; eAgent gets the most recent note.</p>
+          {/* Styled like the app's inputs (styles.css has no rule for textareas yet). */}
+          <textarea id="lead-note" name="note" rows={3} maxLength={NOTE_MAX} style={{ font: 'inherit', padding: '0.55rem 0.65rem', border: '1px solid #aab1bd', borderRadius: 6, width: '100%', boxSizing: 'border-box' }} />
+        </div>
         <div className="quick-actions">
           {actions
             .filter((a) => !a.needsDueAt)
