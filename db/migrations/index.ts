@@ -12,6 +12,7 @@ import * as refoldDuplicateKeys from './20261130040000_refold_duplicate_keys.ts'
 import * as lspDay from './20261130050000_lsp_day.ts';
 import * as distribution from './20261130060000_distribution.ts';
 import * as leadSearchAndCallBacks from './20261130080000_lead_search_and_call_backs.ts';
+import * as leadEventsByTime from './20261130090000_lead_events_by_time.ts';
 import * as apiKeyUse from './20261130110000_api_key_use.ts';
 import * as reportSubscriptions from './20261130120000_report_subscriptions.ts';
 import * as leadEventsByAccount from './20261130130000_lead_events_by_account.ts';
@@ -28,6 +29,7 @@ const migrations: Record<string, Knex.Migration> = {
   '20261130050000_lsp_day': lspDay,
   '20261130060000_distribution': distribution,
   '20261130080000_lead_search_and_call_backs': leadSearchAndCallBacks,
+  '20261130090000_lead_events_by_time': leadEventsByTime,
   '20261130110000_api_key_use': apiKeyUse,
   '20261130120000_report_subscriptions': reportSubscriptions,
   '20261130130000_lead_events_by_account': leadEventsByAccount,
