@@ -22,7 +22,12 @@ export function LeadHistory({ entries }: { entries: LeadHistoryEntry[] }) {
               </span>
               <span className="timeline-what">
                 {e.text}
-                {e.note ? <q className="timeline-note">{e.note}</q> : null}
+                {e.note ? (
+                  <>
+                    <br />
+                    <q className="timeline-note">{e.note}</q>
+                  </>
+                ) : null}
               </span>
             </li>
           ))}
