@@ -131,3 +131,42 @@ export const TEST_SESSION_SECRET = 'test-session-secret-0123456789abcdef';
 export function startTestWebServer(db: TestDatabase, opts: { smtpUrl?: string } = {}): Promise<RunningWebServer> {
   return startWebServer({ port: 0, host: '127.0.0.1', databaseUrl: db.url, sessionSecret: TEST_SESSION_SECRET, smtpUrl: opts.smtpUrl, mode: 'development' });
 }
+
+/** A server-sent event stream read as it arrives (a browser's EventSource, signed in as `client`). */
+export async function listenToStream(client: WebClient, path: string) {
+  const controller = new AbortController();
+  const res = await fetch(new URL(path, client.baseUrl), {
+    headers: { Cookie: [...client.cookies].map(([k, v]) => `${k}=${v}`).join('; ') },
+    redirect: 'manual',
+    signal: controller.signal,
+  });
+  let text = '';
+  const reader = res.body?.getReader();
+  const decoder = new TextDecoder();
+  const reading = (async () => {
+    try {
+      for (;;) {
+        const chunk = await reader!.read();
+        if (chunk.done) return;
+        text += decoder.decode(chunk.value, { stream: true });
+      }
+    } catch {
+      // Aborted by the test.
+    }
+  })();
+  return {
+    res,
+    text: () => text,
+    async until(pattern: string, timeoutMs = 8_000) {
+      const deadline = Date.now() + timeoutMs;
+      while (!text.includes(pattern)) {
+        if (Date.now() > deadline) throw new Error(`no "${pattern}" in the stream: ${text}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    },
+    async close() {
+      controller.abort();
+      await reading;
+    },
+  };
+}

@@ -18,7 +18,7 @@ import type { QuickActionRequest } from '../../workflows/lead/quick-actions.ts';
 import { startWebServer, type RunningWebServer } from '../../web/server.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
 import { insertLeads } from '../support/fixtures.ts';
-import { leadIds, TEST_SESSION_SECRET, visibleText, WebClient } from '../support/http.ts';
+import { leadIds, listenToStream, TEST_SESSION_SECRET, visibleText, WebClient } from '../support/http.ts';
 import { createTimeSkippingEnv, uniqueTaskQueue, withWorker } from '../support/temporal.ts';
 
 const RECORDER = path.resolve(path.dirname(fileURLToPath(import.meta.url)), 'fixtures/signal-recorder-workflow.ts');
@@ -286,43 +286,7 @@ describe('why a lead is its LSP’s', () => {
 
 describe('the live stream of newly assigned leads', () => {
   /** Opens /leads/live as `client` and reads it as it streams. */
-  async function listen(client: WebClient, query = '') {
-    const controller = new AbortController();
-    const res = await fetch(new URL(`/leads/live${query}`, web.url), {
-      headers: { Cookie: [...client.cookies].map(([k, v]) => `${k}=${v}`).join('; ') },
-      redirect: 'manual',
-      signal: controller.signal,
-    });
-    let text = '';
-    const reader = res.body?.getReader();
-    const decoder = new TextDecoder();
-    const reading = (async () => {
-      try {
-        for (;;) {
-          const chunk = await reader!.read();
-          if (chunk.done) return;
-          text += decoder.decode(chunk.value, { stream: true });
-        }
-      } catch {
-        // Aborted by the test.
-      }
-    })();
-    return {
-      res,
-      text: () => text,
-      async until(pattern: string, timeoutMs = 8_000) {
-        const deadline = Date.now() + timeoutMs;
-        while (!text.includes(pattern)) {
-          if (Date.now() > deadline) throw new Error(`no "${pattern}" in the stream: ${text}`);
-          await new Promise((r) => setTimeout(r, 100));
-        }
-      },
-      async close() {
-        controller.abort();
-        await reading;
-      },
-    };
-  }
+  const listen = (client: WebClient, query = '') => listenToStream(client, `/leads/live${query}`);
 
   it('sends the LSP an event for each lead newly assigned to them, and none for another LSP’s', async () => {
     const forSam = await poolLead('Sasha', 'ForSam');

@@ -5,16 +5,12 @@
 // Each stream polls PostgreSQL about once a second for assignments rows to this LSP newer than
 // the last one it sent: one indexed query (assignments (account_id, user_id, created_at)), bounded
 // to recent rows. Every assignment of an account is written under its distribution lock, so ids
-// grow in the order assignments commit and "newer than the last id" misses none. A stream lasts
-// a minute and then ends; the browser's EventSource connects again by itself (signed in again,
-// so a session that ended stops getting events), carrying the last id it saw.
+// grow in the order assignments commit and "newer than the last id" misses none. The stream
+// itself (a minute long, reconnecting) is utils/event-stream.server.ts.
 import type { Knex } from 'knex';
 import type { SessionUser } from './auth.server.ts';
+import { pollingEventStream, type SseEvent } from './event-stream.server.ts';
 
-export const LIVE_POLL_MS = 1_000;
-const LIVE_STREAM_MS = 60_000;
-const HEARTBEAT_MS = 15_000;
-const RECONNECT_MS = 1_000;
 /**
  * How far before the newest row seen a new one may be stamped: auto-assign stamps its rows
  * with its pass's time, which can be a little behind the rows written meanwhile.
@@ -74,57 +70,14 @@ async function newAssignments(db: Knex, user: SessionUser, cursor: Cursor): Prom
  * (`signal`) or the database fails.
  */
 export function liveAssignmentStream(db: Knex, user: SessionUser, after: string | null, signal: AbortSignal): ReadableStream<Uint8Array> {
-  const encoder = new TextEncoder();
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  let closed = false;
-  let stop = () => {};
-  return new ReadableStream<Uint8Array>({
-    start(controller) {
-      stop = () => {
-        if (closed) return;
-        closed = true;
-        clearTimeout(timer);
-        signal.removeEventListener('abort', stop);
-        try {
-          controller.close();
-        } catch {
-          // Already closed by the reader going away.
-        }
-      };
-      if (signal.aborted) return stop();
-      signal.addEventListener('abort', stop);
-      const send = (text: string) => {
-        if (!closed) controller.enqueue(encoder.encode(text));
-      };
-      const startedAt = Date.now();
-      let wroteAt = startedAt;
-      let cursor: Cursor | null = null;
-      const tick = async () => {
-        try {
-          cursor ??= await startCursor(db, user, after);
-          for (const row of await newAssignments(db, user, cursor)) {
-            send(`id: ${row.assignmentId}\nevent: assigned\ndata: ${JSON.stringify({ assignmentId: row.assignmentId, leadId: row.leadId, name: row.name } satisfies LiveAssignment)}\n\n`);
-            cursor = { id: BigInt(row.assignmentId) > BigInt(cursor.id) ? row.assignmentId : cursor.id, since: row.createdAt > cursor.since ? row.createdAt : cursor.since };
-            wroteAt = Date.now();
-          }
-        } catch (err) {
-          if (!closed) console.error('[web] the live leads stream stopped', err);
-          return stop();
-        }
-        if (closed) return;
-        if (Date.now() - startedAt >= LIVE_STREAM_MS) return stop();
-        // A comment line now and then keeps proxies from closing a quiet connection.
-        if (Date.now() - wroteAt >= HEARTBEAT_MS) {
-          send(': still here\n\n');
-          wroteAt = Date.now();
-        }
-        timer = setTimeout(tick, LIVE_POLL_MS);
-      };
-      send(`retry: ${RECONNECT_MS}\n\n`);
-      timer = setTimeout(tick, 0);
-    },
-    cancel() {
-      stop();
-    },
+  let cursor: Cursor | null = null;
+  return pollingEventStream('live leads', signal, async () => {
+    cursor ??= await startCursor(db, user, after);
+    const events: SseEvent[] = [];
+    for (const row of await newAssignments(db, user, cursor)) {
+      events.push({ id: row.assignmentId, event: 'assigned', data: { assignmentId: row.assignmentId, leadId: row.leadId, name: row.name } satisfies LiveAssignment });
+      cursor = { id: BigInt(row.assignmentId) > BigInt(cursor.id) ? row.assignmentId : cursor.id, since: row.createdAt > cursor.since ? row.createdAt : cursor.since };
+    }
+    return events;
   });
 }
