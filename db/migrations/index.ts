@@ -16,6 +16,7 @@ import * as leadEventsByTime from './20261130090000_lead_events_by_time.ts';
 import * as apiKeyUse from './20261130110000_api_key_use.ts';
 import * as reportSubscriptions from './20261130120000_report_subscriptions.ts';
 import * as leadEventsByAccount from './20261130130000_lead_events_by_account.ts';
+import * as seatChanges from './20261130140000_seat_changes.ts';
 
 const migrations: Record<string, Knex.Migration> = {
   '20261122000000_foundation': foundation,
@@ -33,6 +34,7 @@ const migrations: Record<string, Knex.Migration> = {
   '20261130110000_api_key_use': apiKeyUse,
   '20261130120000_report_subscriptions': reportSubscriptions,
   '20261130130000_lead_events_by_account': leadEventsByAccount,
+  '20261130140000_seat_changes': seatChanges,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {
