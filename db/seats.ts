@@ -51,3 +51,49 @@ export async function assertSeatAvailable(trx: Knex.Transaction, accountId: stri
   const usage = await accountSeatUsage(trx, accountId, { forUpdate: true });
   if (usage.available <= 0) throw new NoSeatAvailableError(usage);
 }
+
+/** Paid seats an owner may set at most (a typo guard; an agency needing more asks an operator). */
+export const PAID_SEATS_MAX = 500;
+
+export class SeatChangeError extends Error {}
+
+/**
+ * Sets the account's paid seats and records the change (who, when, from, to). Refused when
+ * fewer seats would be left than active users hold: the owner sets users inactive first.
+ * Returns false when nothing changed.
+ */
+export async function setPaidSeats(db: Knex, accountId: string, byUserId: string, paidSeats: number): Promise<boolean> {
+  if (!Number.isInteger(paidSeats) || paidSeats < 0 || paidSeats > PAID_SEATS_MAX) throw new SeatChangeError(`Paid seats must be a whole number from 0 to ${PAID_SEATS_MAX}`);
+  return db.transaction(async (trx) => {
+    const usage = await accountSeatUsage(trx, accountId, { forUpdate: true });
+    if (usage.paid === paidSeats) return false;
+    if (FREE_SEATS + paidSeats < usage.used) {
+      throw new SeatChangeError(
+        `${usage.used} users are active, so at least ${Math.max(0, usage.used - FREE_SEATS)} paid seats are needed. Set users inactive on Users & Seats first.`,
+      );
+    }
+    await trx('accounts').where({ id: accountId }).update({ paid_seats: paidSeats, updated_at: trx.fn.now() });
+    await trx('seat_changes').insert({ account_id: accountId, changed_by_user_id: byUserId, paid_seats_before: usage.paid, paid_seats_after: paidSeats });
+    return true;
+  });
+}
+
+export interface SeatChange {
+  at: Date;
+  by: string | null;
+  before: number;
+  after: number;
+}
+
+/** The account's seat changes, newest first. */
+export async function seatChanges(db: Knex, accountId: string, limit = 100): Promise<SeatChange[]> {
+  const rows: Array<{ created_at: Date; name: string | null; paid_seats_before: number; paid_seats_after: number }> = await db('seat_changes as c')
+    .leftJoin('users as u', function () {
+      this.on('u.id', 'c.changed_by_user_id').andOn('u.account_id', 'c.account_id');
+    })
+    .where('c.account_id', accountId)
+    .orderBy([{ column: 'c.created_at', order: 'desc' }, { column: 'c.id', order: 'desc' }])
+    .limit(limit)
+    .select('c.created_at', 'u.name', 'c.paid_seats_before', 'c.paid_seats_after');
+  return rows.map((r) => ({ at: r.created_at, by: r.name, before: r.paid_seats_before, after: r.paid_seats_after }));
+}
