@@ -46,7 +46,7 @@ describe('stuck lead words', () => {
 
   it('says a wake-up overdue means no worker, a workflow not running means Reconcile, and quiet leads name their LSP', () => {
     expect(stuckWords(lead({ kind: 'timer_overdue', overdue: { dueAt: '2026-11-30T15:00:00.000Z', waitingActivity: null } }), 'America/New_York')).toMatch(/due Nov 30, 2026, 10:00 EST .*start the worker/);
-    expect(stuckWords(lead({ kind: 'not_running', notRunning: { lastStatus: 'Terminated', closedAt: '2026-11-30T15:00:00.000Z', startFailedAt: null } }), 'UTC')).toMatch(/Its workflow terminated on .*Press Reconcile/);
+    expect(stuckWords(lead({ kind: 'not_running', notRunning: { lastStatus: 'terminated', closedAt: '2026-11-30T15:00:00.000Z', startFailedAt: null } }), 'UTC')).toMatch(/Its workflow terminated on .*Press Reconcile/);
     expect(stuckWords(lead({ kind: 'no_progress', noProgress: { lastEventAt: '2026-11-20T15:00:00.000Z', days: 7 } }), 'UTC')).toBe(
       'Assigned to Alex Rivera, and nothing has happened to it for 7 days (last entry Nov 20, 2026, 15:00 UTC). Ask Alex Rivera about it, or assign it to someone else.',
     );

@@ -11,6 +11,8 @@
 import { WorkflowNotFoundError, type Client, type WorkflowExecutionDescription } from '@temporalio/client';
 import { optionalTsToDate } from '@temporalio/common/lib/time.js';
 import type { Knex } from 'knex';
+// Default import: @temporalio/proto is CommonJS whose exports Node's ESM loader cannot name.
+import proto from '@temporalio/proto';
 import { leadWorkflowId } from '../../workflows/lead/messages.ts';
 import { LeadNextWakeAt } from '../../workflows/search-attributes.ts';
 import { forEachLimit, LEAD_WORKFLOW_TYPE, startLead } from './lead.ts';
@@ -44,6 +46,7 @@ export interface StuckLead {
   workflowTask?: { attempt: number; failure: string | null; cause: string | null; timedOut: boolean };
   /** Timer overdue: what the workflow waits on, if anything (an activity no worker has picked up). */
   overdue?: { dueAt: string; waitingActivity: string | null };
+  /** lastStatus: how the last run ended (terminated, failed, timed_out, canceled, completed); null: none found. */
   notRunning?: { lastStatus: string | null; closedAt: string | null; startFailedAt: string | null };
   noProgress?: { lastEventAt: string | null; days: number };
 }
@@ -85,7 +88,7 @@ function accountLeads(accountId: string) {
 async function listIds(client: Client, query: string, max = Infinity): Promise<Array<{ workflowId: string; runId: string; status: string; closeTime: Date | undefined }>> {
   const out: Array<{ workflowId: string; runId: string; status: string; closeTime: Date | undefined }> = [];
   for await (const w of client.workflow.list({ query, pageSize: 1000 })) {
-    out.push({ workflowId: w.workflowId, runId: w.runId, status: w.status.name, closeTime: w.closeTime });
+    out.push({ workflowId: w.workflowId, runId: w.runId, status: w.status.name.toLowerCase(), closeTime: w.closeTime });
     if (out.length >= max) break;
   }
   return out;
@@ -185,15 +188,20 @@ async function findNotRunning(db: Knex, client: Client, accountId: string): Prom
 /** The last failed workflow task's message and cause, from the run's history. */
 async function lastTaskFailure(client: Client, workflowId: string, runId: string): Promise<{ failure: string | null; cause: string | null; timedOut: boolean }> {
   const history = await client.workflow.getHandle(workflowId, runId).fetchHistory();
+  let timedOut = false;
   for (let i = (history.events?.length ?? 0) - 1; i >= 0; i--) {
     const ev = history.events![i]!;
+    // A worker reports a failing task once and then lets its retries time out: the failure
+    // before the timeouts is the reason.
     if (ev.workflowTaskFailedEventAttributes) {
       const a = ev.workflowTaskFailedEventAttributes;
-      return { failure: a.failure?.message ?? null, cause: a.cause != null ? String(a.cause) : null, timedOut: false };
+      const cause = a.cause != null ? (proto.temporal.api.enums.v1.WorkflowTaskFailedCause[a.cause] ?? String(a.cause)) : null;
+      return { failure: a.failure?.message ?? null, cause, timedOut: false };
     }
-    if (ev.workflowTaskTimedOutEventAttributes) return { failure: null, cause: null, timedOut: true };
+    if (ev.workflowTaskTimedOutEventAttributes) timedOut = true;
+    if (ev.workflowTaskCompletedEventAttributes) break;
   }
-  return { failure: null, cause: null, timedOut: false };
+  return { failure: null, cause: null, timedOut };
 }
 
 type Classified = Omit<StuckLead, 'name' | 'status' | 'assignee'>;

@@ -64,7 +64,7 @@ export function stuckWords(item: StuckLead, zone: string): string {
       const n = item.notRunning;
       const closed = when(n?.closedAt, zone);
       const how = n?.lastStatus
-        ? `Its workflow ${n.lastStatus === 'TimedOut' ? 'timed out' : n.lastStatus.toLowerCase()}${closed ? ` on ${closed}` : ''} and nothing runs it now`
+        ? `Its workflow ${n.lastStatus.replace('_', ' ')}${closed ? ` on ${closed}` : ''} and nothing runs it now`
         : n?.startFailedAt
           ? `Its workflow could not be started (${when(n.startFailedAt, zone)}) and has not been started since`
           : 'Temporal has no workflow for it (lost with a server or namespace)';
