@@ -5,7 +5,6 @@ import type { LoaderFunctionArgs, MetaFunction } from '@remix-run/node';
 import { Form, Link, useLoaderData, useSubmit } from '@remix-run/react';
 import { z } from 'zod';
 import { GeneralErrorBoundary } from '../components/error-boundary.tsx';
-import { Time } from '../components/time.tsx';
 import { requireRole } from '../utils/auth.server.ts';
 import { milestoneLabel } from '../utils/labels.ts';
 import { assignableLsps, canAssign, listUpcomingCallBacks, UPCOMING_LIMIT, type UpcomingCallBack } from '../utils/leads.server.ts';
@@ -14,9 +13,11 @@ export const meta: MetaFunction = () => [{ title: 'Upcoming · Leadflow' }];
 
 const dayKey = (at: Date, timeZone: string) => new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(at);
 const dayTitle = (at: Date, timeZone: string) => new Intl.DateTimeFormat('en-US', { timeZone, weekday: 'long', month: 'long', day: 'numeric', year: 'numeric' }).format(at);
+// The app's clock format (utils/labels.ts): 24-hour, with the zone's short name.
+const clock = (at: Date, timeZone: string) => new Intl.DateTimeFormat('en-US', { timeZone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZoneName: 'short' }).format(at);
 const leadClock = (at: Date, timeZone: string) => {
   try {
-    return new Intl.DateTimeFormat('en-US', { timeZone, hour: 'numeric', minute: '2-digit', timeZoneName: 'short' }).format(at);
+    return clock(at, timeZone);
   } catch {
     return null;
   }
@@ -25,7 +26,8 @@ const leadClock = (at: Date, timeZone: string) => {
 interface Day {
   key: string;
   title: string;
-  callBacks: Array<UpcomingCallBack & { leadClock: string | null }>;
+  /** `at`: the time of day in the viewer's zone (the day is the heading); `leadClock`: on the lead's clock. */
+  callBacks: Array<UpcomingCallBack & { at: string; leadClock: string | null }>;
 }
 
 /** Call-backs by the viewer's calendar day; "Today" and "Tomorrow" named as such. */
@@ -46,7 +48,7 @@ function byDay(rows: UpcomingCallBack[], timeZone: string, now: Date): Day[] {
     }
     // The lead's own clock beside the viewer's, when the lead is in another zone.
     const theirs = row.leadTimeZone && row.leadTimeZone !== timeZone ? leadClock(at, row.leadTimeZone) : null;
-    day.callBacks.push({ ...row, leadClock: theirs });
+    day.callBacks.push({ ...row, at: clock(at, timeZone), leadClock: theirs });
   }
   return days;
 }
@@ -108,7 +110,7 @@ export default function Upcoming() {
               {day.callBacks.map((c) => (
                 <li key={c.id} style={{ padding: '0.4rem 0', borderBottom: '1px solid var(--border)' }}>
                   <strong>
-                    <Time value={c.callBackAt} />
+                    <time dateTime={new Date(c.callBackAt).toISOString()}>{c.at}</time>
                   </strong>{' '}
                   {c.leadClock ? <span className="muted small-text">({c.leadClock} for the lead) </span> : null}
                   <Link to={`/leads/${c.id}`} className="lead-name">
