@@ -9,7 +9,8 @@ import { CsrfInput } from '../components/csrf-input.tsx';
 import { GeneralErrorBoundary } from '../components/error-boundary.tsx';
 import { Field } from '../components/field.tsx';
 import { Time } from '../components/time.tsx';
-import { API_KEY_NAME_MAX, createApiKey, listApiKeys, revokeApiKey } from '../utils/api-keys.server.ts';
+import { createApiKey, listApiKeys, revokeApiKey } from '../utils/api-keys.server.ts';
+import { API_KEY_NAME_MAX } from '../utils/api-keys.ts';
 import { requireRole } from '../utils/auth.server.ts';
 import { validateCsrf } from '../utils/csrf.server.ts';
 

@@ -7,7 +7,7 @@ import { randomSecret, sha256 } from '../../../db/passwords.ts';
 
 /** How long a key's last use may be stale: at most one write per key per minute, not one per request. */
 const LAST_USED_GRANULARITY_MS = 60_000;
-export const API_KEY_NAME_MAX = 80;
+
 const KEY_PREFIX = 'lf_';
 
 export interface ApiKeyRow {
