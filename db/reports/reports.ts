@@ -73,6 +73,8 @@ export interface ReportSpec {
   sorts: Record<string, string>;
   /** Appended to every ORDER BY so pages are stable. */
   tiebreak: string;
+  /** Sort keys whose column can be empty: those rows go last either way. (The others sort as their index does.) */
+  nullable?: string[];
   base(ctx: ReportContext): Sql;
   /** Per-row lookups done after paging: select-list items and joins over the alias `p`. */
   outer?: { select?: string; joins?: string };
@@ -101,26 +103,62 @@ function leadFilters(ctx: ReportContext): Sql {
   return { sql: parts.join(' AND '), bindings };
 }
 
-/** History rows `e` of the account in the range, joined to their lead `l` with its filters; `actor` filters on who acted. */
-function eventScope(ctx: ReportContext, opts: { actor: boolean; where?: string }): Sql {
-  const lf = leadFilters(ctx);
-  const parts = ['e.account_id = ?', 'e.created_at >= ?', 'e.created_at < ?', lf.sql];
-  const bindings: unknown[] = [ctx.accountId, ctx.start, ctx.end, ...lf.bindings];
+const filtersLeads = (ctx: ReportContext) => Boolean(ctx.filters.source || ctx.filters.import || ctx.filters.segment);
+
+/**
+ * History rows `e` of the account in the range, with their lead `l` (and `joins`), the lead
+ * filters and `where`; `actor` filters on who acted. Without lead filters the lead is a left
+ * join on its primary key (every entry has its lead), which a count can leave out altogether.
+ */
+function eventScope(ctx: ReportContext, opts: { actor: boolean; where?: string; joins?: string }): Sql {
+  const parts = ['e.account_id = ?', 'e.created_at >= ?', 'e.created_at < ?'];
+  const bindings: unknown[] = [ctx.accountId, ctx.start, ctx.end];
+  let leadJoin = 'LEFT JOIN leads l ON l.id = e.lead_id';
+  if (filtersLeads(ctx)) {
+    const lf = leadFilters(ctx);
+    leadJoin = 'JOIN leads l ON l.id = e.lead_id';
+    parts.push(lf.sql);
+    bindings.push(...lf.bindings);
+  }
   if (opts.where) parts.push(opts.where);
   if (opts.actor && ctx.filters.user) parts.push('e.actor_user_id = ?'), bindings.push(ctx.filters.user);
-  return { sql: `FROM lead_events e JOIN leads l ON l.id = e.lead_id WHERE ${parts.join(' AND ')}`, bindings };
+  return { sql: `FROM lead_events e ${leadJoin} ${opts.joins ?? ''} WHERE ${parts.join(' AND ')}`, bindings };
 }
 
-/** The lead's milestone before Quick Action `e` (its previous Quick Action's, else New). */
-const PREVIOUS_MILESTONE = `coalesce((SELECT p.data->>'milestone' FROM lead_events p
-   WHERE p.lead_id = e.lead_id AND p.type = 'quick_action' AND (p.created_at, p.id) < (e.created_at, e.id)
-   ORDER BY p.created_at DESC, p.id DESC LIMIT 1), 'new')`;
+/**
+ * The milestones leads reached: every Quick Action that moved its lead to a milestone other
+ * than the one before it (New before the first), with `left_at`, when the lead next moved
+ * (null: it is still there). Window functions over the whole Quick Action history of the leads
+ * that had one in the range, so a milestone reached before the range still counts as the one
+ * before, and one left after it (in a later workflow run or not) ends when it really ended.
+ * Columns: event_id, lead_id, reached_at, user_id, action, milestone, moved (a new milestone).
+ */
+function quickActionHistory(ctx: ReportContext): Sql {
+  const lead = filtersLeads(ctx) ? leadFilters(ctx) : null;
+  return {
+    sql: `WITH touched AS (
+            SELECT DISTINCT e.lead_id FROM lead_events e ${lead ? 'JOIN leads l ON l.id = e.lead_id' : ''}
+             WHERE e.account_id = ? AND e.type = 'quick_action' AND e.created_at >= ? AND e.created_at < ? ${lead ? `AND ${lead.sql}` : ''}
+          ), steps AS (
+            SELECT e.id AS event_id, e.lead_id, e.created_at AS reached_at, e.actor_user_id AS user_id, e.data->>'action' AS action, e.data->>'milestone' AS milestone,
+                   e.data->>'milestone' IS DISTINCT FROM coalesce(lag(e.data->>'milestone') OVER (PARTITION BY e.lead_id ORDER BY e.created_at, e.id), 'new') AS moved
+              FROM lead_events e JOIN touched t ON t.lead_id = e.lead_id
+             WHERE e.account_id = ? AND e.type = 'quick_action'
+          ), history AS (
+            SELECT s.*, CASE WHEN s.moved THEN lead(s.reached_at) OVER (PARTITION BY s.lead_id, s.moved ORDER BY s.reached_at, s.event_id) END AS left_at
+              FROM steps s
+          )`,
+    bindings: [ctx.accountId, ctx.start, ctx.end, ...(lead?.bindings ?? []), ctx.accountId],
+  };
+}
 
-/** When the lead left the milestone `e` reached: its next Quick Action to a different milestone. */
-const MILESTONE_LEFT_AT = `(SELECT n.created_at FROM lead_events n
-   WHERE n.lead_id = e.lead_id AND n.type = 'quick_action' AND (n.created_at, n.id) > (e.created_at, e.id)
-     AND n.data->>'milestone' IS DISTINCT FROM e.data->>'milestone'
-   ORDER BY n.created_at, n.id LIMIT 1)`;
+/** The Quick Action history rows in the range (alias `h`), and who acted when the user filter is set. */
+function inRange(ctx: ReportContext): Sql {
+  const bindings: unknown[] = [ctx.start, ctx.end];
+  let byUser = '';
+  if (ctx.filters.user) (byUser = 'AND h.user_id = ?'), bindings.push(ctx.filters.user);
+  return { sql: `h.reached_at >= ? AND h.reached_at < ? ${byUser}`, bindings };
+}
 
 const UUID_TEXT = `'^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$'`;
 
@@ -222,15 +260,15 @@ const userActivity: ReportSpec = {
   sorts: { user: 'lower(user_name)', action: 'action', actions: 'actions', milestones: 'milestones' },
   tiebreak: 'user_id, action',
   base(ctx) {
-    const scope = eventScope(ctx, { actor: true, where: `e.type = 'quick_action'` });
+    const qh = quickActionHistory(ctx);
+    const range = inRange(ctx);
     return {
-      sql: `SELECT x.user_id, coalesce(u.name, 'Unknown user') AS user_name, x.action, count(*)::int AS actions,
-                   count(*) FILTER (WHERE x.milestone IS DISTINCT FROM x.prev)::int AS milestones
-              FROM (SELECT e.actor_user_id AS user_id, e.data->>'action' AS action, e.data->>'milestone' AS milestone, ${PREVIOUS_MILESTONE} AS prev
-                    ${scope.sql}) x
-              LEFT JOIN users u ON u.id = x.user_id AND u.account_id = ?
-             GROUP BY x.user_id, u.name, x.action`,
-      bindings: [...scope.bindings, ctx.accountId],
+      sql: `${qh.sql}
+            SELECT h.user_id, coalesce(u.name, 'Unknown user') AS user_name, h.action, count(*)::int AS actions, count(*) FILTER (WHERE h.moved)::int AS milestones
+              FROM steps h LEFT JOIN users u ON u.id = h.user_id AND u.account_id = ?
+             WHERE ${range.sql}
+             GROUP BY h.user_id, u.name, h.action`,
+      bindings: [...qh.bindings, ctx.accountId, ...range.bindings],
     };
   },
   shape: (r) => ({ user: str(r.user_name), action: actionLabel(str(r.action)), actions: num(r.actions), milestones: num(r.milestones) }),
@@ -254,12 +292,13 @@ const leadLog: ReportSpec = {
   defaultDir: 'desc',
   sorts: { at: 'at', lead: 'lead_id', source: 'source', what: 'type', user: 'lower(actor_name)' },
   tiebreak: 'event_id',
+  nullable: ['user'],
   base(ctx) {
-    const scope = eventScope(ctx, { actor: true });
+    const scope = eventScope(ctx, { actor: true, joins: 'LEFT JOIN users a ON a.id = e.actor_user_id' });
     return {
       sql: `SELECT e.id AS event_id, e.account_id, e.created_at AS at, e.type, e.data, e.actor_system, a.name AS actor_name,
-                   l.id AS lead_id, l.city, l.state, l.source
-              ${scope.sql.replace('JOIN leads l ON l.id = e.lead_id', 'JOIN leads l ON l.id = e.lead_id LEFT JOIN users a ON a.id = e.actor_user_id')}`,
+                   e.lead_id, l.city, l.state, l.source
+              ${scope.sql}`,
       bindings: scope.bindings,
     };
   },
@@ -299,19 +338,19 @@ const milestones: ReportSpec = {
   defaultDir: 'desc',
   sorts: { reached: 'reached_at', lead: 'lead_id', source: 'source', milestone: 'milestone', user: 'lower(user_name)', elapsed: 'elapsed_s', atMilestone: 'at_milestone_s', since: 'since_s' },
   tiebreak: 'event_id',
+  nullable: ['user'],
   base(ctx) {
-    const scope = eventScope(ctx, { actor: true, where: `e.type = 'quick_action'` });
+    const qh = quickActionHistory(ctx);
+    const range = inRange(ctx);
     return {
-      sql: `SELECT m.event_id, m.lead_id, m.city, m.state, m.source, m.milestone, m.user_id, u.name AS user_name, m.arrived_at, m.reached_at, m.left_at,
-                   extract(epoch FROM m.reached_at - m.arrived_at)::float AS elapsed_s,
-                   extract(epoch FROM coalesce(m.left_at, ?::timestamptz) - m.reached_at)::float AS at_milestone_s,
-                   extract(epoch FROM ?::timestamptz - m.reached_at)::float AS since_s
-              FROM (SELECT e.id AS event_id, e.lead_id, l.city, l.state, l.source, l.created_at AS arrived_at, e.created_at AS reached_at,
-                           e.data->>'milestone' AS milestone, e.actor_user_id AS user_id, ${PREVIOUS_MILESTONE} AS prev, ${MILESTONE_LEFT_AT} AS left_at
-                    ${scope.sql}) m
-              LEFT JOIN users u ON u.id = m.user_id
-             WHERE m.milestone IS DISTINCT FROM m.prev`,
-      bindings: [ctx.now, ctx.now, ...scope.bindings],
+      sql: `${qh.sql}
+            SELECT h.event_id, h.lead_id, l.city, l.state, l.source, h.milestone, h.user_id, u.name AS user_name, l.created_at AS arrived_at, h.reached_at, h.left_at,
+                   extract(epoch FROM h.reached_at - l.created_at)::float AS elapsed_s,
+                   extract(epoch FROM coalesce(h.left_at, ?::timestamptz) - h.reached_at)::float AS at_milestone_s,
+                   extract(epoch FROM ?::timestamptz - h.reached_at)::float AS since_s
+              FROM history h JOIN leads l ON l.id = h.lead_id LEFT JOIN users u ON u.id = h.user_id
+             WHERE h.moved AND ${range.sql}`,
+      bindings: [...qh.bindings, ctx.now, ctx.now, ...range.bindings],
     };
   },
   shape: (r) => ({
@@ -361,6 +400,7 @@ const leadSnapshot: ReportSpec = {
     created: 'created_at',
   },
   tiebreak: 'lead_id',
+  nullable: ['segment', 'followUp'],
   base(ctx) {
     const lf = leadFilters(ctx);
     const bindings: unknown[] = [...lf.bindings, ctx.start, ctx.end];
@@ -412,7 +452,9 @@ const leadSnapshot: ReportSpec = {
 /** Account Status & Metrics, grouped by source and import, or by source alone (the charts). */
 function metricsSql(ctx: ReportContext, bySource: boolean): Sql {
   const lf = leadFilters(ctx);
-  const bindings: unknown[] = [...lf.bindings, ctx.start, ctx.end];
+  // A lead's Quick Actions all come after it arrived, so those of the leads that arrived in the
+  // range are among the account's Quick Actions since the range began: one pass over them.
+  const bindings: unknown[] = [ctx.accountId, ctx.start, ...lf.bindings, ctx.start, ctx.end];
   let byUser = '';
   if (ctx.filters.user) (byUser = 'AND l.assigned_user_id = ?'), bindings.push(ctx.filters.user);
   const importCol = bySource ? `NULL::text AS import_name` : `l.import_name`;
@@ -429,12 +471,13 @@ function metricsSql(ctx: ReportContext, bySource: boolean): Sql {
                  percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM q.first_at - l.created_at)) AS first_p50_s,
                  percentile_cont(0.9) WITHIN GROUP (ORDER BY extract(epoch FROM q.first_at - l.created_at)) AS first_p90_s
             FROM leads l
-            LEFT JOIN LATERAL (
-                 SELECT min(e.created_at) AS first_at,
+            LEFT JOIN (
+                 SELECT e.lead_id, min(e.created_at) AS first_at,
                         bool_or(e.data->>'action' IN (${sqlList(CONTACTED_ACTIONS)})) AS contacted,
                         bool_or(e.data->>'action' IN (${sqlList(QUOTED_ACTIONS)})) AS quoted,
                         bool_or(e.data->>'action' = 'sold') AS sold
-                   FROM lead_events e WHERE e.lead_id = l.id AND e.type = 'quick_action' AND e.account_id = l.account_id) q ON true
+                   FROM lead_events e WHERE e.account_id = ? AND e.type = 'quick_action' AND e.created_at >= ?
+                  GROUP BY e.lead_id) q ON q.lead_id = l.id
            WHERE ${lf.sql} AND l.created_at >= ? AND l.created_at < ? ${byUser}
            GROUP BY l.source${bySource ? '' : ', l.import_name'}`,
     bindings,
@@ -472,6 +515,7 @@ const accountMetrics: ReportSpec = {
     firstP90: 'first_p90_s',
   },
   tiebreak: 'source, import_name',
+  nullable: ['import', 'firstP50', 'firstP90'],
   base: (ctx) => metricsSql(ctx, false),
   shape: (r) => ({
     source: str(r.source),
@@ -504,15 +548,17 @@ const leadsRemoved: ReportSpec = {
   defaultDir: 'desc',
   sorts: { at: 'at', lead: 'lead_id', source: 'source', reason: 'reason', user: 'lower(user_name)' },
   tiebreak: 'event_id',
+  nullable: ['user'],
   base(ctx) {
     const scope = eventScope(ctx, {
       actor: true,
       where: `(e.type IN ('removed', 'recycled', 'archived') OR (e.type = 'quick_action' AND e.data->>'action' = 'do_not_contact'))`,
+      joins: 'LEFT JOIN users a ON a.id = e.actor_user_id',
     });
     return {
       sql: `SELECT e.id AS event_id, e.created_at AS at, CASE WHEN e.type = 'quick_action' THEN 'do_not_contact' ELSE e.type END AS reason,
-                   e.actor_system, a.name AS user_name, l.id AS lead_id, l.city, l.state, l.source
-              ${scope.sql.replace('JOIN leads l ON l.id = e.lead_id', 'JOIN leads l ON l.id = e.lead_id LEFT JOIN users a ON a.id = e.actor_user_id')}`,
+                   e.actor_system, a.name AS user_name, e.lead_id, l.city, l.state, l.source
+              ${scope.sql}`,
       bindings: scope.bindings,
     };
   },
@@ -546,7 +592,8 @@ function orderBy(spec: ReportSpec, s: ReportSort): string {
   const expr = spec.sorts[s.sort] ?? spec.sorts[spec.defaultSort]!;
   // dir is 'asc' or 'desc' (checked by the caller's schema), never raw input.
   const dir = s.dir === 'asc' ? 'ASC' : 'DESC';
-  const exprs = expr.split(',').map((e) => `${e.trim()} ${dir} NULLS LAST`);
+  const nulls = spec.nullable?.includes(s.sort) ? ' NULLS LAST' : '';
+  const exprs = expr.split(',').map((e) => `${e.trim()} ${dir}${nulls}`);
   return [...exprs, ...spec.tiebreak.split(',').map((t) => `${t.trim()} ${dir}`)].join(', ');
 }
 
@@ -620,10 +667,10 @@ export interface UserDayCount {
 
 /** Quick Actions per user per local day of the account. */
 export async function actionsPerUserPerDay(db: Knex, ctx: ReportContext): Promise<UserDayCount[]> {
-  const scope = eventScope(ctx, { actor: true, where: `e.type = 'quick_action'` });
+  const scope = eventScope(ctx, { actor: true, where: `e.type = 'quick_action'`, joins: 'LEFT JOIN users u ON u.id = e.actor_user_id' });
   const { rows } = (await db.raw(
     `SELECT coalesce(u.name, 'Unknown user') AS user_name, to_char(e.created_at AT TIME ZONE ?, 'YYYY-MM-DD') AS day, count(*)::int AS n
-       ${scope.sql.replace('JOIN leads l ON l.id = e.lead_id', 'JOIN leads l ON l.id = e.lead_id LEFT JOIN users u ON u.id = e.actor_user_id')}
+       ${scope.sql}
       GROUP BY 1, 2 ORDER BY 2, 1`,
     [ctx.timeZone, ...scope.bindings] as Knex.RawBinding[],
   )) as { rows: Array<{ user_name: string; day: string; n: number }> };

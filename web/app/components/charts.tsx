@@ -76,7 +76,7 @@ export function FunnelChart({ rows }: { rows: FunnelRow[] }) {
   const left = 4;
   const right = 44;
   const x = scaleLinear<number>({ domain: [0, Math.max(1, ...rows.map((r) => r.leads))], range: [0, WIDTH - left - right] });
-  const label = rows.map((r) => `${r.label}: ${r.leads} leads, ${r.contacted} contacted, ${r.quoted} quoted, ${r.sold} sold`).join('; ');
+  const label = rows.map((r) => `${r.label}: ${r.leads} lead${r.leads === 1 ? '' : 's'}, ${r.contacted} contacted, ${r.quoted} quoted, ${r.sold} sold`).join('; ');
   return (
     <ChartFrame title="Funnel by source" label={label} height={height} legend={<Legend items={FUNNEL_STAGES.map((s, i) => ({ label: s.label, color: BLUES[i]! }))} />}>
       {rows.map((r, gi) => (

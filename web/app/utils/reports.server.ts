@@ -91,21 +91,40 @@ export async function reportFilterOptions(db: Knex, user: SessionUser) {
 // ---- CSV ----
 
 const offsetFormats = new Map<string, Intl.DateTimeFormat>();
+const offsets = new Map<string, number>();
+const QUARTER_HOUR = 900_000;
+
+/** The zone's offset from UTC in minutes at an instant. Zones change offset only on quarter hours, so one lookup serves each quarter hour (an export asks for thousands). */
+function offsetMinutes(timeZone: string, ms: number): number {
+  const key = `${timeZone} ${Math.floor(ms / QUARTER_HOUR)}`;
+  let offset = offsets.get(key);
+  if (offset === undefined) {
+    let f = offsetFormats.get(timeZone);
+    if (!f) {
+      f = new Intl.DateTimeFormat('en-US', { timeZone, timeZoneName: 'longOffset' });
+      offsetFormats.set(timeZone, f);
+    }
+    const name = f.formatToParts(ms).find((p) => p.type === 'timeZoneName')?.value ?? 'GMT';
+    const m = /GMT([+-])(\d{2}):(\d{2})/.exec(name);
+    offset = m ? (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3])) : 0;
+    if (offsets.size > 50_000) offsets.clear();
+    offsets.set(key, offset);
+  }
+  return offset;
+}
+
+const pad = (n: number, width = 2) => String(n).padStart(width, '0');
 
 /** "2026-11-30T08:15:00-06:00": the instant on the account's clock, with its offset, which spreadsheets and scripts both read. */
 export function isoInZone(value: string | Date | null | undefined, timeZone: string): string | null {
   if (!value) return null;
-  const at = value instanceof Date ? value : new Date(value);
-  if (Number.isNaN(at.getTime())) return null;
-  let f = offsetFormats.get(timeZone);
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', timeZoneName: 'longOffset' });
-    offsetFormats.set(timeZone, f);
-  }
-  const p: Record<string, string> = {};
-  for (const part of f.formatToParts(at)) p[part.type] = part.value;
-  const offset = (p.timeZoneName ?? 'GMT').replace('GMT', '') || '+00:00';
-  return `${p.year}-${p.month}-${p.day}T${p.hour}:${p.minute}:${p.second}${offset}`;
+  const ms = value instanceof Date ? value.getTime() : Date.parse(value);
+  if (Number.isNaN(ms)) return null;
+  const offset = offsetMinutes(timeZone, ms);
+  const local = new Date(ms + offset * 60_000);
+  const sign = offset < 0 ? '-' : '+';
+  const abs = Math.abs(offset);
+  return `${pad(local.getUTCFullYear(), 4)}-${pad(local.getUTCMonth() + 1)}-${pad(local.getUTCDate())}T${pad(local.getUTCHours())}:${pad(local.getUTCMinutes())}:${pad(local.getUTCSeconds())}${sign}${pad(Math.floor(abs / 60))}:${pad(abs % 60)}`;
 }
 
 const csvHeader = (c: ReportColumn) => (c.kind === 'duration' ? `${c.label} (seconds)` : c.kind === 'lead' ? 'Lead ID' : c.label);
