@@ -7,6 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../../activities/index.ts';
 import { createQuickActionActivities } from '../../activities/lead/quick-action.ts';
 import { accountDay } from '../../db/distribution/ledger.ts';
+import { getLeadForAccount } from '../../web/app/utils/leads.server.ts';
 import type { QuickActionKey } from '../../workflows/lead/quick-actions.ts';
 import { createAccountWithAdmin, insertLeads } from '../support/fixtures.ts';
 import { leadIds, visibleText, type WebClient } from '../support/http.ts';
@@ -192,6 +193,9 @@ describe('Upcoming call-backs', () => {
     const list = await client.get('/leads?q=UpcomingLater');
     expect(leadIds(list.text)).toEqual([later]);
     expect(list.text).toContain(`dateTime="${(await leadRow(later)).call_back_at.toISOString()}"`);
+    // And the lead's own detail (the lead page, the API's GET), only while it is ahead.
+    expect((await getLeadForAccount(suite.db.knex, demo, later))?.nextCallBackAt).toEqual((await leadRow(later)).call_back_at);
+    expect((await getLeadForAccount(suite.db.knex, demo, past))?.nextCallBackAt).toBeNull();
 
     const owner = await signedIn('A0DEMO1', 'owner-demo-pass');
     const everyone = days((await owner.get('/upcoming')).text).flatMap((d) => d.ids);

@@ -219,6 +219,8 @@ export type LeadDetail = Pick<
   | 'recycledAt'
 > & {
   flags: Array<{ flag: 'DNC' | 'DNE' | 'DNM'; at: Date | null; reason: string | null }>;
+  /** The booked call-back while it is ahead (leads.call_back_at), else null. */
+  nextCallBackAt: Date | null;
   assignee: Pick<User, 'id' | 'name' | 'username'> | null;
   events: Array<Pick<LeadEvent, 'id' | 'type' | 'note' | 'createdAt' | 'idempotencyKey'> & { actor: string }>;
   touches: Array<{ id: string; source: string; importName: string | null; receivedAt: Date }>;
@@ -257,6 +259,8 @@ async function loadLeadDetail(db: Knex, scoped: Knex.QueryBuilder, leadId: strin
     .withGraphFetched(DETAIL_GRAPH)
     .modifiers(DETAIL_MODIFIERS);
   if (!lead) return null;
+  // call_back_at (migration 20261130080000) is read with the row; the model does not name it.
+  const callBackAt = (lead as Lead & { callBackAt?: Date | null }).callBackAt ?? null;
   const flags: LeadDetail['flags'] = [];
   for (const flag of ['dnc', 'dne', 'dnm'] as const) {
     if (lead[flag]) flags.push({ flag: flag.toUpperCase() as 'DNC' | 'DNE' | 'DNM', at: lead[`${flag}At`], reason: lead[`${flag}Reason`] });
@@ -282,6 +286,7 @@ async function loadLeadDetail(db: Knex, scoped: Knex.QueryBuilder, leadId: strin
     milestone: lead.milestone,
     assignee: lead.assignee ? { id: lead.assignee.id, name: lead.assignee.name, username: lead.assignee.username } : null,
     nextFollowUpAt: lead.nextFollowUpAt,
+    nextCallBackAt: callBackAt && callBackAt.getTime() > Date.now() ? callBackAt : null,
     createdAt: lead.createdAt,
     updatedAt: lead.updatedAt,
     recycledAt: lead.recycledAt,
