@@ -113,6 +113,11 @@ describe('report-mail workflow', () => {
       // A new worker (nothing cached: the workflow is replayed from its history) sends it at once, once.
       await withWorker(env, { taskQueue, workflowsPath: WORKFLOWS_PATH, activities: activities(taskQueue, wakeUps) }, async () => {
         await eventually(async () => mailsTo(a.email).length >= 2, 'the report held up by the outage');
+        // A wake-up later in the same period (a subscription saved again, a worker start) sends nothing again.
+        await reportSubscriptionsChanged(env.client, a.accountId, { taskQueue });
+        await eventually(async () => wakeUps.length >= 4, 'the wake-up the signal asked for');
+        await handle.query('reportMailStatus');
+        expect(mailsTo(a.email)).toHaveLength(2);
         // Day 3, on time; then a day's quiet.
         await sleepUntil(new Date(dueOn(3).getTime() + 60_000));
         await eventually(async () => mailsTo(a.email).length >= 3, 'day 3’s report');
