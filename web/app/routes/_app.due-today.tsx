@@ -1,5 +1,5 @@
 import type { LoaderFunctionArgs, MetaFunction } from '@remix-run/node';
-import { useLoaderData } from '@remix-run/react';
+import { Link, useLoaderData } from '@remix-run/react';
 import { GeneralErrorBoundary } from '../components/error-boundary.tsx';
 import { LeadTable } from '../components/lead-table.tsx';
 import { requireRole } from '../utils/auth.server.ts';
@@ -18,7 +18,10 @@ export default function DueToday() {
     <>
       <div className="page-head">
         <h1>Due today</h1>
-        <p className="muted">Your leads with a follow-up due by the end of today (the agency's day), overdue first.</p>
+        <p className="muted">
+          Your leads with a follow-up due by the end of today (the agency's day), overdue first. Closed leads (Not Interested, Sold, Bad Contact Info, Do Not Contact)
+          are not listed; call-backs further ahead are on <Link to="/upcoming">Upcoming</Link>.
+        </p>
       </div>
       {leads.length ? <LeadTable leads={leads} caption="Leads due today" /> : <p className="empty">Nothing due today.</p>}
     </>
