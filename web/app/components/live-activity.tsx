@@ -3,16 +3,9 @@
 // by itself when a stream ends; it is closed when the page goes away.
 import { Link } from '@remix-run/react';
 import { useEffect, useRef, useState } from 'react';
+// A type only: erased from the browser bundle.
+import type { ActivityEntry as ActivityItem } from '../utils/live-activity.server.ts';
 import { Time } from './time.tsx';
-
-export interface ActivityItem {
-  id: string;
-  leadId: string;
-  leadName: string;
-  text: string;
-  note: string | null;
-  at: string;
-}
 
 /** Entries kept on the page: the oldest fall off as new ones come. */
 const KEEP = 200;

@@ -12,6 +12,7 @@ import { Time } from '../components/time.tsx';
 import { requireRole } from '../utils/auth.server.ts';
 import { validateCsrf } from '../utils/csrf.server.ts';
 import { formatUsd } from '../utils/labels.ts';
+import { SeatStats } from '../components/seat-stats.tsx';
 
 export const meta: MetaFunction = () => [{ title: 'Subscription · Leadflow' }];
 
@@ -56,26 +57,7 @@ export default function Subscription() {
         </p>
       ) : null}
       <div className="card narrow">
-        <dl className="stats">
-          <div>
-            <dt>Seats in use</dt>
-            <dd>
-              {seats.used} of {seats.total}
-            </dd>
-          </div>
-          <div>
-            <dt>Free seats</dt>
-            <dd>{seats.free}</dd>
-          </div>
-          <div>
-            <dt>Paid seats</dt>
-            <dd>{seats.paid}</dd>
-          </div>
-          <div>
-            <dt>Monthly cost</dt>
-            <dd>{formatUsd(seats.monthlyCostUsd)} / month</dd>
-          </div>
-        </dl>
+        <SeatStats seats={seats} />
         <Form method="post" noValidate>
           <CsrfInput />
           <Field

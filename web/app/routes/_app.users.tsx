@@ -16,7 +16,8 @@ import { requireRole } from '../utils/auth.server.ts';
 import { validateCsrf } from '../utils/csrf.server.ts';
 import { notFound, parseForm, type FieldErrors } from '../utils/forms.server.ts';
 import { assignDeps, requestAutoAssignFromWeb } from '../utils/distribution.server.ts';
-import { formatDateTime, formatUsd, roleLabel } from '../utils/labels.ts';
+import { formatDateTime, roleLabel } from '../utils/labels.ts';
+import { SeatStats } from '../components/seat-stats.tsx';
 import {
   checkLicensedStates,
   createAccountUser,
@@ -157,30 +158,7 @@ export default function UsersAndSeats() {
 
       <section className="card" aria-labelledby="seats-title">
         <h2 id="seats-title">Seats</h2>
-        <dl className="stats">
-          <div>
-            <dt>In use</dt>
-            <dd>
-              {seats.used} of {seats.total}
-            </dd>
-          </div>
-          <div>
-            <dt>Available</dt>
-            <dd>{seats.available}</dd>
-          </div>
-          <div>
-            <dt>Free seats</dt>
-            <dd>{seats.free}</dd>
-          </div>
-          <div>
-            <dt>Paid seats</dt>
-            <dd>{seats.paid}</dd>
-          </div>
-          <div>
-            <dt>Cost</dt>
-            <dd>{formatUsd(seats.monthlyCostUsd)} / month</dd>
-          </div>
-        </dl>
+        <SeatStats seats={seats} />
         <p className="muted small-text">Two seats are free per account each calendar year; each further seat is $25 a month. The owner holds no seat; an inactive user frees theirs.</p>
       </section>
 
