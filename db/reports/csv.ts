@@ -24,9 +24,12 @@ export function csvLine(values: unknown[]): string {
  * The rows of `sql` in batches, through a cursor in a read-only transaction of its own. The
  * transaction ends when the rows run out or the consumer stops early (a client that went away).
  */
-export async function* cursorRows<T = Record<string, unknown>>(db: Knex, sql: string, bindings: readonly unknown[], batchSize = 2000): AsyncGenerator<T[]> {
+export async function* cursorRows<T = Record<string, unknown>>(db: Knex, sql: string, bindings: readonly unknown[], opts: { batchSize?: number; workMem?: string } = {}): AsyncGenerator<T[]> {
+  const batchSize = opts.batchSize ?? 2000;
   const trx = await db.transaction({ readOnly: true });
   try {
+    // The setting is a fixed string of the caller's ('64MB'), never input.
+    if (opts.workMem && /^\d+[kKMG]?B$/.test(opts.workMem)) await trx.raw(`SET LOCAL work_mem = '${opts.workMem}'`);
     await trx.raw(`DECLARE export_cursor NO SCROLL CURSOR FOR ${sql}`, bindings as Knex.RawBinding[]);
     for (;;) {
       const { rows } = (await trx.raw(`FETCH ${Number(batchSize)} FROM export_cursor`)) as { rows: T[] };

@@ -73,6 +73,8 @@ export interface ReportSpec {
   sorts: Record<string, string>;
   /** Appended to every ORDER BY so pages are stable. */
   tiebreak: string;
+  /** A few rows (one per group): counted along with the page, in one query. */
+  aggregated?: boolean;
   /** Sort keys whose column can be empty: those rows go last either way. (The others sort as their index does.) */
   nullable?: string[];
   base(ctx: ReportContext): Sql;
@@ -133,8 +135,10 @@ function eventScope(ctx: ReportContext, opts: { actor: boolean; where?: string; 
  * before, and one left after it (in a later workflow run or not) ends when it really ended.
  * Columns: event_id, lead_id, reached_at, user_id, action, milestone, moved (a new milestone).
  */
-function quickActionHistory(ctx: ReportContext): Sql {
+function quickActionHistory(ctx: ReportContext, opts: { untilEnd?: boolean } = {}): Sql {
   const lead = filtersLeads(ctx) ? leadFilters(ctx) : null;
+  // A lead's Quick Actions all come after it arrived: the earliest arrival among these leads
+  // bounds the rows to read. Without the time each milestone ended, nothing after the range matters.
   return {
     sql: `WITH touched AS (
             SELECT DISTINCT e.lead_id FROM lead_events e ${lead ? 'JOIN leads l ON l.id = e.lead_id' : ''}
@@ -144,11 +148,12 @@ function quickActionHistory(ctx: ReportContext): Sql {
                    e.data->>'milestone' IS DISTINCT FROM coalesce(lag(e.data->>'milestone') OVER (PARTITION BY e.lead_id ORDER BY e.created_at, e.id), 'new') AS moved
               FROM lead_events e JOIN touched t ON t.lead_id = e.lead_id
              WHERE e.account_id = ? AND e.type = 'quick_action'
+               AND e.created_at >= (SELECT min(l2.created_at) FROM touched t2 JOIN leads l2 ON l2.id = t2.lead_id) ${opts.untilEnd ? 'AND e.created_at < ?' : ''}
           ), history AS (
             SELECT s.*, CASE WHEN s.moved THEN lead(s.reached_at) OVER (PARTITION BY s.lead_id, s.moved ORDER BY s.reached_at, s.event_id) END AS left_at
               FROM steps s
           )`,
-    bindings: [ctx.accountId, ctx.start, ctx.end, ...(lead?.bindings ?? []), ctx.accountId],
+    bindings: [ctx.accountId, ctx.start, ctx.end, ...(lead?.bindings ?? []), ctx.accountId, ...(opts.untilEnd ? [ctx.end] : [])],
   };
 }
 
@@ -257,10 +262,11 @@ const userActivity: ReportSpec = {
   ],
   defaultSort: 'user',
   defaultDir: 'asc',
+  aggregated: true,
   sorts: { user: 'lower(user_name)', action: 'action', actions: 'actions', milestones: 'milestones' },
   tiebreak: 'user_id, action',
   base(ctx) {
-    const qh = quickActionHistory(ctx);
+    const qh = quickActionHistory(ctx, { untilEnd: true });
     const range = inRange(ctx);
     return {
       sql: `${qh.sql}
@@ -503,6 +509,7 @@ const accountMetrics: ReportSpec = {
   ],
   defaultSort: 'leads',
   defaultDir: 'desc',
+  aggregated: true,
   sorts: {
     source: 'source',
     import: 'import_name',
@@ -605,18 +612,45 @@ export interface ReportPage {
   pageSize: number;
 }
 
+/**
+ * Room for the reports' sorts and hashes in memory (PostgreSQL's default of 4 MB sends a
+ * month of history to disk), for this transaction only.
+ */
+export const REPORT_WORK_MEM = '64MB';
+
 /** One page of the report, sorted, and how many rows it has in all. */
 export async function reportPage(db: Knex, name: ReportName, ctx: ReportContext, s: ReportSort, page: number, pageSize = REPORT_PAGE_SIZE): Promise<ReportPage> {
   const spec = REPORTS[name];
   const base = spec.base(ctx);
-  const [{ n }] = (await db.raw(`SELECT count(*)::int AS n FROM (${base.sql}) r`, base.bindings as Knex.RawBinding[])).rows as Array<{ n: number }>;
-  const pageCount = Math.max(1, Math.ceil(n / pageSize));
-  const current = Math.min(Math.max(1, page), pageCount);
   const order = orderBy(spec, s);
   const outerSelect = spec.outer?.select ? `, ${spec.outer.select}` : '';
-  const sql = `SELECT p.*${outerSelect} FROM (SELECT r.* FROM (${base.sql}) r ORDER BY ${order} LIMIT ? OFFSET ?) p ${spec.outer?.joins ?? ''} ORDER BY ${order}`;
-  const { rows } = (await db.raw(sql, [...base.bindings, pageSize, (current - 1) * pageSize] as Knex.RawBinding[])) as { rows: Raw[] };
-  return { rows: rows.map((r) => spec.shape(r, ctx)), total: n, page: current, pageCount, pageSize };
+  const pageSql = (counted: string) => `SELECT p.*${outerSelect} FROM (SELECT r.*${counted} FROM (${base.sql}) r ORDER BY ${order} LIMIT ? OFFSET ?) p ${spec.outer?.joins ?? ''} ORDER BY ${order}`;
+  return db.transaction(
+    async (trx) => {
+      await trx.raw(`SET LOCAL work_mem = '${REPORT_WORK_MEM}'`);
+      let rows: Raw[];
+      let total: number;
+      let current = Math.max(1, page);
+      if (spec.aggregated) {
+        // Few rows: the total comes with the page; past the last page, the last page.
+        const run = async (p: number) => ((await trx.raw(pageSql(', count(*) OVER () AS total_rows'), [...base.bindings, pageSize, (p - 1) * pageSize] as Knex.RawBinding[])) as { rows: Raw[] }).rows;
+        rows = await run(current);
+        if (!rows.length && current > 1) {
+          const [{ n }] = (await trx.raw(`SELECT count(*)::int AS n FROM (${base.sql}) r`, base.bindings as Knex.RawBinding[])).rows as Array<{ n: number }>;
+          current = Math.max(1, Math.ceil(n / pageSize));
+          rows = n ? await run(current) : [];
+        }
+        total = rows.length ? Number(rows[0]!.total_rows) : 0;
+      } else {
+        const [{ n }] = (await trx.raw(`SELECT count(*)::int AS n FROM (${base.sql}) r`, base.bindings as Knex.RawBinding[])).rows as Array<{ n: number }>;
+        total = n;
+        current = Math.min(current, Math.max(1, Math.ceil(n / pageSize)));
+        rows = ((await trx.raw(pageSql(''), [...base.bindings, pageSize, (current - 1) * pageSize] as Knex.RawBinding[])) as { rows: Raw[] }).rows;
+      }
+      return { rows: rows.map((r) => spec.shape(r, ctx)), total, page: current, pageCount: Math.max(1, Math.ceil(total / pageSize)), pageSize };
+    },
+    { readOnly: true },
+  );
 }
 
 /** Every row of the report, sorted as the page is, a batch at a time (the CSV export). */
@@ -625,7 +659,7 @@ export async function* reportRows(db: Knex, name: ReportName, ctx: ReportContext
   const base = spec.base(ctx);
   const outerSelect = spec.outer?.select ? `, ${spec.outer.select}` : '';
   const sql = `SELECT p.*${outerSelect} FROM (${base.sql}) p ${spec.outer?.joins ?? ''} ORDER BY ${orderBy(spec, s)}`;
-  for await (const batch of cursorRows<Raw>(db, sql, base.bindings)) yield batch.map((r) => spec.shape(r, ctx));
+  for await (const batch of cursorRows<Raw>(db, sql, base.bindings, { workMem: REPORT_WORK_MEM })) yield batch.map((r) => spec.shape(r, ctx));
 }
 
 // ---- Chart data ----
@@ -645,7 +679,13 @@ export interface SourceFunnel {
 /** Per source: the funnel (leads, contacted, quoted, sold) and the speed to first attempt. */
 export async function metricsBySource(db: Knex, ctx: ReportContext): Promise<SourceFunnel[]> {
   const q = metricsSql(ctx, true);
-  const { rows } = (await db.raw(`${q.sql} ORDER BY leads DESC, source`, q.bindings as Knex.RawBinding[])) as { rows: Raw[] };
+  const { rows } = await db.transaction(
+    async (trx) => {
+      await trx.raw(`SET LOCAL work_mem = '${REPORT_WORK_MEM}'`);
+      return (await trx.raw(`${q.sql} ORDER BY leads DESC, source`, q.bindings as Knex.RawBinding[])) as { rows: Raw[] };
+    },
+    { readOnly: true },
+  );
   return rows.map((r) => ({
     source: String(r.source),
     leads: Number(r.leads),

@@ -41,7 +41,7 @@ describe('csvField', () => {
 describe('cursorRows and csvStream', () => {
   it('reads every row in batches with bound parameters and streams them as CSV', async () => {
     const seen: number[] = [];
-    const batches = cursorRows<{ n: number; label: string }>(db.knex, `SELECT n, ? || n::text AS label FROM generate_series(1, ?::int) AS n ORDER BY n`, ['row ', 25], 10);
+    const batches = cursorRows<{ n: number; label: string }>(db.knex, `SELECT n, ? || n::text AS label FROM generate_series(1, ?::int) AS n ORDER BY n`, ['row ', 25], { batchSize: 10 });
     const stream = csvStream(['n', 'label'], batches, (r) => {
       seen.push(r.n);
       return [r.n, r.label];
@@ -55,7 +55,7 @@ describe('cursorRows and csvStream', () => {
   });
 
   it('ends its transaction when the reader stops early', async () => {
-    const batches = cursorRows<{ n: number }>(db.knex, 'SELECT n FROM generate_series(1, 100) AS n', [], 10);
+    const batches = cursorRows<{ n: number }>(db.knex, 'SELECT n FROM generate_series(1, 100) AS n', [], { batchSize: 10, workMem: '8MB' });
     const reader = csvStream(['n'], batches, (r: { n: number }) => [r.n]).getReader();
     await reader.read();
     await reader.read();
