@@ -28,6 +28,7 @@ import { leadWorkflowId, type LeadArrival, type LeadWorkflowInput } from '../wor
 import { importProgressedSignal, type ImportProgress } from '../workflows/import/messages.ts';
 import { FailureType } from '../workflows/failures.ts';
 import type { LeadSource } from '../workflows/lead/templates.ts';
+import type { LeadEventType } from '../db/lead-event-types.ts';
 
 /** Lead field -> zero-based CSV column index. */
 export interface ImportMapping {
@@ -705,7 +706,7 @@ class LeadStarts {
           lead_id: item.leadId,
           account_id: item.accountId,
           actor_system: 'intake',
-          type: 'workflow_start_failed',
+          type: 'workflow_start_failed' satisfies LeadEventType,
           note: 'The lead is saved; its workflow will be started by reconcile',
           data: JSON.stringify({ touchId: item.touchId, error: err instanceof Error ? err.message : String(err) }),
         })

@@ -6,6 +6,7 @@ import type { Role } from './models/index.ts';
 import { duplicateKey } from '../workflows/lead/dedupe.ts';
 import { WORKFLOW_TEMPLATES } from '../workflows/lead/templates.ts';
 import { hashPassword, randomSecret, sha256 } from './passwords.ts';
+import type { LeadEventType } from './lead-event-types.ts';
 
 export const DEMO_AGENT_IDS = ['A0DEMO1', 'A0DEMO2'];
 
@@ -86,7 +87,7 @@ export async function seedDemoAccount(knex: Knex, opts: { apiKey?: string } = {}
         })
         .returning('id');
       await trx('lead_source_touches').insert({ lead_id: lead.id, account_id: accountId, source: l.source, import_name: 'importName' in l ? l.importName : null, received_at: createdAt });
-      await trx('lead_events').insert({ lead_id: lead.id, account_id: accountId, actor_system: 'seed', type: 'created', note: `Lead received from ${l.source}`, created_at: createdAt });
+      await trx('lead_events').insert({ lead_id: lead.id, account_id: accountId, actor_system: 'seed', type: 'created' satisfies LeadEventType, note: `Lead received from ${l.source}`, created_at: createdAt });
       if (l.assignee) {
         await trx('assignments').insert({ lead_id: lead.id, account_id: accountId, user_id: userId(l.assignee), assigned_by_user_id: userId('A0DEMO1'), reason: 'demo data: assigned by the owner' });
       }

@@ -1,5 +1,6 @@
 import { leadHistoryKey } from '../../workflows/lead/messages.ts';
 import { accountUser, eventRecorded, leadRow, recordEvent, type LeadDeps, type LeadRow } from './shared.ts';
+import type { LeadEventType } from '../../db/lead-event-types.ts';
 
 interface StatusRequest {
   leadId: string;
@@ -14,7 +15,7 @@ interface StatusChange {
   applies(lead: LeadRow): boolean;
   /** The columns the change sets on the lead. */
   columns: Record<string, unknown>;
-  event(lead: LeadRow, byUserId: string): { type: string; data: Record<string, unknown> };
+  event(lead: LeadRow, byUserId: string): { type: LeadEventType; data: Record<string, unknown> };
 }
 
 const RESTORE: StatusChange = {

@@ -7,6 +7,7 @@ import type { Knex } from 'knex';
 import type { Lead, Row } from '../../db/models/index.ts';
 import { FailureType } from '../../workflows/failures.ts';
 import type { Clock } from '../index.ts';
+import type { LeadEventType } from '../../db/lead-event-types.ts';
 
 export interface LeadActivityDeps {
   db: Knex;
@@ -56,7 +57,7 @@ export async function accountUser(q: Knex | Knex.Transaction, accountId: string,
 /** Inserts a lead event unless its key was recorded before; true when this call recorded it. */
 export async function recordEvent(
   trx: Knex | Knex.Transaction,
-  e: { leadId: string; accountId: string; type: string; key: string; actorUserId?: string | null; note?: string | null; data?: Record<string, unknown> },
+  e: { leadId: string; accountId: string; type: LeadEventType; key: string; actorUserId?: string | null; note?: string | null; data?: Record<string, unknown> },
 ): Promise<boolean> {
   const rows = await trx('lead_events')
     .insert({

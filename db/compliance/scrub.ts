@@ -11,6 +11,7 @@
 import type { Knex } from 'knex';
 import type { EmailEntry, Lead, LeadStatus, PhoneEntry, Row } from '../models/index.ts';
 import { canBeCalled, canBeEmailed } from '../../workflows/lead/cadences.ts';
+import type { LeadEventType } from '../lead-event-types.ts';
 
 export interface ScrubResult {
   dnc: boolean;
@@ -140,7 +141,7 @@ export async function scrubLeads(trx: Knex.Transaction, leadIds: string[], { at,
 
   const iso = at.toISOString();
   const events: Array<Record<string, unknown>> = [];
-  const event = (l: ScrubbedLead, type: string, key: string, note: string | null, data: Record<string, unknown>) =>
+  const event = (l: ScrubbedLead, type: LeadEventType, key: string, note: string | null, data: Record<string, unknown>) =>
     events.push({ lead_id: l.id, account_id: l.account_id, actor_system: actor, type, note, data: JSON.stringify(data), idempotency_key: key });
 
   // New flags and removals, gathered per kind and written set-based below: an upload that

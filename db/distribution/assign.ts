@@ -13,6 +13,7 @@ import type { AssignmentMethod, AutoAssignDetail, Lead, Row } from '../models/in
 import { requestAutoAssign } from './auto-assign-trigger.ts';
 import { INACTIVE_LEAD_STATUSES } from '../../workflows/lead/state.ts';
 import { forEachLimit, signalWithStartLead } from '../../worker/clients/lead.ts';
+import type { LeadEventType } from '../lead-event-types.ts';
 
 /** Statuses that end a lead's work: such a lead keeps whoever it had until it is restored. */
 export const ASSIGN_REASON_MAX = 500;
@@ -224,7 +225,7 @@ export async function writeAssignments(trx: Knex.Transaction, accountId: string,
       account_id: accountId,
       actor_user_id: w.byUserId,
       actor_system: w.byUserId ? null : w.actorSystem,
-      type: w.userId ? 'assigned' : 'unassigned',
+      type: (w.userId ? 'assigned' : 'unassigned') satisfies LeadEventType,
       note: w.note,
       data: { userId: w.userId, byUserId: w.byUserId, reason: w.reason, method: w.method, previousUserId: w.lead.assigned_user_id },
       created_at: at,

@@ -13,6 +13,7 @@ import { AssignmentError, LOCKED_LEAD_COLUMNS, loadAssignee, lockDistribution, l
 import { requestAutoAssign } from './auto-assign-trigger.ts';
 import { callBackRecipient } from './call-back-recipient.ts';
 import { accountDay } from './ledger.ts';
+import type { LeadEventType } from '../lead-event-types.ts';
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** Rows per statement when a user holds thousands of leads (PostgreSQL takes at most 65,535 parameters). */
@@ -188,7 +189,7 @@ async function handOverCallBacks(
       account_id: h.accountId,
       actor_user_id: h.byUserId,
       actor_system: h.byUserId ? null : 'system',
-      type: 'callback_handed_over',
+      type: 'callback_handed_over' satisfies LeadEventType,
       note,
       data: { dueAt, toUserId: move.toUserId, reminderTo: recipient?.id ?? null, assignmentId: move.assignmentId },
       created_at: h.at,

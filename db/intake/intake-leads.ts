@@ -18,6 +18,7 @@ import { forEachLimit, leadWorkflowExists, signalWithStartLead } from '../../wor
 import { scrubLeads, type ScrubResult } from '../compliance/scrub.ts';
 import { requestAutoAssign } from '../distribution/auto-assign-trigger.ts';
 import { IdempotencyConflictError, IntakeValidationError, leadColumns, LeadWorkflowStartError, validateIntake, type CleanLead, type IntakeInput } from './validate.ts';
+import type { LeadEventType } from '../lead-event-types.ts';
 
 export interface IntakeDeps {
   db: Knex;
@@ -288,7 +289,7 @@ async function recordArrivals({ trx, accountId, now, saved }: Run, round: Pendin
         account_id: accountId,
         actor_user_id: p.opts.actorUserId ?? null,
         actor_system: p.opts.actorUserId ? null : 'intake',
-        type: merged ? 'merged' : 'created',
+        type: (merged ? 'merged' : 'created') satisfies LeadEventType,
         note: merged ? `Arrived again from ${p.lead.source}; merged as another source touch` : `Lead received from ${p.lead.source}`,
         data: JSON.stringify({ touchId: String(touch.id), source: p.lead.source, importName: p.lead.importName, importId: p.opts.importId ?? null }),
         idempotency_key: `intake:touch:${touch.id}`,
@@ -367,7 +368,7 @@ async function startWorkflows(deps: IntakeDeps, accountId: string, saved: Map<nu
           lead_id: s.leadId,
           account_id: accountId,
           actor_system: 'intake',
-          type: 'workflow_start_failed',
+          type: 'workflow_start_failed' satisfies LeadEventType,
           note: 'The lead is saved; its workflow will be started by reconcile',
           data: JSON.stringify({ touchId: s.arrival.touchId, error: err instanceof Error ? err.message : String(err) }),
         })
