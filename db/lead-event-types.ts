@@ -31,6 +31,8 @@ export const LEAD_EVENT_TYPES = [
   'recycled',
   'restored',
   'archived',
+  // An owner or admin reopening a closed lead (db/leads/closing.ts).
+  'reopened',
   'eagent_transferred',
   'eagent_transfer_failed',
   'eagent_refused',

@@ -1,14 +1,15 @@
 // The LSP's day (docs/product.md, "Assignment"): "today" is the account's local calendar day in
 // its time zone, and each active LSP's capacity ledger counts the work that day holds for them
 // against their daily target: follow-ups due today on their open leads (call-backs and cadence
-// call tasks both set next_follow_up_at) plus the leads newly assigned to them today. A lead
-// assigned today whose first call is also due today is one piece of work: it counts as new
-// only, never twice.
+// call tasks both set next_follow_up_at; not on closed leads, which leave Due today) plus the
+// leads newly assigned to them today. A lead assigned today whose first call is also due
+// today is one piece of work: it counts as new only, never twice.
 //
 // The day's bounds are computed here with Intl, not in SQL, so every caller (web, API, worker)
 // compares timestamps against the same two instants and a DST change day is 23 or 25 hours long.
 import type { Knex } from 'knex';
 import { INACTIVE_LEAD_STATUSES } from '../../workflows/lead/state.ts';
+import { CLOSING_MILESTONES } from '../leads/closing.ts';
 
 /** The range an LSP's daily target is kept in (the owner's page and the API refuse others). */
 export const DAILY_TARGET_MIN = 1;
@@ -136,7 +137,7 @@ export async function capacityLedger(db: Knex | Knex.Transaction, accountId: str
   const account = await db('accounts').where({ id: accountId }).first('time_zone');
   if (!account) throw new Error(`No account ${accountId}`);
   const day = accountDay(account.time_zone as string, opts.at ?? new Date());
-  const bounds = { accountId, start: day.start, end: day.end, closed: [...INACTIVE_LEAD_STATUSES] };
+  const bounds = { accountId, start: day.start, end: day.end, closed: [...INACTIVE_LEAD_STATUSES], closing: [...CLOSING_MILESTONES] };
   // Both counts are correlated on the account too, so another account's rows never count even
   // if a lead or an assignment row ever named this account's user.
   const result = await db.raw<{ rows: LedgerRow[] }>(
@@ -145,6 +146,7 @@ export async function capacityLedger(db: Knex | Knex.Transaction, accountId: str
          WHERE l.account_id = u.account_id AND l.assigned_user_id = u.id
            AND l.status <> ALL(:closed::text[])
            AND l.next_follow_up_at >= :start AND l.next_follow_up_at < :end
+           AND l.milestone <> ALL(:closing::text[])
            AND NOT EXISTS (SELECT 1 FROM assignments a
                             WHERE a.lead_id = l.id AND a.account_id = u.account_id AND a.user_id = u.id
                               AND a.created_at >= :start AND a.created_at < :end)) AS follow_ups_due,

@@ -7,10 +7,11 @@
 // a segment); within a segment the freshest first (speed to lead), then by id so ties are stable.
 import type { Knex } from 'knex';
 import type { Segment } from '../../workflows/lead/segment.ts';
+import { CLOSING_MILESTONES } from '../leads/closing.ts';
 import { LOCKED_LEAD_COLUMNS, type LockedLead } from './assign.ts';
 
-/** Milestones after which nobody should be sent to work the lead. */
-export const CLOSED_MILESTONES = ['not_interested', 'sold', 'bad_contact_info', 'do_not_contact'] as const;
+/** Milestones after which nobody should be sent to work the lead (the closed leads of db/leads/closing.ts). */
+export const CLOSED_MILESTONES = CLOSING_MILESTONES;
 
 /** A segment's place in the queue, 1 first; leads without a segment come last. */
 export const SEGMENT_PRIORITY: Record<Segment, number> = { highly_engaged: 1, engaged: 2, cold: 3 };

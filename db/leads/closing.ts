@@ -4,6 +4,7 @@
 // agrees without asking the workflow.
 import type { Knex } from 'knex';
 import type { Milestone } from '../../workflows/lead/quick-actions.ts';
+import type { LeadEventType } from '../lead-event-types.ts';
 
 /** Not Interested, Sold, Bad Contact Info and Do Not Contact: nobody works the lead any more. */
 export const CLOSING_MILESTONES = ['not_interested', 'sold', 'bad_contact_info', 'do_not_contact'] as const satisfies readonly Milestone[];
@@ -63,7 +64,7 @@ export async function reopenLead(db: Knex, { accountId, leadId, byUserId, liftDo
       lead_id: leadId,
       account_id: accountId,
       actor_user_id: byUserId,
-      type: 'reopened',
+      type: 'reopened' satisfies LeadEventType,
       data: { from: lead.milestone, to, lifted, byUserId },
       created_at: now,
     });

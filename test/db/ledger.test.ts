@@ -104,6 +104,8 @@ describe('capacityLedger', () => {
     await lead(acct, { assignedTo: alex, followUp: '2026-11-30T18:00:00Z', status: 'archived' }); // closed: not
     await lead(acct, { assignedTo: alex, followUp: '2026-11-30T18:00:00Z', status: 'recycled' }); // closed: not
     await lead(acct, { assignedTo: sam, followUp: '2026-11-30T18:00:00Z' }); // Sam's
+    const sold = await lead(acct, { assignedTo: alex, followUp: '2026-11-30T18:00:00Z' });
+    await db.knex('leads').where({ id: sold }).update({ milestone: 'sold' }); // closed: not
 
     const fresh = await lead(acct);
     await assign(acct, fresh, alex, '2026-11-30T14:00:00Z'); // today

@@ -34,6 +34,7 @@ const SAMPLES: Record<LeadEventType, Partial<HistoryEvent>> = {
   recycled: { note: 'New, unassigned and neither callable nor e-mailable for 3 days', data: { rule: 'recycle_uncontactable' } },
   restored: { actorName: 'Dana Owner', data: { byUserId: SAM } },
   archived: { actorName: 'Alex Rivera', data: { after: 'personalized_proposal' } },
+  reopened: { actorName: 'Dana Owner', data: { from: 'do_not_contact', to: 'attempted_contact', lifted: ['dnc', 'dne'], byUserId: SAM } },
   eagent_transferred: { data: { status: 201, attempt: 1 } },
   eagent_transfer_failed: { data: { attempt: 2, status: 503, body: 'busy' } },
   eagent_refused: { data: { attempt: 1, reason: 'the address must be https' } },
@@ -66,6 +67,7 @@ describe('every kind of history entry in words', () => {
     expect(words('callback_handed_over', SAMPLES.callback_handed_over)).toBe("Call back on Tue, Dec 1, 10:00 AM (lead's time 9:00 AM CST) handed to Sam Lee");
     expect(words('step_skipped', SAMPLES.step_skipped)).toBe("Engaged or warmed prospects, step 1 skipped: every phone of the lead's is on a Do Not Call list");
     expect(describeLeadEvent(event('note', SAMPLES.note), ctx)).toEqual({ text: 'Note by Alex Rivera', note: 'Call after 5' });
+    expect(words('reopened', SAMPLES.reopened)).toBe('Reopened by Dana Owner (was Do Not Contact), back to Attempted Contact; lifted Do Not Call, Do Not E-mail');
   });
 
   it('shows the lead’s clock only when it differs: Arizona keeps MST all year, Denver does not', () => {

@@ -254,6 +254,13 @@ const WORDINGS: Record<LeadEventType, Wording> = {
   recycled: (e) => `Moved to the Recycle bin: ${e.note ? e.note.charAt(0).toLowerCase() + e.note.slice(1) : 'new, unassigned and neither callable nor e-mailable for 3 days'}`,
   restored: (_e, _ctx, by) => `Restored from the Recycle bin by ${by}`,
   archived: (e, _ctx, by) => `Lead archived by ${by}${str(e.data.after) ? ` after ${milestoneLabel(String(e.data.after))}` : ''}`,
+  reopened: (e, _ctx, by) => {
+    const lifted = Array.isArray(e.data.lifted) ? (e.data.lifted as unknown[]).filter((f): f is string => typeof f === 'string') : [];
+    const flags = lifted.map((f) => ({ dnc: 'Do Not Call', dne: 'Do Not E-mail', dnm: 'Do Not Mail' })[f] ?? f.toUpperCase());
+    const from = str(e.data.from) ? ` (was ${milestoneLabel(String(e.data.from))})` : '';
+    const to = str(e.data.to) ? `, back to ${milestoneLabel(String(e.data.to))}` : '';
+    return `Reopened by ${by}${from}${to}${flags.length ? `; lifted ${flags.join(', ')}` : ''}`;
+  },
   eagent_transferred: (e) => `Sent to eAgent${(num(e.data.attempt) ?? 1) > 1 ? ` (attempt ${num(e.data.attempt)})` : ''}`,
   eagent_transfer_failed: (e) => {
     const status = num(e.data.status);
