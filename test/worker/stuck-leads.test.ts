@@ -103,7 +103,7 @@ describe('stuck-lead finder', () => {
 
       const r = await eventually(async () => {
         const r = await report(accountId);
-        return r.items.activity_retrying.length > 0 && r;
+        return r.items.activity_retrying.length > 0 ? r : null;
       }, 'retrying eAgent listed', 40_000);
       expect(r.counts.activity_retrying).toBe(1);
       const item = r.items.activity_retrying[0]!;
@@ -155,7 +155,7 @@ describe('stuck-lead finder', () => {
       try {
         const r = await eventually(async () => {
           const r = await report(accountId);
-          return r.items.workflow_task_failing.length > 0 && r;
+          return r.items.workflow_task_failing.length > 0 ? r : null;
         }, 'failing workflow task listed', 40_000);
         expect(r.items.workflow_task_failing[0]).toMatchObject({ leadId, workflowTask: { failure: "Cannot read properties of undefined (reading 'milestone')", timedOut: false } });
         expect(stuckWords(r.items.workflow_task_failing[0]!, 'UTC')).toContain('Workflow code error after a deploy');

@@ -3,6 +3,9 @@
 import type { StuckKind, StuckLead } from '../../../worker/clients/stuck-leads.ts';
 import { formatDateTime } from './labels.ts';
 
+/** The largest N the Support page takes for "no progress for N days". */
+export const MAX_NO_PROGRESS_DAYS = 365;
+
 export const STUCK_KIND_TITLES: Record<StuckKind, string> = {
   not_running: 'Open lead without a running workflow',
   activity_retrying: 'A step retrying',
@@ -12,6 +15,9 @@ export const STUCK_KIND_TITLES: Record<StuckKind, string> = {
 };
 
 /** The lead workflow's activities by what they do, for people. */
+/** The kinds in the order the Support page lists them (the finder's order). */
+export const STUCK_KIND_ORDER = Object.keys(STUCK_KIND_TITLES) as StuckKind[];
+
 const ACTIVITY_NAMES: Record<string, string> = {
   transferToEagent: 'the transfer to eAgent',
   sendOutboxEmail: 'sending an e-mail',
