@@ -5,16 +5,20 @@ export interface NavItem {
   label: string;
 }
 
-/** What owners and admins see; My Company is the owner's alone; the Mailbox exists outside production only. */
+/** What owners and admins see; My Company, Subscription and API keys are the owner's alone; the Mailbox exists outside production only. */
 const ADMIN_NAV: Array<NavItem & { ownerOnly?: true; mailbox?: true }> = [
   { to: '/leads', label: 'Leads' },
   { to: '/upcoming', label: 'Upcoming' },
+  { to: '/activity', label: 'Live activity' },
+  { to: '/reports', label: 'Reports' },
   { to: '/recycle-bin', label: 'Recycle bin' },
   { to: '/imports', label: 'Imports' },
   { to: '/compliance', label: 'Compliance' },
   { to: '/templates', label: 'Templates' },
   { to: '/users', label: 'Users & Seats' },
   { to: '/company', label: 'My Company', ownerOnly: true },
+  { to: '/subscription', label: 'Subscription', ownerOnly: true },
+  { to: '/api-keys', label: 'API keys', ownerOnly: true },
   { to: '/mailbox', label: 'Mailbox', mailbox: true },
   { to: '/support', label: 'Support' },
 ];
