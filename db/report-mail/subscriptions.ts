@@ -67,12 +67,12 @@ export async function accountsWithSubscriptions(db: Knex): Promise<string[]> {
 /** The idempotency key of one user's e-mail for one period: the outbox refuses a second. */
 export const reportMailKey = (userId: string, kind: ReportKind, first: string) => `report-mail:${userId}:${kind}:${first}`;
 
-/** The first date of the latest period mailed to the user, per kind (for the page). */
+/** The latest period whose e-mail went out to the user, per kind (for the page). */
 export async function lastMailed(db: Knex, accountId: string, userId: string): Promise<Partial<Record<ReportKind, { first: string; last: string; sentAt: Date | null }>>> {
   const out: Partial<Record<ReportKind, { first: string; last: string; sentAt: Date | null }>> = {};
   for (const kind of REPORT_KINDS) {
     const row = await db('email_outbox')
-      .where({ account_id: accountId })
+      .where({ account_id: accountId, status: 'sent' })
       .andWhere('idempotency_key', 'like', `report-mail:${userId}:${kind}:%`)
       .orderBy('idempotency_key', 'desc')
       .first('idempotency_key', 'sent_at');

@@ -92,6 +92,24 @@ describe('queueDueReportMails', () => {
     expect(text).not.toMatch(/\d{4}-\d{2}-\d{2}T/);
   });
 
+  it('sums the 7 days before the weekly report’s day', async () => {
+    const a = await account();
+    // Wednesday 2026-11-18 falls in the week Monday 16 to Sunday 22, mailed Monday 23 at 8:00.
+    await buildReportDay(db.knex, a.accountId, await reportLsps(db.knex, a.accountId), localInstant('America/Chicago', 2026, 11, 18));
+    await saveSubscription(db.knex, { accountId: a.accountId, userId: a.adminId, timing: { kind: 'weekly', hour: 8, weekday: 1 }, now: new Date('2026-11-01T12:00:00Z') });
+    const r = await acts().queueDueReportMails({ accountId: a.accountId, at: localInstant('America/Chicago', 2026, 11, 23, 8 * 60).toISOString() });
+    expect(r.outboxIds).toHaveLength(1);
+    expect(r.nextDueAt).toBe(localInstant('America/Chicago', 2026, 11, 30, 8 * 60).toISOString());
+    const [mail] = await outbox(a.accountId);
+    // The lead that arrived the evening before (Tuesday) and its first attempt are in the week too.
+    expect(mail.subject).toBe('Weekly report, Mon, Nov 16 to Sun, Nov 22, 2026: 4 leads arrived, 7 Quick Actions');
+    const lines = mail.body_text.split('\n');
+    for (const line of ['Leads arrived: 4', '  web_vendor: 3', '  national_campaign: 1', 'Leads assigned: 3', 'Quick Actions: 7', '  Attempted Contact: 4', 'Milestones reached: 6', 'Removed or recycled: 2']) expect(lines).toContain(line);
+    // First attempts after 10 minutes, 30 minutes and 1 h 40 min.
+    expect(lines).toContain('Speed to first attempt: median 30 min from arrival (3 leads had their first Quick Action in this period)');
+    expect(mail.body_text).toContain('every Monday at 8 AM');
+  });
+
   it('queues a period once however often and however concurrently it runs, and only the latest after an outage', async () => {
     const a = await account();
     await saveSubscription(db.knex, { accountId: a.accountId, userId: a.adminId, timing: daily7, now: new Date('2026-11-01T12:00:00Z') });
