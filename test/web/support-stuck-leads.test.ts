@@ -118,4 +118,57 @@ describe('support page: stuck leads', () => {
     expect((await lsp.get('/support')).status).toBe(403);
     expect((await lsp.submit('/support', { intent: 'reconcile-lead', leadId: quiet! }, { from: '/leads' })).status).toBe(403);
   });
+
+  it('inspects a lead workflow in words, and restarts it or continues it as new with a confirmation and a history entry', async () => {
+    const k = db.knex;
+    const [leadId] = await insertLeads(k, accountId, [{ firstName: 'Ivy', lastName: 'Inspected', state: 'TX' }]);
+    const other = await createAccountWithAdmin(k, 'Elsewhere again');
+    const [otherLead] = await insertLeads(k, other.accountId, [{}]);
+    const activities = createActivities({ db: k, mailer: { sendMail: async () => Promise.reject(new Error('no mail here')) }, temporal: env.client, taskQueue });
+    await withWorker(env, { taskQueue, workflowsPath: WORKFLOWS_PATH, activities }, async () => {
+      const handle = env.client.workflow.getHandle(leadWorkflowId(leadId!));
+      try {
+        await startLead(env.client, { leadId: leadId!, accountId }, { taskQueue });
+        await eventually(async () => (await handle.query(leadStateQuery)).nextWakeAt, 'asleep');
+        const firstRun = (await handle.describe()).runId;
+        const kim = await signIn('support.kim', 'kim-demo-pass');
+        const page = await kim.get(`/leads/${leadId}/workflow`);
+        expect(page.status).toBe(200);
+        const text = visibleText(page.text);
+        expect(text).toContain(`lead-${leadId}`);
+        expect(text).toContain(firstRun);
+        expect(text).toMatch(/Next wake-up .* for the next cadence step/);
+        expect(text).toContain('Workflow started');
+        expect(text).toContain('Asleep until its next wake-up');
+        expect(text).not.toMatch(/\d{4}-\d{2}-\d{2}T/);
+        expect(page.text).toContain(`href="${TEMPORAL_WEB}/namespaces/default/workflows/lead-${leadId}"`);
+
+        expect((await kim.get(`/leads/${otherLead}/workflow`)).status).toBe(404);
+        expect((await kim.submit(`/leads/${otherLead}/workflow`, { intent: 'restart', confirm: 'yes' }, { from: `/leads/${leadId}/workflow` })).status).toBe(404);
+        const lsp = await signIn('lsp.alex', 'alex-demo-pass');
+        expect((await lsp.get(`/leads/${leadId}/workflow`)).status).toBe(403);
+
+        // Without the confirmation nothing happens.
+        expect((await kim.submit(`/leads/${leadId}/workflow`, { intent: 'restart' })).status).toBe(400);
+        expect((await handle.describe()).runId).toBe(firstRun);
+
+        const restarted = await kim.submit(`/leads/${leadId}/workflow`, { intent: 'restart', confirm: 'yes' });
+        expect(restarted.status).toBe(200);
+        expect(visibleText(restarted.text)).toContain('stopped and started again');
+        const secondRun = (await handle.describe()).runId;
+        expect(secondRun).not.toBe(firstRun);
+        expect((await handle.describe()).status.name).toBe('RUNNING');
+        expect(await k('lead_events').where({ lead_id: leadId, type: 'workflow_restarted' }).first('note')).toEqual({ note: 'Workflow restarted from the database by Kim Patel (Support)' });
+
+        await eventually(async () => (await handle.query(leadStateQuery)).nextWakeAt, 'asleep again');
+        const continued = await kim.submit(`/leads/${leadId}/workflow`, { intent: 'continue-as-new', confirm: 'yes' });
+        expect(continued.status).toBe(200);
+        await eventually(async () => (await handle.describe()).runId !== secondRun, 'continued as new');
+        expect(await k('lead_events').where({ lead_id: leadId, type: 'workflow_continued_as_new' }).first('note')).toEqual({ note: 'Workflow asked to continue as new by Kim Patel (Support)' });
+        expect(visibleText((await kim.get(`/leads/${leadId}/workflow`)).text)).toContain('Workflow continued as new');
+      } finally {
+        await handle.terminate('test over').catch(() => undefined);
+      }
+    });
+  });
 });
