@@ -135,10 +135,10 @@ function eventScope(ctx: ReportContext, opts: { actor: boolean; where?: string; 
  * before, and one left after it (in a later workflow run or not) ends when it really ended.
  * Columns: event_id, lead_id, reached_at, user_id, action, milestone, moved (a new milestone).
  */
-function quickActionHistory(ctx: ReportContext, opts: { untilEnd?: boolean } = {}): Sql {
+function quickActionHistory(ctx: ReportContext): Sql {
   const lead = filtersLeads(ctx) ? leadFilters(ctx) : null;
   // A lead's Quick Actions all come after it arrived: the earliest arrival among these leads
-  // bounds the rows to read. Without the time each milestone ended, nothing after the range matters.
+  // bounds the rows to read.
   return {
     sql: `WITH touched AS (
             SELECT DISTINCT e.lead_id FROM lead_events e ${lead ? 'JOIN leads l ON l.id = e.lead_id' : ''}
@@ -148,12 +148,12 @@ function quickActionHistory(ctx: ReportContext, opts: { untilEnd?: boolean } = {
                    e.data->>'milestone' IS DISTINCT FROM coalesce(lag(e.data->>'milestone') OVER (PARTITION BY e.lead_id ORDER BY e.created_at, e.id), 'new') AS moved
               FROM lead_events e JOIN touched t ON t.lead_id = e.lead_id
              WHERE e.account_id = ? AND e.type = 'quick_action'
-               AND e.created_at >= (SELECT min(l2.created_at) FROM touched t2 JOIN leads l2 ON l2.id = t2.lead_id) ${opts.untilEnd ? 'AND e.created_at < ?' : ''}
+               AND e.created_at >= (SELECT min(l2.created_at) FROM touched t2 JOIN leads l2 ON l2.id = t2.lead_id)
           ), history AS (
             SELECT s.*, CASE WHEN s.moved THEN lead(s.reached_at) OVER (PARTITION BY s.lead_id, s.moved ORDER BY s.reached_at, s.event_id) END AS left_at
               FROM steps s
           )`,
-    bindings: [ctx.accountId, ctx.start, ctx.end, ...(lead?.bindings ?? []), ctx.accountId, ...(opts.untilEnd ? [ctx.end] : [])],
+    bindings: [ctx.accountId, ctx.start, ctx.end, ...(lead?.bindings ?? []), ctx.accountId],
   };
 }
 
@@ -266,7 +266,7 @@ const userActivity: ReportSpec = {
   sorts: { user: 'lower(user_name)', action: 'action', actions: 'actions', milestones: 'milestones' },
   tiebreak: 'user_id, action',
   base(ctx) {
-    const qh = quickActionHistory(ctx, { untilEnd: true });
+    const qh = quickActionHistory(ctx);
     const range = inRange(ctx);
     return {
       sql: `${qh.sql}
