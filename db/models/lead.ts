@@ -67,6 +67,8 @@ export class Lead extends BaseModel {
   milestone!: Milestone;
   assignedUserId!: string | null;
   nextFollowUpAt!: Date | null;
+  /** The booked call-back (the latest Appointment / Call Back), kept from the history by a trigger. */
+  callBackAt!: Date | null;
   createdAt!: Date;
   updatedAt!: Date;
   recycledAt!: Date | null;
@@ -110,6 +112,7 @@ export class Lead extends BaseModel {
     milestone: text,
     assignedUserId: nullable(uuid),
     nextFollowUpAt: nullable(timestamp),
+    callBackAt: nullable(timestamp),
     createdAt: timestamp,
     updatedAt: timestamp,
     recycledAt: nullable(timestamp),

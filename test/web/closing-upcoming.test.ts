@@ -97,6 +97,9 @@ describe('Closing milestones', () => {
     const owner = await signedIn('A0DEMO1', 'owner-demo-pass');
     const list = await owner.get('/leads?closed=only');
     expect(list.text).toContain(`href="/leads/${id}/reopen"`);
+    // The lead page offers it too, to owners and admins only.
+    expect((await owner.get(`/leads/${id}`)).text).toContain(`href="/leads/${id}/reopen"`);
+    expect((await lsp.get(`/leads/${id}`)).text).not.toContain(`href="/leads/${id}/reopen"`);
     const page = await owner.get(`/leads/${id}/reopen`);
     expect(visibleText(page.text)).toContain('This lead is closed at Not Interested');
     // No CSRF token: refused, nothing changes.
@@ -171,6 +174,9 @@ describe('Upcoming call-backs', () => {
     await quickAction(lateEvening, 'appointment', alex, evening);
     await quickAction(closed, 'appointment', alex, new Date(Date.now() + dayMs));
     await quickAction(closed, 'not_interested', alex);
+    // The lead page shows the next call-back beside the next follow-up.
+    const soonPage = visibleText((await (await signedIn('lsp.alex', 'alex-demo-pass')).get(`/leads/${soon}`)).text);
+    expect(soonPage).toMatch(/Next call-back [A-Z][a-z]{2} \d{1,2}, \d{4}, \d{2}:\d{2} E[SD]T/);
     await quickAction(past, 'appointment', alex, new Date(Date.now() + 2 * HOUR));
     await suite.db.knex('leads').where({ id: past }).update({ call_back_at: new Date(Date.now() - HOUR) });
     await quickAction(samsLead, 'appointment', sam, new Date(Date.now() + 4 * HOUR));

@@ -23,6 +23,7 @@ import { NOTE_MAX } from '../utils/lead-notes.ts';
 import { AssignmentWhyPanel } from '../components/assignment-why.tsx';
 import { assignmentWhy } from '../utils/assignment-why.server.ts';
 import { claimFromWeb, type ClaimOutcome } from '../utils/claim.server.ts';
+import { isClosingMilestone } from '../../../db/leads/closing.ts';
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: data ? `${data.lead.firstName} ${data.lead.lastName} · Leadflow` : 'Lead · Leadflow' }];
 
@@ -44,6 +45,8 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
     // Owners and admins assign; the select marks the LSPs not licensed in the lead's state.
     lsps: canAssign(user) ? await assignableLsps(context.services.db, user, lead.state) : null,
     quickActions: canAct ? quickActionButtons() : [],
+    // Owners and admins reopen a closed lead (its own page, /leads/:id/reopen).
+    canReopen: canAssign(user) && isClosingMilestone(lead.milestone),
     // A fresh id per page view: a double click sends the same id twice and is recorded once.
     actionId: randomUUID(),
   };
@@ -244,7 +247,7 @@ function AssignForms({ lsps, state, assigned }: { lsps: AssignableLsp[]; state: 
 }
 
 export default function LeadPage() {
-  const { lead, canAct, canClaim, why, lsps, quickActions, actionId, history, contact } = useLoaderData<typeof loader>();
+  const { lead, canAct, canClaim, canReopen, why, lsps, quickActions, actionId, history, contact } = useLoaderData<typeof loader>();
   const result = useActionData<typeof action>();
   const waiting = useWaitForRecord(lead.id, result?.sent, history);
   return (
@@ -299,9 +302,21 @@ export default function LeadPage() {
             <dt>Assignee</dt>
             <dd>{lead.assignee ? `${lead.assignee.name} (${lead.assignee.username})` : 'Unassigned'}</dd>
             <dt>Milestone</dt>
-            <dd>{milestoneLabel(lead.milestone)}</dd>
+            <dd>
+              {milestoneLabel(lead.milestone)}
+              {canReopen ? (
+                <>
+                  {' '}
+                  <Link to={`/leads/${lead.id}/reopen`} className="button secondary small">
+                    Reopen
+                  </Link>
+                </>
+              ) : null}
+            </dd>
             <dt>Next follow-up</dt>
             <dd><TimeWithLeadClock value={lead.nextFollowUpAt} leadZone={lead.timeZone} /></dd>
+            <dt>Next call-back</dt>
+            <dd>{lead.nextCallBackAt ? <TimeWithLeadClock value={lead.nextCallBackAt} leadZone={lead.timeZone} /> : 'None booked'}</dd>
             <dt>Created</dt>
             <dd><Time value={lead.createdAt} /></dd>
             <dt>Updated</dt>

@@ -259,8 +259,7 @@ async function loadLeadDetail(db: Knex, scoped: Knex.QueryBuilder, leadId: strin
     .withGraphFetched(DETAIL_GRAPH)
     .modifiers(DETAIL_MODIFIERS);
   if (!lead) return null;
-  // call_back_at (migration 20261130080000) is read with the row; the model does not name it.
-  const callBackAt = (lead as Lead & { callBackAt?: Date | null }).callBackAt ?? null;
+  const callBackAt = lead.callBackAt ?? null;
   const flags: LeadDetail['flags'] = [];
   for (const flag of ['dnc', 'dne', 'dnm'] as const) {
     if (lead[flag]) flags.push({ flag: flag.toUpperCase() as 'DNC' | 'DNE' | 'DNM', at: lead[`${flag}At`], reason: lead[`${flag}Reason`] });
