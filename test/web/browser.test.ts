@@ -56,7 +56,7 @@ describe.skipIf(browserUnavailable)(`in a real browser${browserUnavailable ? ` (
     await page.getByText('Filter and sort').click();
     await page.getByLabel('Source').selectOption('spreadsheet');
     await page.getByRole('button', { name: 'Apply' }).click();
-    await expect.poll(() => new URL(page.url()).search).toBe('?source=spreadsheet&sort=created&dir=desc');
+    await expect.poll(() => new URL(page.url()).search).toBe('?source=spreadsheet&closed=include&sort=created&dir=desc');
     await expect.poll(() => rows.count()).toBe(2);
 
     await page.getByRole('link', { name: 'Walsh, Peter' }).click();
