@@ -99,9 +99,18 @@ const sqlList = (values: string[]) => values.map((v) => `'${v.replace(/'/g, "''"
 function leadFilters(ctx: ReportContext): Sql {
   const parts = ['l.account_id = ?'];
   const bindings: unknown[] = [ctx.accountId];
-  if (ctx.filters.source) parts.push('l.source = ?'), bindings.push(ctx.filters.source);
-  if (ctx.filters.import) parts.push('l.import_name = ?'), bindings.push(ctx.filters.import);
-  if (ctx.filters.segment) parts.push('l.segment = ?'), bindings.push(ctx.filters.segment);
+  if (ctx.filters.source) {
+    parts.push('l.source = ?');
+    bindings.push(ctx.filters.source);
+  }
+  if (ctx.filters.import) {
+    parts.push('l.import_name = ?');
+    bindings.push(ctx.filters.import);
+  }
+  if (ctx.filters.segment) {
+    parts.push('l.segment = ?');
+    bindings.push(ctx.filters.segment);
+  }
   return { sql: parts.join(' AND '), bindings };
 }
 
@@ -123,7 +132,10 @@ function eventScope(ctx: ReportContext, opts: { actor: boolean; where?: string; 
     bindings.push(...lf.bindings);
   }
   if (opts.where) parts.push(opts.where);
-  if (opts.actor && ctx.filters.user) parts.push('e.actor_user_id = ?'), bindings.push(ctx.filters.user);
+  if (opts.actor && ctx.filters.user) {
+    parts.push('e.actor_user_id = ?');
+    bindings.push(ctx.filters.user);
+  }
   return { sql: `FROM lead_events e ${leadJoin} ${opts.joins ?? ''} WHERE ${parts.join(' AND ')}`, bindings };
 }
 
@@ -161,7 +173,10 @@ function quickActionHistory(ctx: ReportContext): Sql {
 function inRange(ctx: ReportContext): Sql {
   const bindings: unknown[] = [ctx.start, ctx.end];
   let byUser = '';
-  if (ctx.filters.user) (byUser = 'AND h.user_id = ?'), bindings.push(ctx.filters.user);
+  if (ctx.filters.user) {
+    byUser = 'AND h.user_id = ?';
+    bindings.push(ctx.filters.user);
+  }
   return { sql: `h.reached_at >= ? AND h.reached_at < ? ${byUser}`, bindings };
 }
 
@@ -411,7 +426,10 @@ const leadSnapshot: ReportSpec = {
     const lf = leadFilters(ctx);
     const bindings: unknown[] = [...lf.bindings, ctx.start, ctx.end];
     let byUser = '';
-    if (ctx.filters.user) (byUser = 'AND l.assigned_user_id = ?'), bindings.push(ctx.filters.user);
+    if (ctx.filters.user) {
+      byUser = 'AND l.assigned_user_id = ?';
+      bindings.push(ctx.filters.user);
+    }
     return {
       sql: `SELECT l.id AS lead_id, l.city, l.state, l.source, l.segment, l.milestone, l.created_at, l.next_follow_up_at, u.name AS assignee
               FROM leads l JOIN users u ON u.id = l.assigned_user_id
@@ -462,7 +480,10 @@ function metricsSql(ctx: ReportContext, bySource: boolean): Sql {
   // range are among the account's Quick Actions since the range began: one pass over them.
   const bindings: unknown[] = [ctx.accountId, ctx.start, ...lf.bindings, ctx.start, ctx.end];
   let byUser = '';
-  if (ctx.filters.user) (byUser = 'AND l.assigned_user_id = ?'), bindings.push(ctx.filters.user);
+  if (ctx.filters.user) {
+    byUser = 'AND l.assigned_user_id = ?';
+    bindings.push(ctx.filters.user);
+  }
   const importCol = bySource ? `NULL::text AS import_name` : `l.import_name`;
   return {
     sql: `SELECT l.source, ${importCol}, count(*)::int AS leads,
