@@ -421,6 +421,12 @@ describe('CSV exports', () => {
     expect(column(formula.rows, 'Import')[row]).toBe(`'=HYPERLINK("http://evil.test","x")`);
     expect(formula.text).toContain(`"'=HYPERLINK(""http://evil.test"",""x"")"`);
     expect(column(formula.rows, 'Assignee')[row]).toBe('Chen, Sam');
+    // The list's search and closed-lead choice: found by name, exported without it.
+    const found = await csv(dana, `/leads.csv?q=${encodeURIComponent('Zebediah Quillfeather')}`);
+    expect(column(found.rows, 'Lead ID')).toEqual([L.worked]);
+    expect(found.text).not.toContain('Zebediah');
+    expect(column((await csv(dana, '/leads.csv?import=Fall+list&closed=hide')).rows, 'Lead ID').sort()).toEqual([L.untouched, L.slow].sort());
+    expect(column((await csv(dana, '/leads.csv?import=Fall+list&closed=only')).rows, 'Lead ID')).toEqual([L.worked]);
     expect(formula.text).toContain('"Chen, Sam"');
   });
 

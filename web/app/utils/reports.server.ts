@@ -8,7 +8,9 @@ import { LEAD_SOURCES, SEGMENTS } from '../../../db/models/index.ts';
 import { csvStream, cursorRows } from '../../../db/reports/csv.ts';
 import { REPORTS, type ReportColumn, type ReportContext, type ReportName, type ReportRow, type ReportSort, reportRows } from '../../../db/reports/reports.ts';
 import type { SessionUser } from './auth.server.ts';
-import { parseLeadListParams, scopedLeads, type LeadListParams } from './leads.server.ts';
+import { whereClosed, whereOpen } from '../../../db/leads/closing.ts';
+import { parseLeadSearch, whereLeadMatches } from '../../../db/leads/search.ts';
+import { closedView, parseLeadListParams, scopedLeads, type LeadListParams } from './leads.server.ts';
 import { milestoneLabel, sourceLabel, statusLabel } from './labels.ts';
 
 /** Who may run reports and export: the agency's owners and admins. */
@@ -155,7 +157,12 @@ export function reportCsvResponse(db: Knex, name: ReportName, ctx: ReportContext
 
 // The leads list's filters, as its page applies them (utils/leads.server.ts), on the rows the
 // user may see (scopedLeads).
-function leadListFilters(q: Knex.QueryBuilder, p: LeadListParams): Knex.QueryBuilder {
+function leadListFilters(q: Knex.QueryBuilder, p: LeadListParams, user: SessionUser): Knex.QueryBuilder {
+  const search = p.q ? parseLeadSearch(p.q) : null;
+  if (search) whereLeadMatches(q, search);
+  const closed = closedView(p, user);
+  if (closed === 'hide') whereOpen(q);
+  else if (closed === 'only') whereClosed(q);
   if (p.source) q.where('leads.source', p.source);
   if (p.import) q.where('leads.import_name', p.import);
   if (p.status) q.where('leads.status', p.status);
@@ -200,17 +207,17 @@ interface LeadCsvRow {
 }
 
 /** The list's parameters the export applies; any other one the list learns is refused below rather than ignored. */
-const LEAD_CSV_PARAMS = new Set(['page', 'sort', 'dir', 'source', 'import', 'status', 'segment', 'assignee', 'dnc', 'dne', 'dnm', 'kind']);
+const LEAD_CSV_PARAMS = new Set(['page', 'sort', 'dir', 'q', 'closed', 'source', 'import', 'status', 'segment', 'assignee', 'dnc', 'dne', 'dnm', 'kind']);
 
 /** The leads list (its filters and order, GET /leads's query string) as CSV, streamed. */
 export function leadsCsvResponse(db: Knex, user: SessionUser, url: URL): Response {
   const params = parseLeadListParams(url);
   // An export must never hold more leads than the list it was asked from shows.
-  const unknown = Object.entries(params).filter(([k, v]) => v !== undefined && !LEAD_CSV_PARAMS.has(k) && !(k === 'closed' && v === 'include'));
+  const unknown = Object.entries(params).filter(([k, v]) => v !== undefined && !LEAD_CSV_PARAMS.has(k));
   if (unknown.length) {
     return new Response(`The export does not take the ${unknown.map(([k]) => `"${k}"`).join(', ')} filter yet: remove it to export.`, { status: 400, headers: { 'Content-Type': 'text/plain; charset=utf-8' } });
   }
-  const q = leadListFilters(scopedLeads(db, user), params)
+  const q = leadListFilters(scopedLeads(db, user), params, user)
     .leftJoin('users as assignee', 'assignee.id', 'leads.assigned_user_id')
     .orderByRaw(LEAD_ORDER[params.sort].replace(/%d/g, params.dir))
     .select(
