@@ -142,15 +142,20 @@ export async function leadWorkflow(input: LeadWorkflowInput): Promise<void> {
     const changed = want.filter((p) => !same(now.get(p.key as never), p.value));
     if (changed.length) upsertSearchAttributes(changed);
   };
-  /** Runs one activity, publishing that the lead is at work when its sleep said otherwise. */
+  /**
+   * Runs one activity, publishing that the lead is at work when its sleep said otherwise. The
+   * mark stays until the lead sleeps again: the main loop's next sleep, or the end of a signal's
+   * work while the loop sleeps.
+   */
+  const asleep = () => sleepUntil !== null && sleepUntil > Date.now();
   const track = async <T>(work: () => Promise<T>): Promise<T> => {
     inFlight++;
-    if (busySince === null && (sleepUntil === null || sleepUntil > Date.now())) busySince = Date.now();
+    if (busySince === null && (sleepUntil === null || asleep())) busySince = Date.now();
     publish();
     try {
       return await work();
     } finally {
-      if (--inFlight === 0 && busySince !== null) {
+      if (--inFlight === 0 && busySince !== null && asleep()) {
         busySince = null;
         publish();
       }
@@ -396,6 +401,7 @@ export async function leadWorkflow(input: LeadWorkflowInput): Promise<void> {
     state.nextWakeAt = new Date(wakeAt).toISOString();
     state.nextWakeFor = wakeFor;
     sleepUntil = wakeAt;
+    if (inFlight === 0) busySince = null;
     publish();
     rescheduled = false;
     await condition(() => rescheduled || shouldContinueAsNew(), Math.max(1, wakeAt - now));

@@ -128,9 +128,12 @@ export function WorkflowInspector({ view, busy = false }: { view: InspectorView;
       <Form method="post" action={action}>
         <CsrfInput />
         <input type="hidden" name="intent" value="restart" />
-        <label>
-          <input type="checkbox" name="confirm" value="yes" required /> Stop this workflow and start it again from what the database knows
-        </label>{' '}
+        <fieldset>
+          <legend>Restart from the database</legend>
+          <label>
+            <input type="checkbox" name="confirm" value="yes" required /> Stop this workflow and start it again from what the database knows
+          </label>
+        </fieldset>
         <button type="submit" className="button" disabled={busy}>
           Restart from the database
         </button>
@@ -139,9 +142,12 @@ export function WorkflowInspector({ view, busy = false }: { view: InspectorView;
         <Form method="post" action={action}>
           <CsrfInput />
           <input type="hidden" name="intent" value="continue-as-new" />
-          <label>
-            <input type="checkbox" name="confirm" value="yes" required /> Start a fresh history for this workflow (same lead, same state)
-          </label>{' '}
+          <fieldset>
+            <legend>Continue as new</legend>
+            <label>
+              <input type="checkbox" name="confirm" value="yes" required /> Start a fresh history for this workflow (same lead, same state)
+            </label>
+          </fieldset>
           <button type="submit" className="button" disabled={busy}>
             Continue as new
           </button>
