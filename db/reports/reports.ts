@@ -73,8 +73,11 @@ export interface ReportSpec {
   sorts: Record<string, string>;
   /** Appended to every ORDER BY so pages are stable. */
   tiebreak: string;
-  /** A few rows (one per group): counted along with the page, in one query. */
-  aggregated?: boolean;
+  /**
+   * Counted along with the page, in one query: for reports whose every row is computed before
+   * any can be sorted (groups, window functions), where a separate count would do it all twice.
+   */
+  countWithPage?: boolean;
   /** Sort keys whose column can be empty: those rows go last either way. (The others sort as their index does.) */
   nullable?: string[];
   base(ctx: ReportContext): Sql;
@@ -277,7 +280,7 @@ const userActivity: ReportSpec = {
   ],
   defaultSort: 'user',
   defaultDir: 'asc',
-  aggregated: true,
+  countWithPage: true,
   sorts: { user: 'lower(user_name)', action: 'action', actions: 'actions', milestones: 'milestones' },
   tiebreak: 'user_id, action',
   base(ctx) {
@@ -357,6 +360,7 @@ const milestones: ReportSpec = {
   ],
   defaultSort: 'reached',
   defaultDir: 'desc',
+  countWithPage: true,
   sorts: { reached: 'reached_at', lead: 'lead_id', source: 'source', milestone: 'milestone', user: 'lower(user_name)', elapsed: 'elapsed_s', atMilestone: 'at_milestone_s', since: 'since_s' },
   tiebreak: 'event_id',
   nullable: ['user'],
@@ -530,7 +534,7 @@ const accountMetrics: ReportSpec = {
   ],
   defaultSort: 'leads',
   defaultDir: 'desc',
-  aggregated: true,
+  countWithPage: true,
   sorts: {
     source: 'source',
     import: 'import_name',
@@ -652,8 +656,8 @@ export async function reportPage(db: Knex, name: ReportName, ctx: ReportContext,
       let rows: Raw[];
       let total: number;
       let current = Math.max(1, page);
-      if (spec.aggregated) {
-        // Few rows: the total comes with the page; past the last page, the last page.
+      if (spec.countWithPage) {
+        // The total comes with the page; past the last page, the last page.
         const run = async (p: number) => ((await trx.raw(pageSql(', count(*) OVER () AS total_rows'), [...base.bindings, pageSize, (p - 1) * pageSize] as Knex.RawBinding[])) as { rows: Raw[] }).rows;
         rows = await run(current);
         if (!rows.length && current > 1) {
