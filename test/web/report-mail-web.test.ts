@@ -77,6 +77,14 @@ describe('e-mailed reports through the web app', () => {
         const next = nextDueAt(zone, { kind: 'daily', hour: later, weekday: null }, new Date(await env.currentTimeMs()));
         await eventually(async () => (await reportMailStatus(env.client, accountId)).nextDueAt === next.toISOString(), 'the new hour');
         expect(smtp.messages.filter((m) => m.to.includes(OWNER_EMAIL))).toHaveLength(1);
+
+        // The agency moves to another zone on My Company: the workflow waits for that zone's hour at once.
+        const farZone = zone === 'Pacific/Honolulu' ? 'America/New_York' : 'Pacific/Honolulu';
+        const saved = await dana.submit('/company', { timeZone: farZone, workdayStart: '08:00' });
+        expect(saved.status).toBe(200);
+        const moved = nextDueAt(farZone, { kind: 'daily', hour: later, weekday: null }, new Date(await env.currentTimeMs()));
+        expect(moved.toISOString()).not.toBe(next.toISOString());
+        await eventually(async () => (await reportMailStatus(env.client, accountId)).nextDueAt === moved.toISOString(), 'the new zone’s hour');
       } finally {
         await env.client.workflow
           .getHandle(reportMailWorkflowId(accountId))

@@ -29,6 +29,7 @@ import {
 import { parseForm, type FieldErrors } from '../utils/forms.server.ts';
 import { QUICK_ACTIONS } from '../../../workflows/lead/quick-actions.ts';
 import { TimeZoneOptions } from '../components/time-zone-options.tsx';
+import { tellReportMail } from '../utils/mailed-reports.server.ts';
 
 export const meta: MetaFunction = () => [{ title: 'My Company · Leadflow' }];
 
@@ -88,6 +89,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
     return data({ fieldErrors, saved: false }, { status: 400 });
   }
   const v = parsed.data;
+  const zoneBefore = user.account.timeZone;
   await saveCompanySettings(context.services.db, user.accountId, {
     sharkTank: Boolean(v.sharkTank),
     eagentEnabled: Boolean(v.eagentEnabled),
@@ -98,6 +100,8 @@ export async function action({ request, context }: ActionFunctionArgs) {
     licensedStates,
     holdingDays: holding.days,
   });
+  // E-mailed reports go out at an hour of the agency's day: a new zone moves them at once.
+  if (timeZone.zone !== zoneBefore && (await context.services.db('report_subscriptions').where({ account_id: user.accountId }).first('id'))) await tellReportMail(context.services, user.accountId);
   return data({ fieldErrors: null, saved: true });
 }
 
