@@ -428,6 +428,9 @@ describe('CSV exports', () => {
     expect(column((await csv(dana, '/leads.csv?import=Fall+list&closed=hide')).rows, 'Lead ID').sort()).toEqual([L.untouched, L.slow].sort());
     expect(column((await csv(dana, '/leads.csv?import=Fall+list&closed=only')).rows, 'Lead ID')).toEqual([L.worked]);
     expect(formula.text).toContain('"Chen, Sam"');
+    // The leads list links to its own export with the filters it shows; an LSP's list does not.
+    expect((await dana.get('/leads?import=Fall+list&sort=created&dir=asc')).text).toContain('href="/leads.csv?import=Fall+list&amp;sort=created&amp;dir=asc"');
+    expect((await (await signedIn('lsp.alex', 'alex-demo-pass')).get('/leads')).text).not.toContain('/leads.csv');
   });
 
   it('names the file after the report and its dates, and the page links to it with the same filters', async () => {

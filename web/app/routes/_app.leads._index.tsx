@@ -97,6 +97,12 @@ export default function LeadsList() {
             New lead
           </Link>
         ) : null}
+        {canAdd ? (
+          // The same filters and order, as CSV without consumers' personal data (owners and admins).
+          <a href={`/leads.csv${searchParams.size ? `?${searchParams}` : ''}`} className="button secondary" download>
+            Download CSV
+          </a>
+        ) : null}
         {isLsp && sharkTank ? <NextLeadButton /> : null}
       </div>
 

@@ -21,6 +21,9 @@ export default function ReportsIndex() {
       <div className="page-head">
         <h1>Reports</h1>
         <p className="muted">Each covers the last 30 days of the agency’s time zone until you pick other dates, and downloads as CSV without consumers’ personal data.</p>
+        <Link to="/reports/subscriptions" className="button secondary">
+          E-mailed reports
+        </Link>
       </div>
       <ul className="plain card">
         {reports.map((r) => (

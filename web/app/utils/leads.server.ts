@@ -85,7 +85,8 @@ const listColumns = (db: Knex) => [
   db.raw('CASE WHEN leads.call_back_at > now() THEN leads.call_back_at END AS "nextCallBackAt"'),
 ];
 
-function applyFilters(q: Knex.QueryBuilder, p: LeadListParams, user: SessionUser): Knex.QueryBuilder {
+/** The list's filters on `q` (the leads the user may see): the page and its CSV export alike. */
+export function applyFilters(q: Knex.QueryBuilder, p: LeadListParams, user: SessionUser): Knex.QueryBuilder {
   const search = p.q ? parseLeadSearch(p.q) : null;
   if (search) whereLeadMatches(q, search);
   const closed = closedView(p, user);
@@ -104,7 +105,7 @@ function applyFilters(q: Knex.QueryBuilder, p: LeadListParams, user: SessionUser
   return q;
 }
 
-function applySort(q: Knex.QueryBuilder, sort: LeadSort, dir: 'asc' | 'desc'): Knex.QueryBuilder {
+export function applySort(q: Knex.QueryBuilder, sort: LeadSort, dir: 'asc' | 'desc'): Knex.QueryBuilder {
   // dir comes from a zod enum, never from raw input, so it is safe in raw SQL; the id
   // tie-break keeps pages stable when many rows share a sort value.
   switch (sort) {

@@ -8,9 +8,7 @@ import { LEAD_SOURCES, SEGMENTS } from '../../../db/models/index.ts';
 import { csvStream, cursorRows } from '../../../db/reports/csv.ts';
 import { REPORTS, type ReportColumn, type ReportContext, type ReportName, type ReportRow, type ReportSort, reportRows } from '../../../db/reports/reports.ts';
 import type { SessionUser } from './auth.server.ts';
-import { whereClosed, whereOpen } from '../../../db/leads/closing.ts';
-import { parseLeadSearch, whereLeadMatches } from '../../../db/leads/search.ts';
-import { closedView, parseLeadListParams, scopedLeads, type LeadListParams } from './leads.server.ts';
+import { applyFilters, applySort, parseLeadListParams, scopedLeads } from './leads.server.ts';
 import { milestoneLabel, sourceLabel, statusLabel } from './labels.ts';
 
 /** Who may run reports and export: the agency's owners and admins. */
@@ -155,35 +153,6 @@ export function reportCsvResponse(db: Knex, name: ReportName, ctx: ReportContext
 
 // ---- The leads list as CSV ----
 
-// The leads list's filters, as its page applies them (utils/leads.server.ts), on the rows the
-// user may see (scopedLeads).
-function leadListFilters(q: Knex.QueryBuilder, p: LeadListParams, user: SessionUser): Knex.QueryBuilder {
-  const search = p.q ? parseLeadSearch(p.q) : null;
-  if (search) whereLeadMatches(q, search);
-  const closed = closedView(p, user);
-  if (closed === 'hide') whereOpen(q);
-  else if (closed === 'only') whereClosed(q);
-  if (p.source) q.where('leads.source', p.source);
-  if (p.import) q.where('leads.import_name', p.import);
-  if (p.status) q.where('leads.status', p.status);
-  if (p.segment) q.where('leads.segment', p.segment);
-  if (p.assignee === 'unassigned') q.whereNull('leads.assigned_user_id');
-  else if (p.assignee) q.where('leads.assigned_user_id', p.assignee);
-  for (const flag of ['dnc', 'dne', 'dnm'] as const) {
-    if (p[flag]) q.where(`leads.${flag}`, p[flag] === 'yes');
-  }
-  if (p.kind) q.where('leads.kind', p.kind);
-  return q;
-}
-
-const LEAD_ORDER: Record<LeadListParams['sort'], string> = {
-  // By name on the page; the export carries no names, so it keeps the page's order by them all the same.
-  name: 'lower(leads.last_name) %d, lower(leads.first_name) %d, leads.id %d',
-  follow_up: 'leads.next_follow_up_at %d nulls last, leads.id %d',
-  milestone: 'leads.milestone %d, leads.created_at desc, leads.id %d',
-  created: 'leads.created_at %d, leads.id %d',
-};
-
 /** The columns of the leads export: nothing that names, locates or reaches the person (no name, street, phone, e-mail). */
 const LEAD_CSV_HEADER = ['Lead ID', 'City', 'State', 'ZIP3', 'Source', 'Import', 'Segment', 'Prospect or customer', 'Status', 'Milestone', 'Assignee', 'DNC', 'DNE', 'DNM', 'Next follow-up', 'Created'];
 
@@ -217,9 +186,9 @@ export function leadsCsvResponse(db: Knex, user: SessionUser, url: URL): Respons
   if (unknown.length) {
     return new Response(`The export does not take the ${unknown.map(([k]) => `"${k}"`).join(', ')} filter yet: remove it to export.`, { status: 400, headers: { 'Content-Type': 'text/plain; charset=utf-8' } });
   }
-  const q = leadListFilters(scopedLeads(db, user), params, user)
+  // The list's own filters and order: the export holds what the list shows, in its order.
+  const q = applySort(applyFilters(scopedLeads(db, user), params, user), params.sort, params.dir)
     .leftJoin('users as assignee', 'assignee.id', 'leads.assigned_user_id')
-    .orderByRaw(LEAD_ORDER[params.sort].replace(/%d/g, params.dir))
     .select(
       'leads.id',
       'leads.city',
