@@ -17,6 +17,7 @@ import * as apiKeyUse from './20261130110000_api_key_use.ts';
 import * as reportSubscriptions from './20261130120000_report_subscriptions.ts';
 import * as leadEventsByAccount from './20261130130000_lead_events_by_account.ts';
 import * as seatChanges from './20261130140000_seat_changes.ts';
+import * as quickActionFromMilestone from './20261130150000_quick_action_from_milestone.ts';
 
 const migrations: Record<string, Knex.Migration> = {
   '20261122000000_foundation': foundation,
@@ -35,6 +36,7 @@ const migrations: Record<string, Knex.Migration> = {
   '20261130120000_report_subscriptions': reportSubscriptions,
   '20261130130000_lead_events_by_account': leadEventsByAccount,
   '20261130140000_seat_changes': seatChanges,
+  '20261130150000_quick_action_from_milestone': quickActionFromMilestone,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {
