@@ -12,6 +12,10 @@ export function createQuickActionActivities({ db, clock }: LeadDeps) {
       return db.transaction(async (trx) => {
         const lead = await leadRow(trx, leadId, { lock: true });
         const actor = await accountUser(trx, lead.account_id, request.byUserId);
+        // The milestone the lead came from, as its previous Quick Action left it (New before the
+        // first): the reports tell a move to a new milestone by it without re-reading the history.
+        const previous = (await trx('lead_events').where({ lead_id: leadId, type: 'quick_action' }).orderBy([{ column: 'created_at', order: 'desc' }, { column: 'id', order: 'desc' }]).first('data')) as { data: { milestone?: string } | null } | undefined;
+        const fromMilestone = previous?.data?.milestone ?? 'new';
         const recorded = await recordEvent(trx, {
           leadId,
           accountId: lead.account_id,
@@ -19,7 +23,7 @@ export function createQuickActionActivities({ db, clock }: LeadDeps) {
           key: leadHistoryKey.quickAction(leadId, request.actionId),
           actorUserId: actor?.id ?? null,
           note: request.note ?? null,
-          data: { action: request.action, milestone, at: request.at, dueAt: request.dueAt ?? null, byUserId: request.byUserId },
+          data: { action: request.action, milestone, fromMilestone, at: request.at, dueAt: request.dueAt ?? null, byUserId: request.byUserId },
         });
         const now = clock.now();
         if (recorded) {

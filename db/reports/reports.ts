@@ -143,32 +143,28 @@ function eventScope(ctx: ReportContext, opts: { actor: boolean; where?: string; 
 }
 
 /**
- * The milestones leads reached: every Quick Action that moved its lead to a milestone other
- * than the one before it (New before the first), with `left_at`, when the lead next moved
- * (null: it is still there). Window functions over the whole Quick Action history of the leads
- * that had one in the range, so a milestone reached before the range still counts as the one
- * before, and one left after it (in a later workflow run or not) ends when it really ended.
- * Columns: event_id, lead_id, reached_at, user_id, action, milestone, moved (a new milestone).
+ * Whether the Quick Action `e` moved its lead to a milestone other than the one before it (New
+ * before the first). The recorder stores the milestone the lead came from (data.fromMilestone),
+ * so this reads only the row itself; a row written without it (not by the recorder) looks up the
+ * lead's Quick Action before it instead.
  */
-function quickActionHistory(ctx: ReportContext): Sql {
-  const lead = filtersLeads(ctx) ? leadFilters(ctx) : null;
-  // A lead's Quick Actions all come after it arrived: the earliest arrival among these leads
-  // bounds the rows to read.
+const moved = (e: string) => `${e}.data->>'milestone' IS DISTINCT FROM coalesce(${e}.data->>'fromMilestone',
+  (SELECT p.data->>'milestone' FROM lead_events p
+    WHERE p.lead_id = ${e}.lead_id AND p.type = 'quick_action' AND p.created_at <= ${e}.created_at AND (p.created_at, p.id) < (${e}.created_at, ${e}.id)
+    ORDER BY p.created_at DESC, p.id DESC LIMIT 1), 'new')`;
+
+/**
+ * The account's Quick Actions `e` in the range with their lead `l` (and `joins`) and the lead
+ * filters; `moved` says whether each moved its lead to a new milestone. Columns: event_id,
+ * lead_id, reached_at, user_id, action, milestone, moved.
+ */
+function quickActionSteps(ctx: ReportContext, opts: { joins?: string } = {}): Sql {
+  const scope = eventScope(ctx, { actor: false, where: `e.type = 'quick_action'`, joins: opts.joins });
   return {
-    sql: `WITH touched AS (
-            SELECT DISTINCT e.lead_id FROM lead_events e ${lead ? 'JOIN leads l ON l.id = e.lead_id' : ''}
-             WHERE e.account_id = ? AND e.type = 'quick_action' AND e.created_at >= ? AND e.created_at < ? ${lead ? `AND ${lead.sql}` : ''}
-          ), steps AS (
-            SELECT e.id AS event_id, e.lead_id, e.created_at AS reached_at, e.actor_user_id AS user_id, e.data->>'action' AS action, e.data->>'milestone' AS milestone,
-                   e.data->>'milestone' IS DISTINCT FROM coalesce(lag(e.data->>'milestone') OVER (PARTITION BY e.lead_id ORDER BY e.created_at, e.id), 'new') AS moved
-              FROM lead_events e JOIN touched t ON t.lead_id = e.lead_id
-             WHERE e.account_id = ? AND e.type = 'quick_action'
-               AND e.created_at >= (SELECT min(l2.created_at) FROM touched t2 JOIN leads l2 ON l2.id = t2.lead_id)
-          ), history AS (
-            SELECT s.*, CASE WHEN s.moved THEN lead(s.reached_at) OVER (PARTITION BY s.lead_id, s.moved ORDER BY s.reached_at, s.event_id) END AS left_at
-              FROM steps s
-          )`,
-    bindings: [ctx.accountId, ctx.start, ctx.end, ...(lead?.bindings ?? []), ctx.accountId],
+    sql: `SELECT e.id AS event_id, e.lead_id, e.created_at AS reached_at, e.actor_user_id AS user_id, e.data->>'action' AS action, e.data->>'milestone' AS milestone,
+                 ${moved('e')} AS moved
+            ${scope.sql}`,
+    bindings: scope.bindings,
   };
 }
 
@@ -284,15 +280,14 @@ const userActivity: ReportSpec = {
   sorts: { user: 'lower(user_name)', action: 'action', actions: 'actions', milestones: 'milestones' },
   tiebreak: 'user_id, action',
   base(ctx) {
-    const qh = quickActionHistory(ctx);
+    const steps = quickActionSteps(ctx);
     const range = inRange(ctx);
     return {
-      sql: `${qh.sql}
-            SELECT h.user_id, coalesce(u.name, 'Unknown user') AS user_name, h.action, count(*)::int AS actions, count(*) FILTER (WHERE h.moved)::int AS milestones
-              FROM steps h LEFT JOIN users u ON u.id = h.user_id AND u.account_id = ?
+      sql: `SELECT h.user_id, coalesce(u.name, 'Unknown user') AS user_name, h.action, count(*)::int AS actions, count(*) FILTER (WHERE h.moved)::int AS milestones
+              FROM (${steps.sql}) h LEFT JOIN users u ON u.id = h.user_id AND u.account_id = ?
              WHERE ${range.sql}
              GROUP BY h.user_id, u.name, h.action`,
-      bindings: [...qh.bindings, ctx.accountId, ...range.bindings],
+      bindings: [...steps.bindings, ctx.accountId, ...range.bindings],
     };
   },
   shape: (r) => ({ user: str(r.user_name), action: actionLabel(str(r.action)), actions: num(r.actions), milestones: num(r.milestones) }),
@@ -365,17 +360,28 @@ const milestones: ReportSpec = {
   tiebreak: 'event_id',
   nullable: ['user'],
   base(ctx) {
-    const qh = quickActionHistory(ctx);
+    const steps = quickActionSteps(ctx);
     const range = inRange(ctx);
+    // A milestone ends when its lead next moved: the next move in the range, else the lead's
+    // first move after it (in a later workflow run or not), looked up only for those.
     return {
-      sql: `${qh.sql}
+      sql: `WITH moves AS (
+              SELECT s.*, lead(s.reached_at) OVER (PARTITION BY s.lead_id ORDER BY s.reached_at, s.event_id) AS next_at
+                FROM (${steps.sql}) s WHERE s.moved
+            ), history AS (
+              SELECT m.*, coalesce(m.next_at, later.at) AS left_at
+                FROM moves m
+                LEFT JOIN LATERAL (SELECT n.created_at AS at FROM lead_events n
+                                    WHERE m.next_at IS NULL AND n.lead_id = m.lead_id AND n.type = 'quick_action' AND n.created_at >= ? AND ${moved('n')}
+                                    ORDER BY n.created_at, n.id LIMIT 1) later ON true
+            )
             SELECT h.event_id, h.lead_id, l.city, l.state, l.source, h.milestone, h.user_id, u.name AS user_name, l.created_at AS arrived_at, h.reached_at, h.left_at,
                    extract(epoch FROM h.reached_at - l.created_at)::float AS elapsed_s,
                    extract(epoch FROM coalesce(h.left_at, ?::timestamptz) - h.reached_at)::float AS at_milestone_s,
                    extract(epoch FROM ?::timestamptz - h.reached_at)::float AS since_s
               FROM history h JOIN leads l ON l.id = h.lead_id LEFT JOIN users u ON u.id = h.user_id
-             WHERE h.moved AND ${range.sql}`,
-      bindings: [...qh.bindings, ctx.now, ctx.now, ...range.bindings],
+             WHERE ${range.sql}`,
+      bindings: [...steps.bindings, ctx.end, ctx.now, ctx.now, ...range.bindings],
     };
   },
   shape: (r) => ({
