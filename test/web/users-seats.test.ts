@@ -192,7 +192,8 @@ describe('setting a user with open leads inactive', () => {
     // Signed out at once.
     expect((await alexClient.get('/leads')).location).toMatch(/^\/login/);
     // The lead's history says who has the call-back now, on the agency's clock.
-    const when = new Intl.DateTimeFormat('en-US', { weekday: 'short', month: 'short', day: 'numeric', hour: 'numeric', minute: '2-digit', timeZoneName: 'short', timeZone: 'America/Chicago' }).format(dueAt);
+    // On the viewer's clock (the agency's, Chicago); the lead's clock is the same, so it is not repeated.
+    const when = new Intl.DateTimeFormat('en-US', { weekday: 'short', month: 'short', day: 'numeric', hour: 'numeric', minute: '2-digit', timeZone: 'America/Chicago' }).format(dueAt);
     const history = visibleText((await owner.get(`/leads/${await leadId('Gonzalez')}`)).text);
     expect(history).toContain(`Call back on ${when} handed to Sam Chen`);
     expect(history).toContain('Handed to Sam Chen by Dana Owner: Alex Rivera left');
