@@ -33,6 +33,9 @@ export const LEAD_EVENT_TYPES = [
   'archived',
   // An owner or admin reopening a closed lead (db/leads/closing.ts).
   'reopened',
+  // Support acting on a stuck lead's workflow (Support page, workflow inspector).
+  'workflow_restarted',
+  'workflow_continued_as_new',
   'eagent_transferred',
   'eagent_transfer_failed',
   'eagent_refused',

@@ -34,6 +34,8 @@ const SAMPLES: Record<LeadEventType, Partial<HistoryEvent>> = {
   recycled: { note: 'New, unassigned and neither callable nor e-mailable for 3 days', data: { rule: 'recycle_uncontactable' } },
   restored: { actorName: 'Dana Owner', data: { byUserId: SAM } },
   archived: { actorName: 'Alex Rivera', data: { after: 'personalized_proposal' } },
+  workflow_restarted: { actorName: 'Kim Patel', note: 'Workflow restarted from the database by Kim Patel (Support)' },
+  workflow_continued_as_new: { actorName: 'Kim Patel', note: 'Workflow asked to continue as new by Kim Patel (Support)' },
   reopened: { actorName: 'Dana Owner', data: { from: 'do_not_contact', to: 'attempted_contact', lifted: ['dnc', 'dne'], byUserId: SAM } },
   eagent_transferred: { data: { status: 201, attempt: 1 } },
   eagent_transfer_failed: { data: { attempt: 2, status: 503, body: 'busy' } },

@@ -143,6 +143,8 @@ describe('support page: stuck leads', () => {
         expect(text).not.toMatch(/\d{4}-\d{2}-\d{2}T/);
         expect(page.text).toContain(`href="${TEMPORAL_WEB}/namespaces/default/workflows/lead-${leadId}"`);
 
+        // The lead page links to it for support, owners and admins, not for LSPs.
+        expect((await kim.get(`/leads/${leadId}`)).text).toContain(`href="/leads/${leadId}/workflow"`);
         expect((await kim.get(`/leads/${otherLead}/workflow`)).status).toBe(404);
         expect((await kim.submit(`/leads/${otherLead}/workflow`, { intent: 'restart', confirm: 'yes' }, { from: `/leads/${leadId}/workflow` })).status).toBe(404);
         const lsp = await signIn('lsp.alex', 'alex-demo-pass');

@@ -24,6 +24,7 @@ import { AssignmentWhyPanel } from '../components/assignment-why.tsx';
 import { assignmentWhy } from '../utils/assignment-why.server.ts';
 import { claimFromWeb, type ClaimOutcome } from '../utils/claim.server.ts';
 import { isClosingMilestone } from '../../../db/leads/closing.ts';
+import { INSPECTOR_ROLES } from '../utils/workflow-inspector.server.ts';
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: data ? `${data.lead.firstName} ${data.lead.lastName} · Leadflow` : 'Lead · Leadflow' }];
 
@@ -47,6 +48,8 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
     quickActions: canAct ? quickActionButtons() : [],
     // Owners and admins reopen a closed lead (its own page, /leads/:id/reopen).
     canReopen: canAssign(user) && isClosingMilestone(lead.milestone),
+    // Support, owners and admins open the lead's workflow inspector.
+    canInspect: (INSPECTOR_ROLES as readonly string[]).includes(user.role),
     // A fresh id per page view: a double click sends the same id twice and is recorded once.
     actionId: randomUUID(),
   };
@@ -247,13 +250,19 @@ function AssignForms({ lsps, state, assigned }: { lsps: AssignableLsp[]; state: 
 }
 
 export default function LeadPage() {
-  const { lead, canAct, canClaim, canReopen, why, lsps, quickActions, actionId, history, contact } = useLoaderData<typeof loader>();
+  const { lead, canAct, canClaim, canReopen, canInspect, why, lsps, quickActions, actionId, history, contact } = useLoaderData<typeof loader>();
   const result = useActionData<typeof action>();
   const waiting = useWaitForRecord(lead.id, result?.sent, history);
   return (
     <article className="lead-page" aria-labelledby="lead-title">
       <p className="breadcrumb">
         <Link to="/leads">← Leads</Link>
+        {canInspect ? (
+          <>
+            {' · '}
+            <Link to={`/leads/${lead.id}/workflow`}>Workflow</Link>
+          </>
+        ) : null}
       </p>
       <div className="page-head">
         <h1 id="lead-title">

@@ -254,6 +254,8 @@ const WORDINGS: Record<LeadEventType, Wording> = {
   recycled: (e) => `Moved to the Recycle bin: ${e.note ? e.note.charAt(0).toLowerCase() + e.note.slice(1) : 'new, unassigned and neither callable nor e-mailable for 3 days'}`,
   restored: (_e, _ctx, by) => `Restored from the Recycle bin by ${by}`,
   archived: (e, _ctx, by) => `Lead archived by ${by}${str(e.data.after) ? ` after ${milestoneLabel(String(e.data.after))}` : ''}`,
+  workflow_restarted: (e, _ctx, by) => str(e.note) ?? `Workflow started again from the database by ${by}`,
+  workflow_continued_as_new: (e, _ctx, by) => str(e.note) ?? `Workflow asked to continue as new by ${by}`,
   reopened: (e, _ctx, by) => {
     const lifted = Array.isArray(e.data.lifted) ? (e.data.lifted as unknown[]).filter((f): f is string => typeof f === 'string') : [];
     const flags = lifted.map((f) => ({ dnc: 'Do Not Call', dne: 'Do Not E-mail', dnm: 'Do Not Mail' })[f] ?? f.toUpperCase());

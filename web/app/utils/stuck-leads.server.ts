@@ -6,6 +6,7 @@ import { DEFAULT_NO_PROGRESS_DAYS, findStuckLeads, reconcileLead, type StuckRepo
 import type { WebServices } from '../context.ts';
 import { MAX_NO_PROGRESS_DAYS } from './stuck-words.ts';
 import { temporalWorkflowUrl } from './system-check.server.ts';
+import type { LeadEventType } from '../../../db/lead-event-types.ts';
 
 export const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -40,7 +41,7 @@ export async function loadStuckLeads(services: WebServices, accountId: string, d
  * A history entry for what support did to a lead's workflow. Its kind is not one the lead page
  * words by itself, so its note carries the words the page shows.
  */
-export async function recordSupportEntry(db: Knex, input: { accountId: string; leadId: string; userId: string; type: string; note: string }): Promise<void> {
+export async function recordSupportEntry(db: Knex, input: { accountId: string; leadId: string; userId: string; type: LeadEventType; note: string }): Promise<void> {
   await db('lead_events').insert({ lead_id: input.leadId, account_id: input.accountId, actor_user_id: input.userId, type: input.type, note: input.note, data: JSON.stringify({ by: 'support' }) });
 }
 
