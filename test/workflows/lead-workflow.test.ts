@@ -20,6 +20,7 @@ import {
   leadStateQuery,
   leadWorkflowId,
   quickActionSignal,
+  reopenSignal,
   restoreSignal,
   archiveSignal,
 } from '../../workflows/lead/messages.ts';
@@ -399,6 +400,18 @@ describe('Quick Actions and call-backs', () => {
       ]);
       expect(await leadRow(lead.leadId)).toMatchObject({ milestone: 'quoted', status: 'active' });
       expect((await handle.query(leadStateQuery)).seenActionIds).toHaveLength(2);
+    });
+  });
+
+  it('works a closed lead again when an owner reopens it, at the milestone the reopening chose', async () => {
+    await run(async (tq) => {
+      const lead = await seedLead({ source: 'national_campaign', phones: ['+12175550109'] });
+      const handle = await startLead(tq, lead);
+      await handle.signal(quickActionSignal, action(lead.lspId, { action: 'not_interested' }));
+      await eventually(async () => (await handle.query(leadStateQuery)).closed, 'closed');
+      await handle.signal(reopenSignal, { milestone: 'contacted', byUserId: lead.lspId, at: new Date().toISOString() });
+      await eventually(async () => !(await handle.query(leadStateQuery)).closed, 'reopened');
+      expect(await handle.query(leadStateQuery)).toMatchObject({ closed: false, milestone: 'contacted' });
     });
   });
 

@@ -78,6 +78,12 @@ export const restoreSignal = defineSignal<[{ byUserId: string; at: string }]>('r
  * at that point and keeping it here would duplicate it.
  */
 export const archiveSignal = defineSignal<[{ byUserId: string; at: string }]>('archive');
+/**
+ * An owner or admin reopened the closed lead (PostgreSQL already holds it, at `milestone`): the
+ * workflow works it again from there (its holding period counts again; its cadence stays
+ * stopped, since a person is working it).
+ */
+export const reopenSignal = defineSignal<[{ milestone: Milestone; byUserId: string; at: string }]>('reopen');
 /** Test hook and operations aid: continue as new at the next opportunity. */
 export const continueAsNewNowSignal = defineSignal('continueAsNewNow');
 

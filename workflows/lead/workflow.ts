@@ -15,6 +15,7 @@ import {
   leadArrivedSignal,
   leadStateQuery,
   quickActionSignal,
+  reopenSignal,
   restoreSignal,
   archiveSignal,
   type LeadWorkflowInput,
@@ -244,6 +245,16 @@ export async function leadWorkflow(input: LeadWorkflowInput): Promise<void> {
     rescheduled = true;
     publish();
     await serially(() => track(() => db.archiveLead({ leadId, byUserId, at })));
+  });
+
+  setHandler(reopenSignal, ({ milestone }) => {
+    // The decision and its history entry are PostgreSQL's already; an archived or removed lead stays so.
+    if (state.status === 'archived' || state.status === 'removed') return;
+    state.closed = false;
+    state.milestone = milestone;
+    forgetHolding();
+    rescheduled = true;
+    publish();
   });
 
   setHandler(continueAsNewNowSignal, () => {

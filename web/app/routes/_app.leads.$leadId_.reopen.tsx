@@ -12,6 +12,7 @@ import { validateCsrf } from '../utils/csrf.server.ts';
 import { notFound } from '../utils/forms.server.ts';
 import { milestoneLabel } from '../utils/labels.ts';
 import { ASSIGN_ROLES, getLeadForUser } from '../utils/leads.server.ts';
+import { tellWorkflowReopened } from '../utils/quick-actions.server.ts';
 
 export const meta: MetaFunction = () => [{ title: 'Reopen lead · Leadflow' }];
 
@@ -34,8 +35,9 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
   // The same visibility rule as the page: another account's lead is not found.
   const lead = await getLeadForUser(context.services.db, user, params.leadId ?? '');
   if (!lead) throw notFound();
+  let reopened;
   try {
-    await reopenLead(context.services.db, { accountId: user.accountId, leadId: lead.id, byUserId: user.id, liftDoNotContact: formData.get('lift') === 'yes' });
+    reopened = await reopenLead(context.services.db, { accountId: user.accountId, leadId: lead.id, byUserId: user.id, liftDoNotContact: formData.get('lift') === 'yes' });
   } catch (err) {
     if (err instanceof ReopenError) {
       if (err.status === 404) throw notFound();
@@ -43,6 +45,9 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
     }
     throw err;
   }
+  // The lead's workflow works it again (its holding period counts again). The reopening stands
+  // in PostgreSQL either way; a workflow not told now learns the milestone when it next loads the lead.
+  await tellWorkflowReopened(context.services, user, lead.id, reopened.to);
   return redirect(`/leads/${lead.id}`);
 }
 

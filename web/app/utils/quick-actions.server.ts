@@ -2,7 +2,7 @@
 // records it, moves the milestone and the cadence. The page then waits for the workflow's
 // record of that action (a lead_events row keyed by the action id) to show the new milestone.
 // An LSP working a pool lead claims it first: working a lead makes it theirs (Shark Tank).
-import { archiveSignal, leadHistoryKey, quickActionSignal } from '../../../workflows/lead/messages.ts';
+import { archiveSignal, leadHistoryKey, quickActionSignal, reopenSignal } from '../../../workflows/lead/messages.ts';
 import { signalWithStartLead } from '../../../worker/clients/lead.ts';
 import { QUICK_ACTIONS, validateQuickAction, type Milestone, type QuickActionRequest } from '../../../workflows/lead/quick-actions.ts';
 import type { LeadStatus } from '../../../workflows/lead/state.ts';
@@ -89,5 +89,22 @@ export async function sendArchive(services: WebServices, user: SessionUser, lead
   } catch (err) {
     console.error('[web] archiving a lead failed', err);
     return { ok: false, status: 503, message: 'The lead could not be archived: Temporal did not accept it. Try again.' };
+  }
+}
+
+/**
+ * Tells the lead's workflow that an owner or admin reopened the lead (already saved in
+ * PostgreSQL). False when Temporal could not be told: the reopening stands, and the workflow
+ * reads the milestone from PostgreSQL when it next loads the lead.
+ */
+export async function tellWorkflowReopened(services: WebServices, user: SessionUser, leadId: string, milestone: Milestone): Promise<boolean> {
+  if (!services.temporal) return false;
+  try {
+    const client = await services.temporal.getClient();
+    await signalWithStartLead(client, { leadId, accountId: user.accountId }, reopenSignal, [{ milestone, byUserId: user.id, at: new Date().toISOString() }], { taskQueue: services.temporal.taskQueue });
+    return true;
+  } catch (err) {
+    console.error('[web] the reopened lead is saved but its workflow was not told', leadId, err);
+    return false;
   }
 }
