@@ -144,22 +144,18 @@ function eventScope(ctx: ReportContext, opts: { actor: boolean; where?: string; 
 
 /**
  * Whether the Quick Action `e` moved its lead to a milestone other than the one before it (New
- * before the first). The recorder stores the milestone the lead came from (data.fromMilestone),
- * so this reads only the row itself; a row written without it (not by the recorder) looks up the
- * lead's Quick Action before it instead.
+ * before the first): the recorder stores the milestone the lead came from (data.fromMilestone,
+ * filled in by a migration for older history), so this reads only the row itself.
  */
-const moved = (e: string) => `${e}.data->>'milestone' IS DISTINCT FROM coalesce(${e}.data->>'fromMilestone',
-  (SELECT p.data->>'milestone' FROM lead_events p
-    WHERE p.lead_id = ${e}.lead_id AND p.type = 'quick_action' AND p.created_at <= ${e}.created_at AND (p.created_at, p.id) < (${e}.created_at, ${e}.id)
-    ORDER BY p.created_at DESC, p.id DESC LIMIT 1), 'new')`;
+const moved = (e: string) => `${e}.data->>'milestone' IS DISTINCT FROM coalesce(${e}.data->>'fromMilestone', 'new')`;
 
 /**
- * The account's Quick Actions `e` in the range with their lead `l` (and `joins`) and the lead
+ * The account's Quick Actions `e` in the range with their lead `l` and the lead
  * filters; `moved` says whether each moved its lead to a new milestone. Columns: event_id,
  * lead_id, reached_at, user_id, action, milestone, moved.
  */
-function quickActionSteps(ctx: ReportContext, opts: { joins?: string } = {}): Sql {
-  const scope = eventScope(ctx, { actor: false, where: `e.type = 'quick_action'`, joins: opts.joins });
+function quickActionSteps(ctx: ReportContext): Sql {
+  const scope = eventScope(ctx, { actor: false, where: `e.type = 'quick_action'` });
   return {
     sql: `SELECT e.id AS event_id, e.lead_id, e.created_at AS reached_at, e.actor_user_id AS user_id, e.data->>'action' AS action, e.data->>'milestone' AS milestone,
                  ${moved('e')} AS moved
@@ -363,17 +359,18 @@ const milestones: ReportSpec = {
     const steps = quickActionSteps(ctx);
     const range = inRange(ctx);
     // A milestone ends when its lead next moved: the next move in the range, else the lead's
-    // first move after it (in a later workflow run or not), looked up only for those.
+    // first move after the range (in a later workflow run or not), looked up only for the last.
     return {
       sql: `WITH moves AS (
               SELECT s.*, lead(s.reached_at) OVER (PARTITION BY s.lead_id ORDER BY s.reached_at, s.event_id) AS next_at
                 FROM (${steps.sql}) s WHERE s.moved
             ), history AS (
-              SELECT m.*, coalesce(m.next_at, later.at) AS left_at
+              SELECT m.*, CASE WHEN m.next_at IS NOT NULL THEN m.next_at
+                               ELSE (SELECT n.created_at FROM lead_events n
+                                      WHERE n.lead_id = m.lead_id AND n.type = 'quick_action' AND n.created_at >= ? AND ${moved('n')}
+                                      ORDER BY n.created_at, n.id LIMIT 1) END AS left_at
                 FROM moves m
-                LEFT JOIN LATERAL (SELECT n.created_at AS at FROM lead_events n
-                                    WHERE m.next_at IS NULL AND n.lead_id = m.lead_id AND n.type = 'quick_action' AND n.created_at >= ? AND ${moved('n')}
-                                    ORDER BY n.created_at, n.id LIMIT 1) later ON true
+              OFFSET 0 -- computed once a row, not again for each column that uses it
             )
             SELECT h.event_id, h.lead_id, l.city, l.state, l.source, h.milestone, h.user_id, u.name AS user_name, l.created_at AS arrived_at, h.reached_at, h.left_at,
                    extract(epoch FROM h.reached_at - l.created_at)::float AS elapsed_s,

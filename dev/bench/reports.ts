@@ -81,6 +81,9 @@ try {
   t = Date.now();
   await fillFromMilestones(db.knex);
   console.log(`milestones the Quick Actions came from filled in (the migration) in ${((Date.now() - t) / 1000).toFixed(1)} s`);
+  // Compacted afterwards: the reports are timed on history as it is written day by day, not
+  // on the dead rows a one-time UPDATE of 700,000 entries leaves behind.
+  await db.knex.raw('VACUUM FULL lead_events');
   await db.knex.raw('ANALYZE leads');
   await db.knex.raw('ANALYZE lead_events');
 

@@ -64,9 +64,18 @@ async function event(leadId: string, type: string, when: Date, opts: { by?: stri
   });
 }
 
-/** A Quick Action as recordQuickAction writes it (the milestone is the action's). */
-const qa = (leadId: string, action: string, when: Date, by: string, note?: string) =>
-  event(leadId, 'quick_action', when, { by, note, data: { action, milestone: action, at: when.toISOString(), dueAt: null, byUserId: by } });
+/** Each lead's milestone as its last Quick Action here left it (this file writes them in time order). */
+const lastMilestone = new Map<string, string>();
+
+/**
+ * A Quick Action as recordQuickAction writes it: the milestone is the action's, and it carries
+ * the one the lead came from. (The appointment below is written without it, as older history is.)
+ */
+const qa = (leadId: string, action: string, when: Date, by: string, note?: string) => {
+  const fromMilestone = lastMilestone.get(leadId) ?? 'new';
+  lastMilestone.set(leadId, action);
+  return event(leadId, 'quick_action', when, { by, note, data: { action, milestone: action, fromMilestone, at: when.toISOString(), dueAt: null, byUserId: by } });
+};
 
 async function csv(client: WebClient, path: string): Promise<{ status: number; type: string | null; rows: string[][]; text: string }> {
   const res = await client.get(path);
@@ -237,6 +246,10 @@ describe('figures', () => {
     expect(get(sold!, 'By')).toBe('Chen, Sam');
     expect(get(quoted!, 'Reached')).toBe('2026-11-03T11:00:00-06:00');
 
+    // A range of the Quoted day alone: the milestone before it and the one that ended it lie outside.
+    const day = await csv(dana, `/reports/milestones.csv?from=2026-11-03&to=2026-11-03&import=Fall+list`);
+    expect(day.rows.slice(1).map((r) => [get(r, 'Lead ID'), get(r, 'Milestone'), get(r, 'Time at milestone (seconds)'), get(r, 'Still there')])).toEqual([[L.worked, 'Quoted', String(24 * 3600), 'no']]);
+
     const page = visibleText((await dana.get(`/reports/milestones?${ALL}&import=Fall+list&sort=reached&dir=asc`)).text);
     expect(page).toContain('1 h 50 min');
     expect(page).toContain('24 h');
@@ -254,6 +267,14 @@ describe('figures', () => {
       'Chen, Sam|Appointment / Call Back|1|1',
       'Chen, Sam|Sold|1|1',
     ]);
+    // Contacted again the day after (before this file's other history): no new milestone,
+    // though the first Contacted is outside the range.
+    const [again] = await insertLeads(suite.db.knex, accountId, [{ status: 'active', createdAt: new Date('2026-09-09T15:00:00Z'), assignedUserId: users['lsp.alex'] }]);
+    await qa(again!, 'contacted', new Date('2026-09-10T15:00:00Z'), users['lsp.alex']!);
+    await qa(again!, 'contacted', new Date('2026-09-11T15:00:00Z'), users['lsp.alex']!);
+    const nextDay = await csv(dana, `/reports/user-activity.csv?from=2026-09-11&to=2026-09-11`);
+    expect(nextDay.rows.slice(1).map((r) => r.join('|'))).toEqual(['Alex Rivera|Contacted|1|0']);
+    expect((await csv(dana, `/reports/milestones.csv?from=2026-09-11&to=2026-09-11`)).rows).toHaveLength(1);
     const bySam = await csv(dana, `/reports/user-activity.csv?${ALL}&user=${users['lsp.sam']}`);
     expect(column(bySam.rows, 'User')).toEqual(['Chen, Sam', 'Chen, Sam']);
 
