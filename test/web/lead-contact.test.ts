@@ -82,7 +82,8 @@ describe('contact links on the lead page', () => {
     const html = await alexsLeadPage({ time_zone: zoneAtHour(13) });
     expect(html).toContain('href="tel:+15045550101"');
     expect(html).toContain('href="mailto:pat@example.com"');
-    expect(visibleText(html)).toMatch(/\d{1,2}:\d{2} PM GMT[+-]?\d* for the lead, callable until 9:00 PM/);
+    // Etc/GMT (the lead's zone when it is 13:00 in UTC) is labelled UTC; the others GMT±n.
+    expect(visibleText(html)).toMatch(/\d{1,2}:\d{2} PM (GMT[+-]?\d*|UTC) for the lead, callable until 9:00 PM/);
   });
 
   it('gives no tel: link outside the lead’s calling hours', async () => {
