@@ -53,6 +53,10 @@ export interface ReportColumn {
 export type ReportRow = Record<string, string | number | null>;
 
 type Raw = Record<string, unknown>;
+interface Outer {
+  select?: string;
+  joins?: string;
+}
 interface Sql {
   sql: string;
   bindings: unknown[];
@@ -80,9 +84,10 @@ export interface ReportSpec {
   countWithPage?: boolean;
   /** Sort keys whose column can be empty: those rows go last either way. (The others sort as their index does.) */
   nullable?: string[];
-  base(ctx: ReportContext): Sql;
-  /** Per-row lookups done after paging: select-list items and joins over the alias `p`. */
-  outer?: { select?: string; joins?: string };
+  /** `sort`: the sort key the rows are ordered by (a report may compute less for some). */
+  base(ctx: ReportContext, sort: string): Sql;
+  /** Per-row lookups done after paging: select-list items and joins over the alias `p` (for the sort key). */
+  outer?: Outer | ((sort: string) => Outer | undefined);
   shape(raw: Raw, ctx: ReportContext): ReportRow;
 }
 
@@ -331,6 +336,9 @@ const leadLog: ReportSpec = {
   }),
 };
 
+/** Milestones sort keys whose column the Quick Action row holds. */
+const MILESTONE_ROW_SORTS = ['reached', 'lead', 'milestone'];
+
 const milestones: ReportSpec = {
   name: 'milestones',
   title: 'Milestones',
@@ -355,9 +363,17 @@ const milestones: ReportSpec = {
   sorts: { reached: 'reached_at', lead: 'lead_id', source: 'source', milestone: 'milestone', user: 'lower(user_name)', elapsed: 'elapsed_s', atMilestone: 'at_milestone_s', since: 'since_s' },
   tiebreak: 'event_id',
   nullable: ['user'],
-  base(ctx) {
+  base(ctx, sort) {
     const steps = quickActionSteps(ctx);
     const range = inRange(ctx);
+    if (MILESTONE_ROW_SORTS.includes(sort)) {
+      // Sorted by what the Quick Action row itself holds: the rest is looked up for the page only.
+      return {
+        sql: `SELECT h.event_id, h.lead_id, h.milestone, h.user_id, h.reached_at, ?::timestamptz AS now_at
+                FROM (${steps.sql}) h WHERE h.moved AND ${range.sql}`,
+        bindings: [ctx.now, ...steps.bindings, ...range.bindings],
+      };
+    }
     // A milestone ends when its lead next moved: the next move in the range, else the lead's
     // first move after the range (in a later workflow run or not), looked up only for the last.
     return {
@@ -381,6 +397,21 @@ const milestones: ReportSpec = {
       bindings: [...steps.bindings, ctx.end, ctx.now, ctx.now, ...range.bindings],
     };
   },
+  // The same columns as the full query's, for the page's rows: the lead, who, and when the lead
+  // next moved (its first move after this one).
+  outer: (sort) =>
+    MILESTONE_ROW_SORTS.includes(sort)
+      ? {
+          select: `l.city, l.state, l.source, u.name AS user_name, l.created_at AS arrived_at, nx.left_at,
+                   extract(epoch FROM p.reached_at - l.created_at)::float AS elapsed_s,
+                   extract(epoch FROM coalesce(nx.left_at, p.now_at) - p.reached_at)::float AS at_milestone_s,
+                   extract(epoch FROM p.now_at - p.reached_at)::float AS since_s`,
+          joins: `JOIN leads l ON l.id = p.lead_id LEFT JOIN users u ON u.id = p.user_id
+                  LEFT JOIN LATERAL (SELECT n.created_at AS left_at FROM lead_events n
+                                      WHERE n.lead_id = p.lead_id AND n.type = 'quick_action' AND n.created_at >= p.reached_at AND (n.created_at, n.id) > (p.reached_at, p.event_id) AND ${moved('n')}
+                                      ORDER BY n.created_at, n.id LIMIT 1) nx ON true`,
+        }
+      : undefined,
   shape: (r) => ({
     reached: iso(r.reached_at),
     lead: str(r.lead_id),
@@ -623,6 +654,11 @@ export interface ReportSort {
   dir: 'asc' | 'desc';
 }
 
+/** The sort key the rows are ordered by: the asked one, else the report's default. */
+const sortKey = (spec: ReportSpec, s: ReportSort) => (Object.hasOwn(spec.sorts, s.sort) ? s.sort : spec.defaultSort);
+
+const outerOf = (spec: ReportSpec, s: ReportSort) => (typeof spec.outer === 'function' ? spec.outer(sortKey(spec, s)) : spec.outer);
+
 function orderBy(spec: ReportSpec, s: ReportSort): string {
   const expr = spec.sorts[s.sort] ?? spec.sorts[spec.defaultSort]!;
   // dir is 'asc' or 'desc' (checked by the caller's schema), never raw input.
@@ -649,10 +685,11 @@ export const REPORT_WORK_MEM = '64MB';
 /** One page of the report, sorted, and how many rows it has in all. */
 export async function reportPage(db: Knex, name: ReportName, ctx: ReportContext, s: ReportSort, page: number, pageSize = REPORT_PAGE_SIZE): Promise<ReportPage> {
   const spec = REPORTS[name];
-  const base = spec.base(ctx);
+  const base = spec.base(ctx, sortKey(spec, s));
   const order = orderBy(spec, s);
-  const outerSelect = spec.outer?.select ? `, ${spec.outer.select}` : '';
-  const pageSql = (counted: string) => `SELECT p.*${outerSelect} FROM (SELECT r.*${counted} FROM (${base.sql}) r ORDER BY ${order} LIMIT ? OFFSET ?) p ${spec.outer?.joins ?? ''} ORDER BY ${order}`;
+  const outer = outerOf(spec, s);
+  const outerSelect = outer?.select ? `, ${outer.select}` : '';
+  const pageSql = (counted: string) => `SELECT p.*${outerSelect} FROM (SELECT r.*${counted} FROM (${base.sql}) r ORDER BY ${order} LIMIT ? OFFSET ?) p ${outer?.joins ?? ''} ORDER BY ${order}`;
   return db.transaction(
     async (trx) => {
       await trx.raw(`SET LOCAL work_mem = '${REPORT_WORK_MEM}'`);
@@ -684,9 +721,10 @@ export async function reportPage(db: Knex, name: ReportName, ctx: ReportContext,
 /** Every row of the report, sorted as the page is, a batch at a time (the CSV export). */
 export async function* reportRows(db: Knex, name: ReportName, ctx: ReportContext, s: ReportSort): AsyncGenerator<ReportRow[]> {
   const spec = REPORTS[name];
-  const base = spec.base(ctx);
-  const outerSelect = spec.outer?.select ? `, ${spec.outer.select}` : '';
-  const sql = `SELECT p.*${outerSelect} FROM (${base.sql}) p ${spec.outer?.joins ?? ''} ORDER BY ${orderBy(spec, s)}`;
+  const base = spec.base(ctx, sortKey(spec, s));
+  const outer = outerOf(spec, s);
+  const outerSelect = outer?.select ? `, ${outer.select}` : '';
+  const sql = `SELECT p.*${outerSelect} FROM (${base.sql}) p ${outer?.joins ?? ''} ORDER BY ${orderBy(spec, s)}`;
   for await (const batch of cursorRows<Raw>(db, sql, base.bindings, { workMem: REPORT_WORK_MEM })) yield batch.map((r) => spec.shape(r, ctx));
 }
 

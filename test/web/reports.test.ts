@@ -246,9 +246,19 @@ describe('figures', () => {
     expect(get(sold!, 'By')).toBe('Chen, Sam');
     expect(get(quoted!, 'Reached')).toBe('2026-11-03T11:00:00-06:00');
 
+    // Sorted by a computed column (every row computed before sorting), the same rows and figures.
+    const byTime = await csv(dana, `/reports/milestones.csv?${ALL}&import=Fall+list&sort=atMilestone&dir=asc`);
+    expect(byTime.rows[0]).toEqual(h);
+    const figures = (r: string[]) =>
+      ['Lead ID', 'Reached', 'Milestone', 'By', 'Since the lead arrived (seconds)', 'Still there', ...(get(r, 'Still there') === 'no' ? ['Time at milestone (seconds)'] : [])].map((c) => get(r, c)).join('|');
+    expect(byTime.rows.slice(1).map(figures).sort()).toEqual(rows.slice(1).map(figures).sort());
+    expect(rows.length).toBeGreaterThan(4);
+
     // A range of the Quoted day alone: the milestone before it and the one that ended it lie outside.
     const day = await csv(dana, `/reports/milestones.csv?from=2026-11-03&to=2026-11-03&import=Fall+list`);
     expect(day.rows.slice(1).map((r) => [get(r, 'Lead ID'), get(r, 'Milestone'), get(r, 'Time at milestone (seconds)'), get(r, 'Still there')])).toEqual([[L.worked, 'Quoted', String(24 * 3600), 'no']]);
+    const dayByTime = await csv(dana, `/reports/milestones.csv?from=2026-11-03&to=2026-11-03&import=Fall+list&sort=atMilestone`);
+    expect(dayByTime.rows.slice(1).map((r) => [get(r, 'Lead ID'), get(r, 'Milestone'), get(r, 'Time at milestone (seconds)'), get(r, 'Still there')])).toEqual([[L.worked, 'Quoted', String(24 * 3600), 'no']]);
 
     const page = visibleText((await dana.get(`/reports/milestones?${ALL}&import=Fall+list&sort=reached&dir=asc`)).text);
     expect(page).toContain('1 h 50 min');
