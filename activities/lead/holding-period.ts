@@ -6,7 +6,7 @@ import { activityInfo, Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import { lockDistribution, lockedNow, LOCKED_LEAD_COLUMNS, tellWorkflows, writeAssignments, type LockedLead } from '../../db/distribution/assign.ts';
 import { requestAutoAssign } from '../../db/distribution/auto-assign-trigger.ts';
-import { QUICK_ACTIONS } from '../../workflows/lead/quick-actions.ts';
+import { isClosingMilestone } from '../../db/leads/closing.ts';
 import { INACTIVE_LEAD_STATUSES } from '../../workflows/lead/state.ts';
 import { leadRow, type LeadDeps } from './shared.ts';
 
@@ -36,7 +36,6 @@ export interface HeldLeadCheck {
   dueAt: string | null;
 }
 
-const CLOSING_MILESTONES: readonly string[] = QUICK_ACTIONS.filter((q) => q.closes).map((q) => q.milestone);
 const INACTIVE: readonly string[] = INACTIVE_LEAD_STATUSES;
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
@@ -83,7 +82,7 @@ export function createHoldingPeriodActivities({ db, temporal, taskQueue }: Holdi
         const assignee = { userId: lead.assigned_user_id, at: latest && latest.user_id === lead.assigned_user_id ? latest.created_at.toISOString() : null };
         const quiet = { accountId, lead, reason: null };
         if (lead.assigned_user_id !== userId) return { ...quiet, check: { returned: false, assignee, days, dueAt: null } };
-        if (days === null || INACTIVE.includes(lead.status) || CLOSING_MILESTONES.includes(lead.milestone)) return { ...quiet, check: { returned: false, assignee, days, dueAt: null } };
+        if (days === null || INACTIVE.includes(lead.status) || isClosingMilestone(lead.milestone)) return { ...quiet, check: { returned: false, assignee, days, dueAt: null } };
 
         // The period runs from the latest of what the workflow counted from, the assignment and
         // the last Quick Action as recorded here: a lead is never returned early because the

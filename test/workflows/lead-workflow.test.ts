@@ -470,6 +470,26 @@ describe('Quick Actions and call-backs', () => {
     });
   });
 
+  it('closes on Bad Contact Info, and reminds nobody of a call-back booked before the lead closed', async () => {
+    await run(async (tq) => {
+      const lead = await seedLead({ source: 'national_campaign', phones: ['+12175550108'], assignedToLsp: true, timeZone: 'America/Chicago' });
+      const handle = await startLead(tq, lead);
+      const now = await env.currentTimeMs();
+      const dueAt = new Date(now + 2 * 86_400_000).toISOString();
+      await handle.signal(quickActionSignal, action(lead.lspId, { action: 'appointment', dueAt }));
+      await eventually(async () => (await handle.query(leadStateQuery)).callBack !== null, 'booked');
+      await handle.signal(quickActionSignal, action(lead.lspId, { action: 'bad_contact_info' }));
+      await eventually(async () => (await handle.query(leadStateQuery)).closed, 'closed');
+      await env.sleep('3 days');
+      await eventually(async () => (await handle.query(leadStateQuery)).callBack?.reminded, 'the call-back passed');
+      expect(smtp.messages.filter((m) => m.to.includes(lead.lspEmail))).toHaveLength(0);
+      expect(await events(lead.leadId, 'callback_due')).toEqual([]);
+      // Recorded for the replay test: the closing and no-reminder patches' path (RECORD_HISTORIES=1 refreshes it).
+      const file = fileURLToPath(new URL('../histories/lead-closed-no-call-back.json', import.meta.url));
+      if (process.env.RECORD_HISTORIES === '1' || !fs.existsSync(file)) fs.writeFileSync(file, historyToJSON(await handle.fetchHistory()));
+    });
+  });
+
   it('puts the lead on the due-today list and e-mails the LSP once at the start of the call-back day', async () => {
     await run(async (tq) => {
       const lead = await seedLead({ source: 'national_campaign', phones: ['+12175550106'], assignedToLsp: true, timeZone: 'America/Chicago' });

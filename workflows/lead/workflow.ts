@@ -44,6 +44,14 @@ export const PATCH_HOLDING_PERIOD = 'holding-period';
  * filter on what the lead is now, not on what it was when its workflow started.
  */
 export const PATCH_SEARCH_ATTRIBUTES = 'search-attributes';
+/**
+ * Bad Contact Info closes the lead, as Not Interested, Sold and Do Not Contact do (the lists
+ * already treat it as closed): no holding period, no more call-backs. Runs that recorded it
+ * before kept the lead open.
+ */
+export const PATCH_BAD_CONTACT_INFO_CLOSES = 'bad-contact-info-closes';
+/** A call-back booked on a lead that was closed afterwards sends no reminder. */
+export const PATCH_CLOSED_LEAD_NO_CALL_BACK = 'closed-lead-no-call-back';
 
 const DAY_MS = 86_400_000;
 
@@ -182,7 +190,7 @@ export async function leadWorkflow(input: LeadWorkflowInput): Promise<void> {
     );
     if (next.duplicate) return;
     state.milestone = next.milestone;
-    state.closed = next.closed;
+    state.closed = next.closed || (req.action === 'bad_contact_info' && patched(PATCH_BAD_CONTACT_INFO_CLOSES));
     state.seenActionIds = next.seenActionIds;
     state.worked = true;
     state.lastQuickActionAt = new Date().toISOString();
@@ -367,6 +375,11 @@ export async function leadWorkflow(input: LeadWorkflowInput): Promise<void> {
 
     const callBack = state.callBack;
     if (callBack && !callBack.reminded && now >= callBackAt()) {
+      // A lead closed since the call-back was booked is not worked: nobody is reminded.
+      if (state.closed && patched(PATCH_CLOSED_LEAD_NO_CALL_BACK)) {
+        callBack.reminded = true;
+        continue;
+      }
       const { outboxId } = await track(() => db.queueCallBackReminder({ leadId, dueAt: callBack.dueAt, byUserId: callBack.byUserId }));
       if (outboxId) await send(outboxId);
       // Marks this call-back only: one booked meanwhile replaced it and still needs its reminder.
