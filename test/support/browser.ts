@@ -23,6 +23,10 @@ export async function launchBrowser(opts: { viewport?: { width: number; height: 
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
     viewport: opts.viewport ?? { width: 1280, height: 900 },
   });
+  // The web app runs in development mode in tests, where Vite compiles a route on its first
+  // visit: on a loaded 2-core CI machine that alone can pass Playwright's 30 s default.
+  context.setDefaultTimeout(60_000);
+  context.setDefaultNavigationTimeout(90_000);
   return {
     context,
     close: async () => {

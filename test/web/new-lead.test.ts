@@ -58,7 +58,8 @@ describe('New lead form', () => {
 
     const page = visibleText((await owner.get(res.location!)).text);
     expect(page).toContain("Maria O'Connor");
-    expect(page).toContain('+12074567890');
+    // The number as a person reads it.
+    expect(page).toContain('+1 207-456-7890');
 
     // The same person entered again is the same lead.
     const again = await owner.submit('/leads/new', { ...fields, firstName: 'Maria', lastName: "O'Connor", state: 'ME', zip: '04101' });

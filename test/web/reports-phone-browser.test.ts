@@ -72,5 +72,5 @@ describe.skipIf(browserUnavailable)(`Reports at phone width${browserUnavailable 
     expect(csv).toContain('sort=actions');
     await page.setViewportSize({ width: 390, height: 844 });
     await page.screenshot({ path: path.join(os.tmpdir(), 'leadflow-reports-activity-phone.png'), fullPage: true });
-  });
+  }, 240_000);
 });
