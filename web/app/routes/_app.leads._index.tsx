@@ -16,6 +16,7 @@ import { myDay } from '../utils/my-day.server.ts';
 import { nextLeadNotice } from '../utils/claim.server.ts';
 import { latestAssignmentId } from '../utils/live-leads.server.ts';
 import { withParams } from '../utils/url.ts';
+import { FilterSelect } from '../components/filter-select.tsx';
 
 export const meta: MetaFunction = () => [{ title: 'Leads · Leadflow' }];
 
@@ -131,18 +132,18 @@ export default function LeadsList() {
             submit(chosen, { method: 'get', action: '/leads' });
           }}
         >
-          <Select name="source" label="Source" value={params.source} options={LEAD_SOURCES.map((s) => [s, SOURCE_LABELS[s]])} />
-          <Select name="import" label="Import name" value={params.import} options={options.imports.map((i) => [i, i])} />
-          <Select name="status" label="Status" value={params.status} options={LEAD_STATUSES.map((s) => [s, STATUS_LABELS[s]])} />
-          <Select name="segment" label="Segment" value={params.segment} options={SEGMENTS.map((s) => [s, s.replace(/_/g, ' ')])} />
+          <FilterSelect name="source" label="Source" value={params.source} options={LEAD_SOURCES.map((s) => [s, SOURCE_LABELS[s]])} />
+          <FilterSelect name="import" label="Import name" value={params.import} options={options.imports.map((i) => [i, i])} />
+          <FilterSelect name="status" label="Status" value={params.status} options={LEAD_STATUSES.map((s) => [s, STATUS_LABELS[s]])} />
+          <FilterSelect name="segment" label="Segment" value={params.segment} options={SEGMENTS.map((s) => [s, s.replace(/_/g, ' ')])} />
           {!isLsp ? (
-            <Select name="assignee" label="Assignee" value={params.assignee} options={[['unassigned', 'Unassigned'], ...options.assignees.map((a) => [a.id, a.name] as [string, string])]} />
+            <FilterSelect name="assignee" label="Assignee" value={params.assignee} options={[['unassigned', 'Unassigned'], ...options.assignees.map((a) => [a.id, a.name] as [string, string])]} />
           ) : null}
-          <Select name="dnc" label="Do not call (DNC)" value={params.dnc} options={[['yes', 'DNC only'], ['no', 'Not DNC']]} />
-          <Select name="dne" label="Do not e-mail (DNE)" value={params.dne} options={[['yes', 'DNE only'], ['no', 'Not DNE']]} />
-          <Select name="dnm" label="Do not mail (DNM)" value={params.dnm} options={[['yes', 'DNM only'], ['no', 'Not DNM']]} />
-          <Select name="kind" label="Prospect or customer" value={params.kind} options={[['P', 'P: prospect'], ['C', 'C: current customer']]} />
-          <Select
+          <FilterSelect name="dnc" label="Do not call (DNC)" value={params.dnc} options={[['yes', 'DNC only'], ['no', 'Not DNC']]} />
+          <FilterSelect name="dne" label="Do not e-mail (DNE)" value={params.dne} options={[['yes', 'DNE only'], ['no', 'Not DNE']]} />
+          <FilterSelect name="dnm" label="Do not mail (DNM)" value={params.dnm} options={[['yes', 'DNM only'], ['no', 'Not DNM']]} />
+          <FilterSelect name="kind" label="Prospect or customer" value={params.kind} options={[['P', 'P: prospect'], ['C', 'C: current customer']]} />
+          <FilterSelect
             name="closed"
             label="Closed leads"
             value={closed}
@@ -150,8 +151,8 @@ export default function LeadsList() {
             noAny
           />
           {params.q ? <input type="hidden" name="q" value={params.q} /> : null}
-          <Select name="sort" label="Sort by" value={params.sort} options={Object.entries(SORT_LABELS)} noAny />
-          <Select name="dir" label="Order" value={params.dir} options={[['asc', 'Ascending'], ['desc', 'Descending']]} noAny />
+          <FilterSelect name="sort" label="Sort by" value={params.sort} options={Object.entries(SORT_LABELS)} noAny />
+          <FilterSelect name="dir" label="Order" value={params.dir} options={[['asc', 'Ascending'], ['desc', 'Descending']]} noAny />
           <div className="filter-actions">
             <button type="submit" className="button primary">
               Apply
@@ -266,23 +267,6 @@ function BulkAssign({ lsps, total, filters }: { lsps: AssignableLsp[]; total: nu
         </label>
       </AssignForm>
     </section>
-  );
-}
-
-function Select({ name, label, value, options, noAny }: { name: string; label: string; value: string | undefined; options: Array<[string, string]> | Array<readonly [string, string]>; noAny?: boolean }) {
-  const id = `filter-${name}`;
-  return (
-    <div className="field">
-      <label htmlFor={id}>{label}</label>
-      <select id={id} name={name} defaultValue={value ?? ''}>
-        {noAny ? null : <option value="">Any</option>}
-        {options.map(([v, l]) => (
-          <option key={v} value={v}>
-            {l}
-          </option>
-        ))}
-      </select>
-    </div>
   );
 }
 

@@ -13,6 +13,7 @@ import { notFound } from '../utils/forms.server.ts';
 import { SOURCE_LABELS, sourceLabel } from '../utils/labels.ts';
 import { REPORT_ROLES, reportFilterOptions, reportRequest } from '../utils/reports.server.ts';
 import { withParams } from '../utils/url.ts';
+import { FilterSelect } from '../components/filter-select.tsx';
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `${data?.report.title ?? 'Report'} · Leadflow` }];
 
@@ -125,10 +126,10 @@ export default function ReportPage() {
             <label htmlFor="report-to">To</label>
             <input id="report-to" type="date" name="to" defaultValue={params.to} />
           </div>
-          <Select name="user" label={`User (${report.userMeans})`} value={params.user} options={options.users.map((u) => [u.id, u.name])} />
-          <Select name="source" label="Source" value={params.source} options={LEAD_SOURCES.map((s) => [s, SOURCE_LABELS[s]])} />
-          <Select name="import" label="Import name" value={params.import} options={options.imports.map((i) => [i, i])} />
-          <Select name="segment" label="Segment" value={params.segment} options={SEGMENTS.map((s) => [s, s.replace(/_/g, ' ')])} />
+          <FilterSelect idPrefix="report" name="user" label={`User (${report.userMeans})`} value={params.user} options={options.users.map((u) => [u.id, u.name])} />
+          <FilterSelect idPrefix="report" name="source" label="Source" value={params.source} options={LEAD_SOURCES.map((s) => [s, SOURCE_LABELS[s]])} />
+          <FilterSelect idPrefix="report" name="import" label="Import name" value={params.import} options={options.imports.map((i) => [i, i])} />
+          <FilterSelect idPrefix="report" name="segment" label="Segment" value={params.segment} options={SEGMENTS.map((s) => [s, s.replace(/_/g, ' ')])} />
           <input type="hidden" name="sort" value={params.sort} />
           <input type="hidden" name="dir" value={params.dir} />
           <div className="filter-actions">
@@ -192,23 +193,6 @@ export default function ReportPage() {
         </nav>
       ) : null}
     </>
-  );
-}
-
-function Select({ name, label, value, options }: { name: string; label: string; value: string | undefined; options: Array<[string, string]> | Array<readonly [string, string]> }) {
-  const id = `report-${name}`;
-  return (
-    <div className="field">
-      <label htmlFor={id}>{label}</label>
-      <select id={id} name={name} defaultValue={value ?? ''}>
-        <option value="">Any</option>
-        {options.map(([v, l]) => (
-          <option key={v} value={v}>
-            {l}
-          </option>
-        ))}
-      </select>
-    </div>
   );
 }
 
