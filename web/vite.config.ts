@@ -38,6 +38,12 @@ export default defineConfig({
       ignored: ['**/.data/**', '**/emulator/**', '**/test/**', '**/web/build/**', '**/coverage/**'],
     },
   },
+  optimizeDeps: {
+    // Pre-bundled when the dev server starts, not discovered on the first visit to a page that
+    // draws a chart: a dependency found late makes Vite reload the page in the browser, which
+    // loses what the user (or a browser test) was doing on it.
+    include: ['@visx/axis', '@visx/group', '@visx/scale', '@visx/shape'],
+  },
   plugins: [
     remix({
       appDirectory: 'web/app',

@@ -61,11 +61,13 @@ describe.skipIf(browserUnavailable)(`Reports at phone width${browserUnavailable 
     await page.getByLabel('User (who entered them)').selectOption({ label: 'Alex Rivera' });
     await page.getByRole('button', { name: 'Apply' }).click();
     await page.waitForURL(/user=/);
-    const users = await page.locator('td[data-label="User"]').allTextContents();
-    expect(new Set(users)).toEqual(new Set(['Alex Rivera']));
+    // The URL can change before the filtered rows are on the page: wait for the rows.
+    await expect.poll(async () => new Set(await page.locator('td[data-label="User"]').allTextContents()), { timeout: 30_000 }).toEqual(new Set(['Alex Rivera']));
     await page.setViewportSize({ width: 1024, height: 844 });
     await page.getByRole('link', { name: 'Entered' }).click();
     await page.waitForURL(/sort=actions/);
+    // As above: the link is the new page's once its data is in.
+    await expect.poll(() => page.getByRole('link', { name: 'Download CSV' }).getAttribute('href'), { timeout: 30_000 }).toContain('sort=actions');
     const csv = await page.getByRole('link', { name: 'Download CSV' }).getAttribute('href');
     expect(csv).toMatch(/^\/reports\/user-activity\.csv\?/);
     expect(csv).toContain('user=');
