@@ -115,7 +115,10 @@ describe('queueDueReportMails', () => {
     await saveSubscription(db.knex, { accountId: a.accountId, userId: a.adminId, timing: daily7, now: new Date('2026-11-01T12:00:00Z') });
     const at = (d: number, minutes = 7 * 60) => localInstant('America/Chicago', 2026, 11, d, minutes).toISOString();
     const runs = await Promise.all([1, 2, 3, 4].map(() => acts().queueDueReportMails({ accountId: a.accountId, at: at(3) })));
-    expect(runs.flatMap((r) => r.outboxIds)).toHaveLength(1);
+    // One e-mail queued. A run that finds it queued and not yet sent hands it on too (its sender
+    // may have stopped); sending an outbox row is once-only, so the e-mail still goes once.
+    expect(new Set(runs.flatMap((r) => r.outboxIds)).size).toBe(1);
+    expect(await outbox(a.accountId)).toHaveLength(1);
     await acts().queueDueReportMails({ accountId: a.accountId, at: at(3, 9 * 60) });
     // Down from the 4th to the 7th: the 4th, 5th and 6th were missed; only the 6th is sent, once.
     await acts().queueDueReportMails({ accountId: a.accountId, at: at(6, 7 * 60 + 30) });
