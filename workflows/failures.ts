@@ -1,5 +1,6 @@
+import type { ActivityOptions } from '@temporalio/common';
 // Types of the business failures activities raise with ApplicationFailure. Kept here, with no
-// imports, so workflow code can branch on them without importing activity modules. The strings
+// runtime imports, so workflow code can branch on them without importing activity modules. The strings
 // are recorded in workflow histories: a value never changes once released.
 export const FailureType = {
   /** No system check with that id for that workflow: the row is gone, a retry finds nothing either. */
@@ -31,3 +32,19 @@ export type FailureType = (typeof FailureType)[keyof typeof FailureType];
 
 /** The import failures no retry can mend: the import workflow's activities list them as non-retryable. */
 export const IMPORT_NON_RETRYABLE: string[] = [FailureType.ImportNotFound, FailureType.ImportBadInput];
+
+/**
+ * How a workflow sends an e-mail from the outbox (`sendOutboxEmail`): retried with back-off for
+ * SMTP trouble, never for a refusal. Finite, because the sender marks the outbox row failed on
+ * the last attempt.
+ */
+export const OUTBOX_SEND_OPTIONS: ActivityOptions = {
+  startToCloseTimeout: '1 minute',
+  retry: {
+    initialInterval: '5 seconds',
+    backoffCoefficient: 2,
+    maximumInterval: '10 minutes',
+    maximumAttempts: 20,
+    nonRetryableErrorTypes: [FailureType.EmailRejected, FailureType.EmailSuppressed, FailureType.OutboxEmailNotFound],
+  },
+};

@@ -6,7 +6,7 @@
 import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import { allHandlersFinished, condition, continueAsNew, log, patched, proxyActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../../activities/index.ts';
-import { FailureType } from '../failures.ts';
+import { FailureType, OUTBOX_SEND_OPTIONS } from '../failures.ts';
 import { LeadAssignee, LeadflowAccountId, LeadMilestone, LeadNextWakeAt, LeadSegment, LeadStatus as LeadStatusAttribute } from '../search-attributes.ts';
 import { CADENCES, nextCadenceStep, RECYCLE_AFTER_MS, type CadenceKey } from './cadences.ts';
 import {
@@ -65,17 +65,7 @@ const db = proxyActivities<Activities>({
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', nonRetryableErrorTypes: [FailureType.LeadNotFound, FailureType.CadenceStepNotFound] },
 });
 
-const mail = proxyActivities<Activities>({
-  startToCloseTimeout: '1 minute',
-  retry: {
-    initialInterval: '5 seconds',
-    backoffCoefficient: 2,
-    maximumInterval: '10 minutes',
-    // The sender marks the outbox row failed on the last attempt, so it must be finite.
-    maximumAttempts: 20,
-    nonRetryableErrorTypes: [FailureType.EmailRejected, FailureType.EmailSuppressed, FailureType.OutboxEmailNotFound],
-  },
-});
+const mail = proxyActivities<Activities>(OUTBOX_SEND_OPTIONS);
 
 const eagent = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',

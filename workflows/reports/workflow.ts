@@ -7,7 +7,7 @@
 // latest period only. A changed subscription signals it, so a new hour counts at once.
 import { condition, continueAsNew, log, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../../activities/index.ts';
-import { FailureType } from '../failures.ts';
+import { OUTBOX_SEND_OPTIONS } from '../failures.ts';
 import { reportMailStatusQuery, reportSubscriptionsChangedSignal, type ReportMailInput, type ReportMailStatus } from './messages.ts';
 
 const acts = proxyActivities<Activities>({
@@ -16,17 +16,7 @@ const acts = proxyActivities<Activities>({
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 10 },
 });
 
-const mail = proxyActivities<Activities>({
-  startToCloseTimeout: '1 minute',
-  retry: {
-    initialInterval: '5 seconds',
-    backoffCoefficient: 2,
-    maximumInterval: '10 minutes',
-    // The sender marks the outbox row failed on the last attempt, so it must be finite.
-    maximumAttempts: 20,
-    nonRetryableErrorTypes: [FailureType.EmailRejected, FailureType.EmailSuppressed, FailureType.OutboxEmailNotFound],
-  },
-});
+const mail = proxyActivities<Activities>(OUTBOX_SEND_OPTIONS);
 
 /** Events in one run before it continues as new: a daily report costs about 15 a day. */
 export const REPORT_MAIL_HISTORY_LIMIT = 1_000;
