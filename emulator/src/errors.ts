@@ -22,6 +22,8 @@ export class RpcError extends Error {
   constructor(
     readonly code: number,
     message: string,
+    /** An encoded google.rpc.Status with typed details (grpc-status-details-bin), when the client reads them. */
+    readonly details?: Uint8Array,
   ) {
     super(message);
   }

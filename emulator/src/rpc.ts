@@ -119,12 +119,11 @@ function onStreamError(err: Error) {
   log.debug('http2 stream error', err);
 }
 
-function sendStatus(stream: http2.ServerHttp2Stream, code: number, message: string) {
+function sendStatus(stream: http2.ServerHttp2Stream, code: number, message: string, details?: Uint8Array) {
   if (stream.destroyed || stream.closed || stream.headersSent) return;
-  stream.respond(
-    { ':status': 200, 'content-type': 'application/grpc', 'grpc-status': String(code), 'grpc-message': encodeGrpcMessage(message) },
-    { endStream: true },
-  );
+  const headers: http2.OutgoingHttpHeaders = { ':status': 200, 'content-type': 'application/grpc', 'grpc-status': String(code), 'grpc-message': encodeGrpcMessage(message) };
+  if (details) headers['grpc-status-details-bin'] = Buffer.from(details).toString('base64');
+  stream.respond(headers, { endStream: true });
 }
 
 const OK_HEADERS = { ':status': 200, 'content-type': 'application/grpc', 'grpc-accept-encoding': 'identity,gzip,deflate' };
@@ -259,7 +258,7 @@ class UnaryCall implements CallContext {
     this.done = true;
     if (err instanceof RpcError) {
       if (log.enabled('debug')) log.debug(`${this.route.name} -> ${err.code}: ${err.message}`);
-      sendStatus(this.stream, err.code, err.message);
+      sendStatus(this.stream, err.code, err.message, err.details);
     } else {
       log.error(`${this.route.name}: internal error`, err);
       sendStatus(this.stream, Code.INTERNAL, `internal error in ${this.route.name}: ${(err as Error)?.message ?? String(err)}`);
