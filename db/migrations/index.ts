@@ -18,6 +18,7 @@ import * as reportSubscriptions from './20261130120000_report_subscriptions.ts';
 import * as leadEventsByAccount from './20261130130000_lead_events_by_account.ts';
 import * as seatChanges from './20261130140000_seat_changes.ts';
 import * as quickActionFromMilestone from './20261130150000_quick_action_from_milestone.ts';
+import * as leadSources from './20261130160000_lead_sources.ts';
 
 const migrations: Record<string, Knex.Migration> = {
   '20261122000000_foundation': foundation,
@@ -37,6 +38,7 @@ const migrations: Record<string, Knex.Migration> = {
   '20261130130000_lead_events_by_account': leadEventsByAccount,
   '20261130140000_seat_changes': seatChanges,
   '20261130150000_quick_action_from_milestone': quickActionFromMilestone,
+  '20261130160000_lead_sources': leadSources,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {
