@@ -19,6 +19,7 @@ import * as leadEventsByAccount from './20261130130000_lead_events_by_account.ts
 import * as seatChanges from './20261130140000_seat_changes.ts';
 import * as quickActionFromMilestone from './20261130150000_quick_action_from_milestone.ts';
 import * as leadSources from './20261130160000_lead_sources.ts';
+import * as actionEmails from './20261130170000_action_emails.ts';
 
 const migrations: Record<string, Knex.Migration> = {
   '20261122000000_foundation': foundation,
@@ -39,6 +40,7 @@ const migrations: Record<string, Knex.Migration> = {
   '20261130140000_seat_changes': seatChanges,
   '20261130150000_quick_action_from_milestone': quickActionFromMilestone,
   '20261130160000_lead_sources': leadSources,
+  '20261130170000_action_emails': actionEmails,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {
