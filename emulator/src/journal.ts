@@ -12,7 +12,9 @@ import path from 'node:path';
 import { log } from './log.ts';
 import type { ActivityState, BufferedEvent, Execution, Namespace, TimerState, ChildState } from './model.ts';
 import type { Journal } from './persistence.ts';
-import { common, history as historyApi, failureApi, type IPayload } from './proto.ts';
+import { isOpen } from './model.ts';
+import { common, EventType as ET, history as historyApi, failureApi, TimeoutType, type IPayload } from './proto.ts';
+import type { Engine } from './engine.ts';
 import type { OfflineServer } from './server.ts';
 import type { SearchAttributeType } from './visibility.ts';
 
@@ -222,7 +224,7 @@ class FileJournal implements Journal {
     }
     for (const x of restored) {
       this.written.set(x, x.events.length);
-      engine.rehydrate(x);
+      rehydrate(engine, x);
     }
     log.info(`restored ${restored.length} workflow runs from ${this.file}`);
   }
@@ -290,8 +292,44 @@ class FileJournal implements Journal {
 
 export function openJournal(file: string, server: OfflineServer): Journal {
   const j = new FileJournal(file, server);
-  server.engine.persistence = j;
-  server.engine.flush = () => j.flush();
+  server.engine.journal = j;
   server.clock.afterFire = () => j.flush();
   return j;
+}
+
+/**
+ * Re-creates what a run loaded from the journal had only in memory: its timers on the clock,
+ * its tasks on their queues, its time-skipping holds. Work handed to a worker of the old
+ * server is handed out again: a started workflow task times out, a started activity attempt
+ * goes back on its queue.
+ */
+function rehydrate(engine: Engine, x: Execution) {
+  const s = engine.shard;
+  s.executionsByRun.set(`${x.ns.name}/${x.runId}`, x);
+  if (!isOpen(x)) return;
+  engine.lifecycle.armRunTimeout(x);
+  for (const t of x.timers.values()) engine.timers.arm(x, t);
+  if (x.firstTaskBackoffUntil > engine.clock.now() && !x.wt && x.events.length <= 2) engine.lifecycle.armFirstTaskBackoff(x);
+  if (x.wt) {
+    if (x.wt.started) {
+      // The worker that held it talked to a server that is gone: time the task out now.
+      const wt = x.wt;
+      engine.history.write(x, ET.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT, {
+        workflowTaskTimedOutEventAttributes: { scheduledEventId: wt.scheduledEventId, startedEventId: wt.startedEventId, timeoutType: TimeoutType.TIMEOUT_TYPE_START_TO_CLOSE },
+      });
+      x.wt = undefined;
+      engine.history.flushBuffered(x);
+      engine.workflowTasks.schedule(x, wt.attempt + 1);
+    } else {
+      s.holdWT.add(x);
+      engine.workflowTasks.offer(x);
+    }
+  }
+  for (const act of x.activities.values()) {
+    act.timers = [];
+    engine.activities.armScheduleToClose(x, act);
+    if (act.phase === 'backoff') engine.activities.armBackoff(x, act);
+    // A started attempt's worker is gone with the old server: offer the attempt again.
+    else engine.activities.makeAvailable(x, act);
+  }
 }

@@ -1,9 +1,12 @@
 // The gRPC surface: WorkflowService, OperatorService and (time-skipping mode) TestService,
 // mapped onto the engine. Request validation that is about the wire (missing fields, bad
-// enums) lives here; workflow semantics live in the engine.
+// enums) lives here and in frontend/ (which decodes requests into the engine's typed inputs
+// and answers the read calls); workflow semantics live in the engine (engine.ts, history/).
 import { Clock } from './clock.ts';
 import { Engine, STATUS_NAMES, SYSTEM_SEARCH_ATTRIBUTES } from './engine.ts';
 import { Code, invalidArgument, notFound, RpcError } from './errors.ts';
+import { Reads } from './frontend/reads.ts';
+import { WorkflowHandler } from './frontend/workflow-handler.ts';
 import type { Execution, Namespace } from './model.ts';
 import { isOpen } from './model.ts';
 import { durToMs, enums, IndexedValueType, msToDur, msToTs, toNum, tsToMs, type IPayload } from './proto.ts';
@@ -79,6 +82,9 @@ function decodeSearchAttribute(p: IPayload | undefined, type: SearchAttributeTyp
 export class OfflineServer {
   readonly clock: Clock;
   readonly engine: Engine;
+  /** Decodes the engine's calls into typed inputs (the official frontend's workflow handler). */
+  readonly workflowHandler: WorkflowHandler;
+  readonly reads: Reads;
   private server: GrpcServer;
   journal?: Journal;
   boundPort = 0;
@@ -86,6 +92,8 @@ export class OfflineServer {
   constructor(readonly opts: ServerOptions) {
     this.clock = new Clock(opts.timeSkipping);
     this.engine = new Engine(this.clock);
+    this.workflowHandler = new WorkflowHandler(this.engine);
+    this.reads = new Reads(this.engine);
     if (opts.suggestContinueAsNewEvents) this.engine.suggestContinueAsNewEvents = opts.suggestContinueAsNewEvents;
     this.server = new GrpcServer(() => {
       this.engine.flush();
@@ -99,6 +107,8 @@ export class OfflineServer {
 
   async start(): Promise<number> {
     const e = this.engine;
+    const w = this.workflowHandler;
+    const r = this.reads;
     this.server.addService('temporal.api.workflowservice.v1.WorkflowService', {
       GetSystemInfo: () => ({
         serverVersion: SERVER_VERSION,
@@ -155,34 +165,34 @@ export class OfflineServer {
         });
         return { runId: x.runId, started };
       },
-      SignalWorkflowExecution: (req) => e.signal(req),
-      QueryWorkflow: (req, ctx) => e.query(req, ctx),
-      RequestCancelWorkflowExecution: (req) => e.requestCancelWorkflow(req),
-      TerminateWorkflowExecution: (req) => e.terminateWorkflow(req),
-      DescribeWorkflowExecution: (req) => e.describe(req),
-      GetWorkflowExecutionHistory: (req, ctx) => e.getHistory(req, ctx),
-      GetWorkflowExecutionHistoryReverse: (req) => e.getHistoryReverse(req),
+      SignalWorkflowExecution: (req) => w.signal(req),
+      QueryWorkflow: (req, ctx) => w.query(req, ctx),
+      RequestCancelWorkflowExecution: (req) => w.requestCancel(req),
+      TerminateWorkflowExecution: (req) => w.terminate(req),
+      DescribeWorkflowExecution: (req) => r.describe(req),
+      GetWorkflowExecutionHistory: (req, ctx) => r.getHistory(req, ctx),
+      GetWorkflowExecutionHistoryReverse: (req) => r.getHistoryReverse(req),
       ListWorkflowExecutions: (req) => this.list(req),
       ScanWorkflowExecutions: (req) => this.list(req),
       ListOpenWorkflowExecutions: (req) => this.listByStatus(req, true),
       ListClosedWorkflowExecutions: (req) => this.listByStatus(req, false),
       CountWorkflowExecutions: (req) => this.count(req),
-      PollWorkflowTaskQueue: (req, ctx) => e.pollWorkflowTaskQueue(req, ctx),
-      RespondWorkflowTaskCompleted: (req) => e.respondWorkflowTaskCompleted(req),
-      RespondWorkflowTaskFailed: (req) => e.respondWorkflowTaskFailed(req),
-      RespondQueryTaskCompleted: (req) => e.respondQueryTaskCompleted(req),
-      PollActivityTaskQueue: (req, ctx) => e.pollActivityTaskQueue(req, ctx),
-      RecordActivityTaskHeartbeat: (req) => e.heartbeat(req),
-      RecordActivityTaskHeartbeatById: (req) => e.heartbeatById(req),
-      RespondActivityTaskCompleted: (req) => e.respondActivityCompleted(req),
-      RespondActivityTaskCompletedById: (req) => e.respondActivityCompletedById(req),
-      RespondActivityTaskFailed: (req) => e.respondActivityFailed(req),
-      RespondActivityTaskFailedById: (req) => e.respondActivityFailedById(req),
-      RespondActivityTaskCanceled: (req) => e.respondActivityCanceled(req),
-      RespondActivityTaskCanceledById: (req) => e.respondActivityCanceledById(req),
+      PollWorkflowTaskQueue: (req, ctx) => w.pollWorkflowTaskQueue(req, ctx),
+      RespondWorkflowTaskCompleted: (req) => w.respondWorkflowTaskCompleted(req),
+      RespondWorkflowTaskFailed: (req) => w.respondWorkflowTaskFailed(req),
+      RespondQueryTaskCompleted: (req) => w.respondQueryTaskCompleted(req),
+      PollActivityTaskQueue: (req, ctx) => w.pollActivityTaskQueue(req, ctx),
+      RecordActivityTaskHeartbeat: (req) => w.heartbeat(req),
+      RecordActivityTaskHeartbeatById: (req) => w.heartbeatById(req),
+      RespondActivityTaskCompleted: (req) => w.respondActivityCompleted(req),
+      RespondActivityTaskCompletedById: (req) => w.respondActivityCompletedById(req),
+      RespondActivityTaskFailed: (req) => w.respondActivityFailed(req),
+      RespondActivityTaskFailedById: (req) => w.respondActivityFailedById(req),
+      RespondActivityTaskCanceled: (req) => w.respondActivityCanceled(req),
+      RespondActivityTaskCanceledById: (req) => w.respondActivityCanceledById(req),
       ResetStickyTaskQueue: () => ({}),
-      ShutdownWorker: (req) => e.shutdownWorker(req),
-      DescribeTaskQueue: (req) => e.describeTaskQueue(req),
+      ShutdownWorker: (req) => w.shutdownWorker(req),
+      DescribeTaskQueue: (req) => r.describeTaskQueue(req),
     });
 
     this.server.addService('temporal.api.operatorservice.v1.OperatorService', {
@@ -380,7 +390,7 @@ export class OfflineServer {
     if (!Number.isInteger(from) || from < 0) throw invalidArgument('invalid next page token');
     const page = all.slice(from, from + pageSize);
     const next = from + page.length < all.length ? Buffer.from(String(from + page.length)) : null;
-    return { executions: page.map((x) => this.engine.executionInfo(x)), nextPageToken: next };
+    return { executions: page.map((x) => this.reads.executionInfo(x)), nextPageToken: next };
   }
 
   private listByStatus(req: any, open: boolean) {
@@ -395,7 +405,7 @@ export class OfflineServer {
     const from = req.nextPageToken?.length ? Number(Buffer.from(req.nextPageToken).toString()) : 0;
     const page = runs.slice(from, from + pageSize);
     return {
-      executions: page.map((x) => this.engine.executionInfo(x)),
+      executions: page.map((x) => this.reads.executionInfo(x)),
       nextPageToken: from + page.length < runs.length ? Buffer.from(String(from + page.length)) : null,
     };
   }
