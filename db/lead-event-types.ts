@@ -24,6 +24,12 @@ export const LEAD_EVENT_TYPES = [
   'quick_action',
   'note',
   'callback_due',
+  // Action e-mails (activities/lead/action-email.ts): the E-mail Confirmed Quick Action's
+  // confirmation to the lead, and an Appointment's notice to the account's appointment desk.
+  'confirmation_sent',
+  'confirmation_not_sent',
+  'appointment_desk_told',
+  'appointment_desk_not_told',
   // The lead workflow's own steps (activities/lead/).
   'call_task',
   'email_queued',

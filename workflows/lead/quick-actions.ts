@@ -14,8 +14,31 @@ export const QUICK_ACTIONS = [
   { key: 'do_not_contact', label: 'Do Not Contact', milestone: 'do_not_contact', stopsCadence: true, closes: true },
 ] as const;
 
-export type QuickActionKey = (typeof QUICK_ACTIONS)[number]['key'];
+/**
+ * Quick Actions that record what the LSP did without a milestone of their own: the lists, reports
+ * and My Company's eAgent setting read milestones from QUICK_ACTIONS, one action per milestone.
+ *
+ * E-mail Confirmed (seed 003's action button): the lead's e-mail address is confirmed with them,
+ * so the lead workflow sends the account's confirmation e-mail. Confirming an address means the
+ * LSP reached the lead, so a lead at New or Attempted Contact moves on to Contacted; a lead
+ * further on (Quoted, an Appointment, a closed lead) keeps its milestone: the action never moves
+ * a lead backwards and never closes or reopens it.
+ */
+export const RECORDING_ACTIONS = [
+  { key: 'email_confirmed', label: 'E-mail Confirmed', raisesTo: 'contacted', raisesFrom: ['new', 'attempted_contact'], stopsCadence: false, closes: false },
+] as const;
+
+export type QuickActionKey = (typeof QUICK_ACTIONS)[number]['key'] | (typeof RECORDING_ACTIONS)[number]['key'];
 export type Milestone = 'new' | (typeof QUICK_ACTIONS)[number]['milestone'];
+type QuickActionDef = (typeof QUICK_ACTIONS)[number] | (typeof RECORDING_ACTIONS)[number];
+
+/** Every Quick Action the lead page offers, in its order. */
+export const ALL_QUICK_ACTIONS: readonly QuickActionDef[] = [...QUICK_ACTIONS.slice(0, 2), ...RECORDING_ACTIONS, ...QUICK_ACTIONS.slice(2)];
+
+/** The action with this key, if there is one. */
+export function quickActionDef(key: string): QuickActionDef | undefined {
+  return ALL_QUICK_ACTIONS.find((q) => q.key === key);
+}
 
 export interface QuickActionRequest {
   /** Client-generated id: a double click sends the same id twice and is recorded once. */
@@ -30,10 +53,16 @@ export interface QuickActionRequest {
 
 export class QuickActionError extends Error {}
 
-export function quickAction(key: string) {
-  const a = QUICK_ACTIONS.find((q) => q.key === key);
-  if (!a) throw new QuickActionError(`unknown quick action "${key}"; valid: ${QUICK_ACTIONS.map((q) => q.key).join(', ')}`);
+export function quickAction(key: string): QuickActionDef {
+  const a = quickActionDef(key);
+  if (!a) throw new QuickActionError(`unknown quick action "${key}"; valid: ${ALL_QUICK_ACTIONS.map((q) => q.key).join(', ')}`);
   return a;
+}
+
+/** The milestone a lead at `current` is at after this action. */
+export function milestoneAfter(def: QuickActionDef, current: string): Milestone | undefined {
+  if ('milestone' in def) return def.milestone;
+  return (def.raisesFrom as readonly string[]).includes(current) ? def.raisesTo : undefined;
 }
 
 /** Checks a request before it reaches a workflow; returns a clear message or undefined. */
@@ -66,7 +95,7 @@ export function applyQuickAction<M extends string>(
   // Remember a bounded number of ids: enough to absorb double clicks and retries.
   const seen = [...state.seenActionIds, req.actionId].slice(-200);
   return {
-    milestone: def.milestone,
+    milestone: milestoneAfter(def, state.milestone) ?? state.milestone,
     closed: state.closed || def.closes,
     cadenceStopped: state.cadenceStopped || def.stopsCadence,
     seenActionIds: seen,

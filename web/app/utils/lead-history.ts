@@ -4,7 +4,7 @@
 // wording of every kind of entry (db/lead-event-types.ts) without a page.
 import { LEAD_EVENT_TYPES, type LeadEventType } from '../../../db/lead-event-types.ts';
 import { CADENCES } from '../../../workflows/lead/cadences.ts';
-import { QUICK_ACTIONS } from '../../../workflows/lead/quick-actions.ts';
+import { quickActionDef } from '../../../workflows/lead/quick-actions.ts';
 import { WORKFLOW_TEMPLATES } from '../../../workflows/lead/templates.ts';
 import { milestoneLabel, sourceLabel, statusLabel } from './labels.ts';
 
@@ -145,7 +145,7 @@ function templateName(key: unknown): string {
 }
 
 function quickActionLabel(key: unknown): string {
-  return QUICK_ACTIONS.find((q) => q.key === key)?.label ?? 'A Quick Action';
+  return (typeof key === 'string' && quickActionDef(key)?.label) || 'A Quick Action';
 }
 
 /** "Cold prospects, step 2": which cadence step an entry is about (steps counted from 1). */
@@ -180,6 +180,34 @@ function skipReason(reason: string | null): string {
       const status = reason ? /^lead_(\w+)$/.exec(reason)?.[1] : undefined;
       return status ? `the lead is ${statusLabel(status).toLowerCase()}` : 'the step could not be taken';
     }
+  }
+}
+
+/**
+ * "p…@example.com": whom an e-mail went to, enough to tell the lead's addresses apart without
+ * spelling one out on every screen the history is shown on.
+ */
+export function maskedAddress(address: unknown): string | null {
+  const a = str(address);
+  if (!a) return null;
+  const at = a.lastIndexOf('@');
+  if (at < 1) return null;
+  return `${a.charAt(0)}…${a.slice(at)}`;
+}
+
+/** Why an action e-mail did not go out (activities/lead/action-email.ts's reasons), in words. */
+function actionMailReason(reason: string | null): string {
+  switch (reason) {
+    case 'dne':
+      return 'the lead does not accept e-mail';
+    case 'dne_list':
+      return "the lead's e-mail address is on a Do Not E-mail list";
+    case 'no_valid_email':
+      return 'the lead has no valid e-mail address';
+    case 'send_failed':
+      return 'the mail server did not accept it';
+    default:
+      return 'it could not be sent';
   }
 }
 
@@ -239,6 +267,17 @@ const WORDINGS: Record<LeadEventType, Wording> = {
     if (e.data.outboxId) return `${when}: reminder e-mailed`;
     return `${when}: nobody to remind`;
   },
+  confirmation_sent: (e) => {
+    const to = maskedAddress(e.data.to);
+    return `Confirmation e-mail sent${to ? ` to ${to}` : ''}`;
+  },
+  confirmation_not_sent: (e) => `Confirmation not sent: ${actionMailReason(str(e.data.reason))}`,
+  appointment_desk_told: (e, ctx) => {
+    const due = toDate(e.data.dueAt);
+    const to = maskedAddress(e.data.to);
+    return `Appointment desk told${due ? ` of the call back on ${whenForLead(due, ctx)}` : ''}${to ? ` (e-mailed ${to})` : ''}`;
+  },
+  appointment_desk_not_told: (e) => `Appointment desk not told: ${actionMailReason(str(e.data.reason))}`,
   call_task: (e, ctx) => {
     const at = toDate(e.data.scheduledFor);
     const title = str(e.note) ?? stepTitle(e.data) ?? 'call';
