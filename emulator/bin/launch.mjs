@@ -13,7 +13,8 @@ const srcDir = path.join(root, 'emulator/src');
 const cacheDir = path.join(root, 'node_modules/.cache/temporal-offline');
 
 const hash = createHash('sha256');
-for (const name of fs.readdirSync(srcDir).sort()) {
+// Every source file counts, those in subdirectories (history/, schedules/, ...) too.
+for (const name of fs.readdirSync(srcDir, { recursive: true }).map(String).sort()) {
   if (!name.endsWith('.ts')) continue;
   hash.update(name).update(fs.readFileSync(path.join(srcDir, name)));
 }
