@@ -16,6 +16,7 @@ import { isOpen } from './model.ts';
 import { common, EventType as ET, history as historyApi, failureApi, TimeoutType, type IPayload } from './proto.ts';
 import type { Engine } from './engine.ts';
 import type { OfflineServer } from './server.ts';
+import { schedulesOf } from './schedules/bridge.ts';
 import type { SearchAttributeType } from './visibility.ts';
 
 /** The journal is readable and writable by its owner alone. */
@@ -211,6 +212,9 @@ class FileJournal implements Journal {
         } else {
           execs.set(key, { ns: r.ns, ev: [...r.ev], s: r.s, order: order++ });
         }
+      } else if (rec.t === 'sched') {
+        // A schedule's state (the last line wins; null when it was deleted); it resumes when the server starts.
+        schedulesOf(this.server).restoreLine(rec);
       }
     }
     const restored: Execution[] = [];
@@ -244,6 +248,7 @@ class FileJournal implements Journal {
         }
       }
     }
+    lines.push(...schedulesOf(this.server).journalLines());
     const body = lines.length ? lines.join('\n') + '\n' : '';
     fs.writeFileSync(tmp, body, { mode: PRIVATE });
     // A journal written by an earlier version may be readable by others: not once compacted.
@@ -266,7 +271,8 @@ class FileJournal implements Journal {
   }
 
   flush() {
-    if (this.dirty.size === 0) return;
+    const schedules = schedulesOf(this.server).drainJournal();
+    if (this.dirty.size === 0 && !schedules) return;
     let out = '';
     for (const x of this.dirty) {
       const from = this.written.get(x) ?? 0;
@@ -275,7 +281,7 @@ class FileJournal implements Journal {
       out += JSON.stringify({ t: 'x', ns: x.ns.name, ev, s: serializeState(x) }) + '\n';
     }
     this.dirty.clear();
-    this.append(out);
+    this.append(out + schedules);
     if (this.bytes > this.compactAt) {
       fs.closeSync(this.fd);
       this.compact();
