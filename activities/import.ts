@@ -21,13 +21,12 @@ import { Client, WorkflowNotFoundError, type WorkflowClientInterceptor } from '@
 import { parse, type CsvError } from 'csv-parse';
 import type { Knex } from 'knex';
 import type { Import, Row } from '../db/models/index.ts';
-import { intakeLeads, IntakeValidationError, LeadWorkflowStartError, type IntakeDeps, type IntakeInput, type IntakeOutcome } from '../db/intake/index.ts';
+import { intakeLeads, IntakeValidationError, LeadWorkflowStartError, SourceSuppressedError, type IntakeDeps, type IntakeInput, type IntakeOutcome } from '../db/intake/index.ts';
 import { bulkTaskQueue } from '../temporal.config.ts';
 import { forEachLimit, LEAD_WORKFLOW_TYPE, startLead } from '../worker/clients/lead.ts';
 import { leadWorkflowId, type LeadArrival, type LeadWorkflowInput } from '../workflows/lead/messages.ts';
 import { importProgressedSignal, type ImportProgress } from '../workflows/import/messages.ts';
 import { FailureType } from '../workflows/failures.ts';
-import type { LeadSource } from '../workflows/lead/templates.ts';
 import type { LeadEventType } from '../db/lead-event-types.ts';
 
 /** Lead field -> zero-based CSV column index. */
@@ -43,6 +42,10 @@ export interface ImportMapping {
   emails?: number[];
   /** A column whose yes/true/1/C marks a current customer. */
   customer?: number;
+  /** A column naming each row's lead source; an empty cell takes the import's source. */
+  source?: number;
+  /** A column naming each row's agent ID (one of the account's); an empty cell: the account's first. */
+  agentId?: number;
 }
 
 export interface ImportCursor {
@@ -101,7 +104,7 @@ const SWEEP_PAGE = 100;
 
 const notFound = (message: string) => ApplicationFailure.create({ type: FailureType.ImportNotFound, message, nonRetryable: true });
 
-function rowToInput(record: string[], mapping: ImportMapping, source: LeadSource, importName: string): IntakeInput {
+function rowToInput(record: string[], mapping: ImportMapping, source: string, importName: string): IntakeInput {
   const at = (i: number | undefined) => (i === undefined ? '' : (record[i] ?? '').trim());
   return {
     firstName: at(mapping.firstName),
@@ -109,7 +112,8 @@ function rowToInput(record: string[], mapping: ImportMapping, source: LeadSource
     address: { line1: at(mapping.line1), line2: at(mapping.line2) || null, city: at(mapping.city), state: at(mapping.state), zip: at(mapping.zip) },
     phones: (mapping.phones ?? []).map(at).filter(Boolean),
     emails: (mapping.emails ?? []).map(at).filter(Boolean),
-    source,
+    source: at(mapping.source) || source,
+    agentId: at(mapping.agentId) || null,
     importName,
     customer: /^(y|yes|true|1|c|customer)$/i.test(at(mapping.customer)),
   };
@@ -307,6 +311,7 @@ function failureReason(err: Error): string {
       .map(([f, m]) => `${f}: ${m}`)
       .join('; ');
   }
+  if (err instanceof SourceSuppressedError) return err.message;
   return err.name === 'IdempotencyConflictError' ? err.message : `Could not be saved: ${plainMessage(err)}`;
 }
 
@@ -335,7 +340,8 @@ type ImportRow = Pick<Row<Import>, 'account_id' | 'name'>;
 
 interface ImportFileMeta {
   mapping: ImportMapping;
-  source: LeadSource;
+  /** The source chosen on the Imports page, as a name intake resolves in the account's catalogue. */
+  source: string;
 }
 
 async function takeBatch(deps: IntakeDeps, importId: string, imp: ImportRow, meta: ImportFileMeta, items: CsvItem[]): Promise<{ ok: number; errors: RowError[] }> {
@@ -376,7 +382,7 @@ export function createImportActivities(deps: IntakeDeps) {
     const meta = await db('import_files').where({ import_id: importId }).first(db.raw('octet_length(content) AS size'), 'mapping', 'source');
     if (!meta) throw notFound(`The file of import ${importId} is gone`);
     if (imp.status === 'pending') await db('imports').where({ id: importId, status: 'pending' }).update({ status: 'running' });
-    return { imp, size: Number(meta.size), meta: { mapping: checkMapping(meta.mapping), source: meta.source as LeadSource } };
+    return { imp, size: Number(meta.size), meta: { mapping: checkMapping(meta.mapping), source: String(meta.source) } };
   }
 
   return {

@@ -1,7 +1,6 @@
 import { canBeCalled, canBeEmailed } from '../../workflows/lead/cadences.ts';
 import type { LeadFacts } from '../../workflows/lead/messages.ts';
-import { cadenceTemplateFor } from '../../workflows/lead/segment.ts';
-import { LEAD_SOURCES, type LeadSource, type WorkflowTemplateKey } from '../../workflows/lead/templates.ts';
+import { findSource } from '../../db/lead-sources/catalogue.ts';
 import { leadRow, type LeadDeps } from './shared.ts';
 
 export function createLoadLeadActivities({ db }: LeadDeps) {
@@ -9,8 +8,10 @@ export function createLoadLeadActivities({ db }: LeadDeps) {
     /** What the workflow needs to know about its lead, read fresh from Postgres. */
     async loadLead(leadId: string): Promise<LeadFacts> {
       const lead = await leadRow(db, leadId);
-      const known = (LEAD_SOURCES as readonly string[]).includes(lead.source);
-      const cadenceTemplate: WorkflowTemplateKey | null = known ? cadenceTemplateFor(lead.source as LeadSource) : null;
+      // The cadence the account's catalogue maps the source to now: a source reclassified on the
+      // Sources page applies to every lead loaded after the change. Not in the catalogue: none.
+      const source = await findSource(db, lead.account_id, lead.source);
+      const cadenceTemplate = source?.cadenceTemplate ?? null;
       return {
         leadId,
         accountId: lead.account_id,

@@ -27,6 +27,7 @@ export {
   IntakeValidationError,
   IdempotencyConflictError,
   LeadWorkflowStartError,
+  SourceSuppressedError,
   type CleanLead,
   type IntakeInput,
   type IntakeFieldErrors,

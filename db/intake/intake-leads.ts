@@ -1,6 +1,9 @@
 // intakeLeads: any number of arrivals for one account (a CSV batch, or one lead), set-based,
 // as a sequence of named steps. Before the transaction, `validateArrivals` validates each one
 // (validate.ts) and sets aside a repeated Idempotency-Key. Then, in ONE transaction:
+//   0. resolveSources       each source name to the account's catalogue entry (a new name
+//                           becomes a new entry), each agent ID checked; a source the owner
+//                           suppressed for the agent ID is refused here, before anything is kept;
 //   1. claimIdempotencyKeys  a key already claimed is a replay (or a conflict), never a new touch;
 //   2. upsertLeads           by duplicate key, in rounds, and for each round
 //      recordArrivals        a source touch and a history event per arrival;
@@ -13,11 +16,12 @@ import { createHash } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import type { Knex } from 'knex';
 import { leadArrivedSignal, type LeadArrival, type LeadFacts } from '../../workflows/lead/messages.ts';
-import { cadenceTemplateFor, segmentFor } from '../../workflows/lead/segment.ts';
+import { resolveSourceNames, type SourceEntry } from '../lead-sources/catalogue.ts';
+import { activeSuppressions } from '../lead-sources/suppressions.ts';
 import { forEachLimit, leadWorkflowExists, signalWithStartLead } from '../../worker/clients/lead.ts';
 import { scrubLeads, type ScrubResult } from '../compliance/scrub.ts';
 import { requestAutoAssign } from '../distribution/auto-assign-trigger.ts';
-import { IdempotencyConflictError, IntakeValidationError, leadColumns, LeadWorkflowStartError, validateIntake, type CleanLead, type IntakeInput } from './validate.ts';
+import { IdempotencyConflictError, IntakeValidationError, leadColumns, LeadWorkflowStartError, SourceSuppressedError, validateIntake, type CleanLead, type IntakeInput } from './validate.ts';
 import type { LeadEventType } from '../lead-event-types.ts';
 
 export interface IntakeDeps {
@@ -49,7 +53,7 @@ export interface IntakeItem {
 /** What became of one arrival: its lead, or why not (the others are not affected). */
 export type IntakeOutcome =
   | { ok: true; result: IntakeResult }
-  | { ok: false; error: IntakeValidationError | IdempotencyConflictError | LeadWorkflowStartError };
+  | { ok: false; error: IntakeValidationError | IdempotencyConflictError | SourceSuppressedError | LeadWorkflowStartError };
 
 /** Workflow starts in flight at once for one intakeLeads call. */
 const START_CONCURRENCY = 16;
@@ -68,6 +72,10 @@ interface Pending {
   raw: IntakeInput;
   opts: IntakeOptions;
   hash: string | null;
+  /** Its source's catalogue entry (step 0); lead.source is then that entry's key. */
+  source?: SourceEntry;
+  /** The agent ID it is for (step 0): as sent, else the account's first; null when the account has none. */
+  agentId?: string | null;
 }
 
 /** An arrival whose Idempotency-Key an earlier item of the same call carries. */
@@ -117,7 +125,9 @@ export async function intakeLeads(deps: IntakeDeps, accountId: string, items: In
   if (pending.length) {
     await deps.db.transaction(async (trx) => {
       const run: Run = { trx, accountId, now, outcomes, saved };
-      const fresh = await claimIdempotencyKeys(run, pending);
+      const accepted = await resolveSources(run, pending);
+      if (!accepted.length) return;
+      const fresh = await claimIdempotencyKeys(run, accepted);
       const answers: KeyAnswer[] = [];
       for (const round of upsertRounds(fresh)) {
         const leads = await upsertLeads(run, round);
@@ -170,6 +180,50 @@ function validateArrivals(items: IntakeItem[]): { outcomes: Array<IntakeOutcome 
     pending.push(p);
   });
   return { outcomes, pending, repeats };
+}
+
+/**
+ * Step 0. Each arrival's source name becomes its catalogue key (db/lead-sources/catalogue.ts:
+ * matched by key or label without case or punctuation; a name never seen is added, flagged for
+ * review, with the new-source segment and cadence), and its agent ID is checked against the
+ * account's. Arrivals whose source the owner suppressed for their agent ID, or with an agent ID
+ * not the account's, get their outcome now and are not kept; the rest are returned.
+ */
+async function resolveSources({ trx, accountId, now, outcomes }: Run, pending: Pending[]): Promise<Pending[]> {
+  const account: { agent_ids: string[] | null } | undefined = await trx('accounts').where({ id: accountId }).first('agent_ids');
+  const agentIds = account?.agent_ids ?? [];
+  const byFolded = new Map(agentIds.map((a) => [a.toUpperCase(), a]));
+  const checked: Pending[] = [];
+  for (const p of pending) {
+    if (p.lead.agentId === null) {
+      p.agentId = agentIds[0] ?? null;
+      checked.push(p);
+      continue;
+    }
+    const agentId = byFolded.get(p.lead.agentId.toUpperCase());
+    if (agentId === undefined) {
+      outcomes[p.index] = { ok: false, error: new IntakeValidationError({ agentId: agentIds.length ? `Not an agent ID of this account (${agentIds.join(', ')})` : 'This account has no agent IDs' }) };
+      continue;
+    }
+    p.agentId = agentId;
+    checked.push(p);
+  }
+  if (!checked.length) return checked;
+  const suppressed = await activeSuppressions(trx, accountId);
+  // A suppressed source is in the catalogue already, so resolving first adds only names intake keeps.
+  const entries = await resolveSourceNames(trx, accountId, checked.map((p) => p.lead.source), now);
+  const accepted: Pending[] = [];
+  for (const p of checked) {
+    const entry = entries.get(p.lead.source)!;
+    if (p.agentId && suppressed.get(entry.key)?.has(p.agentId)) {
+      outcomes[p.index] = { ok: false, error: new SourceSuppressedError(entry.key, entry.label, p.agentId) };
+      continue;
+    }
+    p.source = entry;
+    p.lead = { ...p.lead, source: entry.key };
+    accepted.push(p);
+  }
+  return accepted;
 }
 
 /**
@@ -253,7 +307,7 @@ interface UpsertedLead {
 /** Step 2, one round: each arrival's lead, inserted or merged, by duplicate key. */
 async function upsertLeads({ trx, accountId, now }: Run, round: Pending[]): Promise<Map<string, UpsertedLead>> {
   const insert = trx('leads')
-    .insert(round.map((p) => leadColumns(p.lead, accountId, p.opts.importId ?? null, now)))
+    .insert(round.map((p) => leadColumns(p.lead, accountId, p.opts.importId ?? null, now, p.source!.segment)))
     .onConflict(['account_id', 'dup_key'])
     .merge({
       phones: trx.raw(MERGE_PHONES),
@@ -276,7 +330,7 @@ async function upsertLeads({ trx, accountId, now }: Run, round: Pending[]): Prom
 async function recordArrivals({ trx, accountId, now, saved }: Run, round: Pending[], leads: Map<string, UpsertedLead>): Promise<KeyAnswer[]> {
   const leadOf = (p: Pending) => leads.get(p.lead.dupKey)!;
   const touches: Array<{ id: string; lead_id: string; received_at: Date }> = await trx('lead_source_touches')
-    .insert(round.map((p) => ({ lead_id: leadOf(p).id, account_id: accountId, source: p.lead.source, import_name: p.lead.importName, payload: JSON.stringify(p.raw), received_at: now })))
+    .insert(round.map((p) => ({ lead_id: leadOf(p).id, account_id: accountId, source: p.lead.source, agent_id: p.agentId ?? null, import_name: p.lead.importName, payload: JSON.stringify(p.raw), received_at: now })))
     .returning(['id', 'lead_id', 'received_at']);
   const touchByLead = new Map(touches.map((t) => [t.lead_id, t]));
 
@@ -290,7 +344,7 @@ async function recordArrivals({ trx, accountId, now, saved }: Run, round: Pendin
         actor_user_id: p.opts.actorUserId ?? null,
         actor_system: p.opts.actorUserId ? null : 'intake',
         type: (merged ? 'merged' : 'created') satisfies LeadEventType,
-        note: merged ? `Arrived again from ${p.lead.source}; merged as another source touch` : `Lead received from ${p.lead.source}`,
+        note: merged ? `Arrived again from ${p.source!.label}; merged as another source touch` : `Lead received from ${p.source!.label}`,
         data: JSON.stringify({ touchId: String(touch.id), source: p.lead.source, importName: p.lead.importName, importId: p.opts.importId ?? null }),
         idempotency_key: `intake:touch:${touch.id}`,
         created_at: now,
@@ -334,12 +388,12 @@ function buildFacts({ accountId, now, saved }: Run, fresh: Pending[], scrubs: Ma
       source: p.lead.source,
       status: scrub.status,
       milestone: 'new',
-      segment: segmentFor(p.lead.source),
+      segment: p.source!.segment,
       assignedUserId: null,
       timeZone: p.lead.timeZone,
       callable: scrub.callable,
       emailable: scrub.emailable,
-      cadenceTemplate: cadenceTemplateFor(p.lead.source),
+      cadenceTemplate: p.source!.cadenceTemplate,
       scrubbedAt: now.toISOString(),
     };
   }

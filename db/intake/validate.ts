@@ -4,8 +4,7 @@
 import { z } from 'zod';
 import type { EmailEntry, PhoneEntry } from '../models/index.ts';
 import { duplicateKey } from '../../workflows/lead/dedupe.ts';
-import { segmentFor } from '../../workflows/lead/segment.ts';
-import { LEAD_SOURCES } from '../../workflows/lead/templates.ts';
+import { BUILT_IN_SOURCES, NEW_SOURCE_SEGMENT, SOURCE_NAME_MAX, type Segment } from '../lead-sources/defaults.ts';
 import { cleanName, normalizeEmail, normalizePhone, normalizeState, normalizeZip, timeZoneFor } from '../hygiene/index.ts';
 import { cleanStrings } from '../hygiene/text-input.ts';
 
@@ -28,7 +27,10 @@ export const intakeInputSchema = z.object({
   ),
   phones: z.array(z.string().max(40, 'At most 40 characters'), { error: 'Must be a list of phone numbers' }).max(10, 'At most 10 phone numbers').default([]),
   emails: z.array(z.string().max(320, 'At most 320 characters'), { error: 'Must be a list of e-mail addresses' }).max(10, 'At most 10 e-mail addresses').default([]),
-  source: z.enum(LEAD_SOURCES, { error: `One of ${LEAD_SOURCES.join(', ')}` }),
+  // Any name: intake matches it to the account's catalogue, or adds it there (intake-leads.ts).
+  source: text(SOURCE_NAME_MAX).refine((s) => /[\p{L}\p{N}]/u.test(s), 'Must contain a letter or digit'),
+  /** One of the account's agent IDs (checked in intake's transaction); absent: the account's first. */
+  agentId: z.string({ error: 'Must be one of the account\'s agent IDs' }).trim().max(40, 'At most 40 characters').nullish(),
   importName: z.string().trim().max(200, 'At most 200 characters').nullish(),
   customer: z.boolean({ error: 'Must be true or false' }).default(false),
 });
@@ -50,6 +52,18 @@ export class IdempotencyConflictError extends Error {
   constructor(readonly key: string) {
     super(`Idempotency-Key ${key} was already used with a different request`);
     this.name = 'IdempotencyConflictError';
+  }
+}
+
+/** The account's owner suppressed this source for this agent ID: the lead is refused, nothing is saved. */
+export class SourceSuppressedError extends Error {
+  constructor(
+    readonly sourceKey: string,
+    readonly sourceLabel: string,
+    readonly agentId: string,
+  ) {
+    super(`Leads from ${sourceLabel} are suppressed for agent ID ${agentId} by the account owner`);
+    this.name = 'SourceSuppressedError';
   }
 }
 
@@ -76,7 +90,10 @@ export interface CleanLead {
   phones: PhoneEntry[];
   emails: EmailEntry[];
   timeZone: string | null;
-  source: (typeof LEAD_SOURCES)[number];
+  /** The name as it came (trimmed, white space collapsed); intake stores its catalogue key. */
+  source: string;
+  /** As it came; null: the account's first agent ID. */
+  agentId: string | null;
   importName: string | null;
   kind: 'P' | 'C';
   dupKey: string;
@@ -122,15 +139,16 @@ export function validateIntake(raw: unknown): CleanLead {
     phones,
     emails,
     timeZone: timeZoneFor(zip, phones),
-    source: input.source,
+    source: collapse(input.source),
+    agentId: input.agentId || null,
     importName: input.importName || null,
     kind: input.customer ? 'C' : 'P',
     dupKey: duplicateKey(lead),
   };
 }
 
-/** A cleaned lead as a new `leads` row. */
-export function leadColumns(lead: CleanLead, accountId: string, importId: string | null, now: Date) {
+/** A cleaned lead as a new `leads` row; `segment` is its source's in the account's catalogue (without it: a built-in source's, else a new source's). */
+export function leadColumns(lead: CleanLead, accountId: string, importId: string | null, now: Date, segment?: Segment) {
   return {
     account_id: accountId,
     first_name: lead.firstName,
@@ -148,7 +166,7 @@ export function leadColumns(lead: CleanLead, accountId: string, importId: string
     import_id: importId,
     kind: lead.kind,
     time_zone: lead.timeZone,
-    segment: segmentFor(lead.source),
+    segment: segment ?? BUILT_IN_SOURCES.find((s) => s.key === lead.source)?.segment ?? NEW_SOURCE_SEGMENT,
     created_at: now,
     updated_at: now,
   };

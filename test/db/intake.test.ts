@@ -129,10 +129,10 @@ describe('intakeLead', () => {
 
   it('rejects bad input with an error per field and saves nothing', async () => {
     const before = await db.knex('leads').count<{ n: string }[]>({ n: '*' });
-    const bad = { ...person(), firstName: '  ', address: { line1: '1 Main St', city: 'X', state: 'ZZ', zip: 'ABCDE' }, source: 'fax' } as unknown as IntakeInput;
+    const bad = { ...person(), firstName: '  ', address: { line1: '1 Main St', city: 'X', state: 'ZZ', zip: 'ABCDE' }, source: 'x'.repeat(81) } as unknown as IntakeInput;
     const err = await intakeLead(deps(), accountId, bad).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(IntakeValidationError);
-    expect((err as IntakeValidationError).fieldErrors).toMatchObject({ firstName: 'Required', source: expect.stringContaining('manual') });
+    expect((err as IntakeValidationError).fieldErrors).toMatchObject({ firstName: 'Required', source: 'At most 80 characters' });
     const stateAndZip = await intakeLead(deps(), accountId, { ...person(), address: { line1: '1 Main St', city: 'X', state: 'ZZ', zip: 'ABCDE' } }).catch((e: unknown) => e);
     expect((stateAndZip as IntakeValidationError).fieldErrors).toEqual({ 'address.state': 'Not a US state, DC or territory', 'address.zip': 'Not a ZIP code' });
     expect(await db.knex('leads').count<{ n: string }[]>({ n: '*' })).toEqual(before);

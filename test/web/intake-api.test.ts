@@ -88,7 +88,7 @@ describe('POST /api/v1/leads', () => {
   });
 
   it('answers 400 with field errors for bad input', async () => {
-    const res = await post({ firstName: '', lastName: 'Lee', address: { line1: '1 Main', city: 'X', state: 'Narnia', zip: '1' }, phones: 'nope', source: 'fax' });
+    const res = await post({ firstName: '', lastName: 'Lee', address: { line1: '1 Main', city: 'X', state: 'Narnia', zip: '1' }, phones: 'nope', source: ' ' });
     expect(res.status).toBe(400);
     expect(res.body.errors).toMatchObject({ firstName: 'Required', phones: expect.any(String), source: expect.any(String) });
     const stateZip = await post(lead({ address: { line1: '1 Main', city: 'X', state: 'Narnia', zip: '1' } }));

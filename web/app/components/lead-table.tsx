@@ -46,12 +46,15 @@ export function LeadTable({
   caption,
   selectForm,
   canReopen,
+  sourceLabels,
 }: {
   leads: LeadTableRow[];
   header?: (column: SortableColumn, label: string) => React.ReactNode;
   caption: string;
   selectForm?: string;
   canReopen?: boolean;
+  /** The account's source labels (its catalogue); without them the built-in labels. */
+  sourceLabels?: Record<string, string>;
 }) {
   const th = (column: SortableColumn, label: string) => (header ? header(column, label) : <th scope="col">{label}</th>);
   return (
@@ -94,7 +97,7 @@ export function LeadTable({
                 </span>
               </td>
               <td data-label="Source">
-                {sourceLabel(lead.source)}
+                {sourceLabel(lead.source, sourceLabels)}
                 {lead.importName ? <span className="muted small-text"> · {lead.importName}</span> : null}
               </td>
               <td data-label="Status">{statusLabel(lead.status)}</td>

@@ -6,9 +6,8 @@ import { LeadTable, type SortableColumn } from '../components/lead-table.tsx';
 import { MyDayPanel } from '../components/my-day.tsx';
 import { CsrfInput } from '../components/csrf-input.tsx';
 import { LiveLeads } from '../components/live-leads.tsx';
-import { LEAD_SOURCES } from '../../../workflows/lead/templates.ts';
 import { requireRole } from '../utils/auth.server.ts';
-import { LEAD_STATUSES, SOURCE_LABELS, STATUS_LABELS } from '../utils/labels.ts';
+import { LEAD_STATUSES, segmentLabel, STATUS_LABELS } from '../utils/labels.ts';
 import { SEGMENTS } from '../../../workflows/lead/segment.ts';
 import { validateCsrf } from '../utils/csrf.server.ts';
 import { ASSIGN_ROLES, assignableLsps, assignFromList, canAssign, closedView, leadFilterOptions, listLeads, parseLeadListParams, type AssignableLsp } from '../utils/leads.server.ts';
@@ -132,10 +131,10 @@ export default function LeadsList() {
             submit(chosen, { method: 'get', action: '/leads' });
           }}
         >
-          <FilterSelect name="source" label="Source" value={params.source} options={LEAD_SOURCES.map((s) => [s, SOURCE_LABELS[s]])} />
+          <FilterSelect name="source" label="Source" value={params.source} options={options.sources} />
           <FilterSelect name="import" label="Import name" value={params.import} options={options.imports.map((i) => [i, i])} />
           <FilterSelect name="status" label="Status" value={params.status} options={LEAD_STATUSES.map((s) => [s, STATUS_LABELS[s]])} />
-          <FilterSelect name="segment" label="Segment" value={params.segment} options={SEGMENTS.map((s) => [s, s.replace(/_/g, ' ')])} />
+          <FilterSelect name="segment" label="Segment" value={params.segment} options={SEGMENTS.map((s) => [s, segmentLabel(s)])} />
           {!isLsp ? (
             <FilterSelect name="assignee" label="Assignee" value={params.assignee} options={[['unassigned', 'Unassigned'], ...options.assignees.map((a) => [a.id, a.name] as [string, string])]} />
           ) : null}
@@ -167,7 +166,7 @@ export default function LeadsList() {
       {lsps ? <BulkAssign lsps={lsps} total={total} filters={searchParams.toString()} /> : null}
 
       {leads.length ? (
-        <LeadTable leads={leads} header={sortHeader} caption={isLsp ? 'My leads' : 'Leads'} selectForm={lsps ? BULK_SELECTED_FORM : undefined} canReopen={canReopen} />
+        <LeadTable leads={leads} header={sortHeader} caption={isLsp ? 'My leads' : 'Leads'} selectForm={lsps ? BULK_SELECTED_FORM : undefined} canReopen={canReopen} sourceLabels={Object.fromEntries(options.sources)} />
       ) : (
         <p className="empty">{params.q ? `No lead you can see matches “${params.q}”.` : 'No leads match these filters.'}</p>
       )}

@@ -6,11 +6,10 @@ import { ActionsPerDayChart, formatDuration, FunnelChart, SpeedChart } from '../
 import { GeneralErrorBoundary } from '../components/error-boundary.tsx';
 import { Time } from '../components/time.tsx';
 import { actionsPerUserPerDay, isReportName, metricsBySource, REPORTS, reportPage } from '../../../db/reports/reports.ts';
-import { LEAD_SOURCES } from '../../../workflows/lead/templates.ts';
 import { SEGMENTS } from '../../../workflows/lead/segment.ts';
 import { requireRole } from '../utils/auth.server.ts';
 import { notFound } from '../utils/forms.server.ts';
-import { SOURCE_LABELS, sourceLabel } from '../utils/labels.ts';
+import { segmentLabel, sourceLabel } from '../utils/labels.ts';
 import { REPORT_ROLES, reportFilterOptions, reportRequest } from '../utils/reports.server.ts';
 import { withParams } from '../utils/url.ts';
 import { FilterSelect } from '../components/filter-select.tsx';
@@ -37,14 +36,16 @@ export async function loader({ request, context, params }: LoaderFunctionArgs) {
     name === 'account-metrics' ? metricsBySource(db, ctx) : null,
     name === 'user-activity' ? actionsPerUserPerDay(db, ctx) : null,
   ]);
+  // The account's own source labels (its catalogue), for the table, the charts and the filter.
+  const labels = Object.fromEntries(options.sources);
   return {
     report: { name, title: spec.title, summary: spec.summary, rangeMeans: spec.rangeMeans, userMeans: spec.userMeans, columns: spec.columns },
     params: p,
     page,
     options,
     timeZone: ctx.timeZone,
-    funnel: bySource?.map((r) => ({ source: r.source, label: sourceLabel(r.source), leads: r.leads, contacted: r.contacted, quoted: r.quoted, sold: r.sold })) ?? null,
-    speed: bySource?.map((r) => ({ source: r.source, label: sourceLabel(r.source), p50: r.firstP50, p90: r.firstP90 })) ?? null,
+    funnel: bySource?.map((r) => ({ source: r.source, label: sourceLabel(r.source, labels), leads: r.leads, contacted: r.contacted, quoted: r.quoted, sold: r.sold })) ?? null,
+    speed: bySource?.map((r) => ({ source: r.source, label: sourceLabel(r.source, labels), p50: r.firstP50, p90: r.firstP90 })) ?? null,
     perDay,
     days: perDay ? daysBetween(p.from, p.to) : [],
   };
@@ -52,7 +53,7 @@ export async function loader({ request, context, params }: LoaderFunctionArgs) {
 
 type Column = ReturnType<typeof useLoaderData<typeof loader>>['report']['columns'][number];
 
-function Cell({ column, value }: { column: Column; value: string | number | null | undefined }) {
+function Cell({ column, value, labels }: { column: Column; value: string | number | null | undefined; labels: Record<string, string> }) {
   if (value === null || value === undefined || value === '') return <span className="muted">—</span>;
   switch (column.kind) {
     case 'time':
@@ -70,7 +71,7 @@ function Cell({ column, value }: { column: Column; value: string | number | null
     case 'percent':
       return <>{`${Number(value).toLocaleString('en-US', { maximumFractionDigits: 1 })}%`}</>;
     default:
-      return <>{column.key === 'source' ? sourceLabel(String(value)) : String(value)}</>;
+      return <>{column.key === 'source' ? sourceLabel(String(value), labels) : String(value)}</>;
   }
 }
 
@@ -78,6 +79,7 @@ const shortDate = (date: string) => new Date(`${date}T12:00:00Z`).toLocaleDateSt
 
 export default function ReportPage() {
   const { report, params, page, options, timeZone, funnel, speed, perDay, days } = useLoaderData<typeof loader>();
+  const sourceLabels = Object.fromEntries(options.sources);
   const [searchParams] = useSearchParams();
   const first = page.total === 0 ? 0 : (page.page - 1) * page.pageSize + 1;
   const last = Math.min(page.total, page.page * page.pageSize);
@@ -127,9 +129,9 @@ export default function ReportPage() {
             <input id="report-to" type="date" name="to" defaultValue={params.to} />
           </div>
           <FilterSelect idPrefix="report" name="user" label={`User (${report.userMeans})`} value={params.user} options={options.users.map((u) => [u.id, u.name])} />
-          <FilterSelect idPrefix="report" name="source" label="Source" value={params.source} options={LEAD_SOURCES.map((s) => [s, SOURCE_LABELS[s]])} />
+          <FilterSelect idPrefix="report" name="source" label="Source" value={params.source} options={options.sources} />
           <FilterSelect idPrefix="report" name="import" label="Import name" value={params.import} options={options.imports.map((i) => [i, i])} />
-          <FilterSelect idPrefix="report" name="segment" label="Segment" value={params.segment} options={SEGMENTS.map((s) => [s, s.replace(/_/g, ' ')])} />
+          <FilterSelect idPrefix="report" name="segment" label="Segment" value={params.segment} options={SEGMENTS.map((s) => [s, segmentLabel(s)])} />
           <input type="hidden" name="sort" value={params.sort} />
           <input type="hidden" name="dir" value={params.dir} />
           <div className="filter-actions">
@@ -159,7 +161,7 @@ export default function ReportPage() {
                 <tr key={i}>
                   {report.columns.map((c) => (
                     <td key={c.key} data-label={c.label}>
-                      <Cell column={c} value={row[c.key]} />
+                      <Cell column={c} value={row[c.key]} labels={sourceLabels} />
                     </td>
                   ))}
                 </tr>

@@ -2,7 +2,7 @@
 // Authenticated by the account's API key, not a session, so there is no CSRF token: a browser
 // never holds the key, and a cross-site form cannot set the Authorization header.
 import type { ActionFunctionArgs } from '@remix-run/node';
-import { IdempotencyConflictError, IntakeValidationError, LeadWorkflowStartError, type IntakeInput } from '../../../db/intake/index.ts';
+import { IdempotencyConflictError, IntakeValidationError, LeadWorkflowStartError, SourceSuppressedError, type IntakeInput } from '../../../db/intake/index.ts';
 import { textProblem } from '../../../db/hygiene/text-input.ts';
 import { accountForApiKey, submitLead } from '../utils/intake.server.ts';
 
@@ -31,6 +31,8 @@ export async function action({ request, context }: ActionFunctionArgs) {
     return json(result, result.merged ? 200 : 201);
   } catch (err) {
     if (err instanceof IntakeValidationError) return json({ errors: err.fieldErrors }, 400);
+    // Valid, but the account's owner turned this source off for this agent ID: sending it again will not help.
+    if (err instanceof SourceSuppressedError) return json({ error: err.message, errors: { source: err.message } }, 422);
     if (err instanceof IdempotencyConflictError) return json({ errors: { 'Idempotency-Key': 'Already used with a different request body' } }, 422);
     if (err instanceof LeadWorkflowStartError) {
       // The lead is saved: the caller must not send it again. Reconcile starts the workflow.

@@ -4,8 +4,9 @@
 import type { LoaderFunctionArgs } from '@remix-run/node';
 import { requireRole } from '../utils/auth.server.ts';
 import { leadsCsvResponse, REPORT_ROLES } from '../utils/reports.server.ts';
+import { sourceLabels } from '../../../db/lead-sources/catalogue.ts';
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const user = await requireRole(request, context, REPORT_ROLES);
-  return leadsCsvResponse(context.services.db, user, new URL(request.url));
+  return leadsCsvResponse(context.services.db, user, new URL(request.url), await sourceLabels(context.services.db, user.accountId));
 }

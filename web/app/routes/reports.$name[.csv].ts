@@ -6,6 +6,7 @@ import { isReportName } from '../../../db/reports/reports.ts';
 import { requireRole } from '../utils/auth.server.ts';
 import { notFound } from '../utils/forms.server.ts';
 import { REPORT_ROLES, reportCsvResponse, reportRequest } from '../utils/reports.server.ts';
+import { sourceLabels } from '../../../db/lead-sources/catalogue.ts';
 
 export async function loader({ request, context, params }: LoaderFunctionArgs) {
   const user = await requireRole(request, context, REPORT_ROLES);
@@ -13,5 +14,5 @@ export async function loader({ request, context, params }: LoaderFunctionArgs) {
   if (!isReportName(name)) throw notFound();
   const db = context.services.db;
   const { params: p, ctx, sort } = await reportRequest(db, user, name, new URL(request.url));
-  return reportCsvResponse(db, name, ctx, sort, p);
+  return reportCsvResponse(db, name, ctx, sort, p, await sourceLabels(db, user.accountId));
 }

@@ -4,22 +4,24 @@
 import { QUICK_ACTIONS } from '../../../workflows/lead/quick-actions.ts';
 import type { Role } from '../../../db/models/user.ts';
 import { LEAD_STATUSES, type LeadStatus } from '../../../workflows/lead/state.ts';
-import { LEAD_SOURCES } from '../../../workflows/lead/templates.ts';
+import { BUILT_IN_LABELS, CADENCE_LABELS, labelFromKey, SEGMENT_LABELS } from '../../../db/lead-sources/defaults.ts';
 
 export { LEAD_STATUSES };
 
-export const SOURCE_LABELS: Record<(typeof LEAD_SOURCES)[number], string> = {
-  mwi: 'MWI unsold quote',
-  blueprint: 'Blueprint campaign',
-  national_campaign: 'National campaign',
-  cldp: 'CLDP',
-  web_vendor: 'Web vendor',
-  manual: 'Manual entry',
-  spreadsheet: 'Spreadsheet',
-};
+/** The built-in sources' labels; an account's own labels come from its catalogue (loaders pass them as `labels`). */
+export const SOURCE_LABELS: Record<string, string> = BUILT_IN_LABELS;
 
-export function sourceLabel(source: string): string {
-  return (SOURCE_LABELS as Record<string, string>)[source] ?? source;
+/** A source key in words: the account's catalogue label when the page has it, else the built-in one, else the key made readable. */
+export function sourceLabel(source: string, labels?: Record<string, string>): string {
+  return labels?.[source] ?? BUILT_IN_LABELS[source] ?? labelFromKey(source);
+}
+
+export function segmentLabel(segment: string): string {
+  return (SEGMENT_LABELS as Record<string, string>)[segment] ?? segment.replace(/_/g, ' ');
+}
+
+export function cadenceLabel(cadence: string): string {
+  return (CADENCE_LABELS as Record<string, string>)[cadence] ?? cadence.replace(/_/g, ' ');
 }
 
 export const STATUS_LABELS: Record<LeadStatus, string> = {

@@ -10,9 +10,10 @@ import { INACTIVE_LEAD_STATUSES } from '../../../workflows/lead/state.ts';
 import { LEAD_SEARCH_MAX, parseLeadSearch, whereLeadMatches } from '../../../db/leads/search.ts';
 import { whereClosed, whereOpen } from '../../../db/leads/closing.ts';
 import { ASSIGN_MAX_LEADS, ASSIGN_REASON_MAX, AssignmentError, assignLeads, loadAssignee, type AssignResult } from '../../../db/distribution/assign.ts';
-import { Lead, LEAD_KINDS, LEAD_SOURCES, LEAD_STATUSES, SEGMENTS, User, type AssignmentMethod, type LeadEvent, type Role } from '../../../db/models/index.ts';
+import { Lead, LEAD_KINDS, LEAD_STATUSES, SEGMENTS, User, type AssignmentMethod, type LeadEvent, type Role } from '../../../db/models/index.ts';
 import type { WebServices } from '../context.ts';
 import { notifyHotLeads } from '../../../db/distribution/hot-lead-mail.ts';
+import { loadCatalogue } from '../../../db/lead-sources/catalogue.ts';
 import { assignDeps } from './distribution.server.ts';
 import type { SessionUser } from './auth.server.ts';
 import { parseForm } from './forms.server.ts';
@@ -33,7 +34,8 @@ export const leadListParamsSchema = z.object({
   page: z.coerce.number().int().min(1).max(1_000_000).catch(1),
   sort: z.enum(LEAD_SORTS).catch('created'),
   dir: z.enum(['asc', 'desc']).optional().catch(undefined),
-  source: z.enum(LEAD_SOURCES).optional().catch(undefined),
+  /** A key of the account's source catalogue (any key: one the account lacks matches no lead). */
+  source: z.string().trim().min(1).max(200).optional().catch(undefined),
   import: z.string().trim().min(1).max(200).optional().catch(undefined),
   status: z.enum(LEAD_STATUSES).optional().catch(undefined),
   segment: z.enum(SEGMENTS).optional().catch(undefined),
@@ -147,6 +149,7 @@ export async function leadFilterOptions(db: Knex, user: SessionUser) {
   const assignees: Array<Pick<User, 'id' | 'name' | 'status'>> =
     user.role === 'lsp' ? [] : await User.query(db).where('account_id', user.accountId).whereIn('role', ['lsp', 'admin', 'owner']).orderByRaw('lower(name)').select('id', 'name', 'status');
   return {
+    sources: (await loadCatalogue(db, user.accountId)).map((s) => [s.key, s.label] as [string, string]),
     imports: imports.map((r: { import_name: string }) => r.import_name),
     assignees: assignees.map((a) => ({ id: a.id, name: a.status === 'active' ? a.name : `${a.name} (inactive)` })),
   };

@@ -4,12 +4,13 @@
 import type { Knex } from 'knex';
 import { z } from 'zod';
 import { accountDay, localInstant } from '../../../db/distribution/ledger.ts';
-import { LEAD_SOURCES, SEGMENTS } from '../../../db/models/index.ts';
+import { SEGMENTS } from '../../../db/models/index.ts';
+import { loadCatalogue } from '../../../db/lead-sources/catalogue.ts';
 import { csvStream, cursorRows } from '../../../db/reports/csv.ts';
 import { REPORTS, type ReportColumn, type ReportContext, type ReportName, type ReportRow, type ReportSort, reportRows } from '../../../db/reports/reports.ts';
 import type { SessionUser } from './auth.server.ts';
 import { applyFilters, applySort, parseLeadListParams, scopedLeads } from './leads.server.ts';
-import { milestoneLabel, sourceLabel, statusLabel } from './labels.ts';
+import { milestoneLabel, segmentLabel, sourceLabel, statusLabel } from './labels.ts';
 
 /** Who may run reports and export: the agency's owners and admins. */
 export const REPORT_ROLES = ['owner', 'admin'] as const;
@@ -27,7 +28,8 @@ const reportParamsSchema = z.object({
   from: dateParam,
   to: dateParam,
   user: z.uuid().optional().catch(undefined),
-  source: z.enum(LEAD_SOURCES).optional().catch(undefined),
+  /** A key of the account's source catalogue. */
+  source: z.string().trim().min(1).max(200).optional().catch(undefined),
   import: z.string().trim().min(1).max(200).optional().catch(undefined),
   segment: z.enum(SEGMENTS).optional().catch(undefined),
   sort: z.string().max(40).optional().catch(undefined),
@@ -76,13 +78,15 @@ export async function reportRequest(db: Knex, user: SessionUser, name: ReportNam
   };
 }
 
-/** The filter form's choices: the account's people and import names. */
+/** The filter form's choices: the account's people, lead sources (its catalogue) and import names. */
 export async function reportFilterOptions(db: Knex, user: SessionUser) {
-  const [users, imports] = await Promise.all([
+  const [users, imports, sources] = await Promise.all([
     db('users').where({ account_id: user.accountId }).whereNot('role', 'support').orderByRaw('lower(name), id').select('id', 'name', 'status'),
     db('imports').where({ account_id: user.accountId }).distinct('name').orderBy('name').limit(500),
+    loadCatalogue(db, user.accountId),
   ]);
   return {
+    sources: sources.map((s) => [s.key, s.label] as [string, string]),
     users: (users as Array<{ id: string; name: string; status: string }>).map((u) => ({ id: u.id, name: u.status === 'active' ? u.name : `${u.name} (inactive)` })),
     imports: (imports as Array<{ name: string }>).map((i) => i.name),
   };
@@ -129,10 +133,10 @@ export function isoInZone(value: string | Date | null | undefined, timeZone: str
 
 const csvHeader = (c: ReportColumn) => (c.kind === 'duration' ? `${c.label} (seconds)` : c.kind === 'lead' ? 'Lead ID' : c.label);
 
-function csvValue(c: ReportColumn, v: string | number | null, timeZone: string): unknown {
+function csvValue(c: ReportColumn, v: string | number | null, timeZone: string, labels: Record<string, string>): unknown {
   if (v === null) return null;
   if (c.kind === 'time') return isoInZone(String(v), timeZone);
-  return c.key === 'source' ? sourceLabel(String(v)) : v;
+  return c.key === 'source' ? sourceLabel(String(v), labels) : v;
 }
 
 function csvHeaders(fileName: string): HeadersInit {
@@ -145,9 +149,10 @@ function csvHeaders(fileName: string): HeadersInit {
 }
 
 /** The whole report as CSV, streamed: the same rows, filters and order as its page. */
-export function reportCsvResponse(db: Knex, name: ReportName, ctx: ReportContext, sort: ReportSort, params: ReportParams): Response {
+/** `labels`: the account's source labels (sourceLabels in db/lead-sources/catalogue.ts); without them the built-in ones. */
+export function reportCsvResponse(db: Knex, name: ReportName, ctx: ReportContext, sort: ReportSort, params: ReportParams, labels: Record<string, string> = {}): Response {
   const spec = REPORTS[name];
-  const stream = csvStream<ReportRow>(spec.columns.map(csvHeader), reportRows(db, name, ctx, sort), (row) => spec.columns.map((c) => csvValue(c, row[c.key] ?? null, ctx.timeZone)));
+  const stream = csvStream<ReportRow>(spec.columns.map(csvHeader), reportRows(db, name, ctx, sort), (row) => spec.columns.map((c) => csvValue(c, row[c.key] ?? null, ctx.timeZone, labels)));
   return new Response(stream, { headers: csvHeaders(`${name}-${params.from}-to-${params.to}.csv`) });
 }
 
@@ -179,7 +184,8 @@ interface LeadCsvRow {
 const LEAD_CSV_PARAMS = new Set(['page', 'sort', 'dir', 'q', 'closed', 'source', 'import', 'status', 'segment', 'assignee', 'dnc', 'dne', 'dnm', 'kind']);
 
 /** The leads list (its filters and order, GET /leads's query string) as CSV, streamed. */
-export function leadsCsvResponse(db: Knex, user: SessionUser, url: URL): Response {
+/** `labels`: the account's source labels (sourceLabels in db/lead-sources/catalogue.ts); without them the built-in ones. */
+export function leadsCsvResponse(db: Knex, user: SessionUser, url: URL, labels: Record<string, string> = {}): Response {
   const params = parseLeadListParams(url);
   // An export must never hold more leads than the list it was asked from shows.
   const unknown = Object.entries(params).filter(([k, v]) => v !== undefined && !LEAD_CSV_PARAMS.has(k));
@@ -214,9 +220,9 @@ export function leadsCsvResponse(db: Knex, user: SessionUser, url: URL): Respons
     r.city,
     r.state,
     r.zip3,
-    sourceLabel(r.source),
+    sourceLabel(r.source, labels),
     r.import_name,
-    r.segment ? r.segment.replace(/_/g, ' ') : null,
+    r.segment ? segmentLabel(r.segment) : null,
     r.kind,
     statusLabel(r.status),
     milestoneLabel(r.milestone),
