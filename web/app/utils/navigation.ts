@@ -13,12 +13,14 @@ const ADMIN_NAV: Array<NavItem & { ownerOnly?: true; mailbox?: true }> = [
   { to: '/reports', label: 'Reports' },
   { to: '/recycle-bin', label: 'Recycle bin' },
   { to: '/imports', label: 'Imports' },
+  { to: '/sources', label: 'Sources' },
   { to: '/compliance', label: 'Compliance' },
   { to: '/templates', label: 'Templates' },
   { to: '/users', label: 'Users & Seats' },
   { to: '/company', label: 'My Company', ownerOnly: true },
   { to: '/subscription', label: 'Subscription', ownerOnly: true },
   { to: '/api-keys', label: 'API keys', ownerOnly: true },
+  { to: '/email-templates', label: 'E-mail templates', ownerOnly: true },
   { to: '/mailbox', label: 'Mailbox', mailbox: true },
   { to: '/support', label: 'Support' },
 ];
@@ -34,6 +36,7 @@ export function navFor(role: Role, opts: { mailbox: boolean }): NavItem[] {
         { to: '/leads', label: 'My Leads' },
         { to: '/due-today', label: 'Due today' },
         { to: '/upcoming', label: 'Upcoming' },
+        { to: '/sources', label: 'Sources' },
       ];
     case 'support':
       return [
