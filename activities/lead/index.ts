@@ -1,6 +1,7 @@
 // The lead workflow's side effects: Postgres reads and writes, the e-mail outbox and the
 // eAgent HTTP call, one module per activity (or close group) sharing the lead row, history
 // and outbox helpers of shared.ts.
+import { createActionEmailActivities } from './action-email.ts';
 import { createCadenceStepActivities } from './cadence-step.ts';
 import { createCallBackReminderActivities } from './call-back-reminder.ts';
 import { createEagentActivities } from './eagent.ts';
@@ -25,6 +26,7 @@ export function createLeadActivities({ db, clock, appUrl = DEFAULT_APP_URL, eage
     ...createRecycleActivities(deps),
     ...createRestoreArchiveActivities(deps),
     ...createCallBackReminderActivities(deps),
+    ...createActionEmailActivities(deps),
     ...createEagentActivities(deps),
     ...createHoldingPeriodActivities({ ...deps, temporal, taskQueue }),
   };

@@ -17,6 +17,12 @@ export const leadHistoryKey = {
   quickAction: (leadId: string, actionId: string) => `lead-${leadId}:action:${actionId}`,
   /** `at` is when the user asked (the signal's `at`). */
   statusChange: (leadId: string, verb: 'restore' | 'archive', at: string) => `lead-${leadId}:${verb}:${at}`,
+  /**
+   * The e-mail a Quick Action sends (E-mail Confirmed's confirmation, an Appointment's desk
+   * notice): its outbox row and its outcome in the history, one per action.
+   */
+  actionEmail: (leadId: string, kind: 'confirmation' | 'appointment_desk', actionId: string) =>
+    `lead-${leadId}:${kind === 'confirmation' ? 'email-confirmed' : 'appointment-desk'}:${actionId}`,
 };
 
 /** What the workflow needs to know about its lead: from intake's transaction, or loadLead. */

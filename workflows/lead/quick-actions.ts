@@ -28,7 +28,10 @@ export const RECORDING_ACTIONS = [
   { key: 'email_confirmed', label: 'E-mail Confirmed', raisesTo: 'contacted', raisesFrom: ['new', 'attempted_contact'], stopsCadence: false, closes: false },
 ] as const;
 
-export type QuickActionKey = (typeof QUICK_ACTIONS)[number]['key'] | (typeof RECORDING_ACTIONS)[number]['key'];
+/** A Quick Action that moves the milestone to its own. */
+export type QuickActionKey = (typeof QUICK_ACTIONS)[number]['key'];
+/** Any Quick Action a lead's workflow takes. */
+export type AnyQuickActionKey = QuickActionKey | (typeof RECORDING_ACTIONS)[number]['key'];
 export type Milestone = 'new' | (typeof QUICK_ACTIONS)[number]['milestone'];
 type QuickActionDef = (typeof QUICK_ACTIONS)[number] | (typeof RECORDING_ACTIONS)[number];
 
@@ -43,7 +46,7 @@ export function quickActionDef(key: string): QuickActionDef | undefined {
 export interface QuickActionRequest {
   /** Client-generated id: a double click sends the same id twice and is recorded once. */
   actionId: string;
-  action: QuickActionKey;
+  action: AnyQuickActionKey;
   byUserId: string;
   at: string; // ISO time the user clicked
   note?: string;

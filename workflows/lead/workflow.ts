@@ -52,6 +52,12 @@ export const PATCH_SEARCH_ATTRIBUTES = 'search-attributes';
 export const PATCH_BAD_CONTACT_INFO_CLOSES = 'bad-contact-info-closes';
 /** A call-back booked on a lead that was closed afterwards sends no reminder. */
 export const PATCH_CLOSED_LEAD_NO_CALL_BACK = 'closed-lead-no-call-back';
+/**
+ * An Appointment / Call Back e-mails the account's appointment desk (when it has an address)
+ * and stamps the lead's "Appointment made": three more activities after the action is recorded.
+ * Runs that recorded appointments before it told nobody.
+ */
+export const PATCH_APPOINTMENT_DESK_MAIL = 'appointment-desk-mail';
 
 const DAY_MS = 86_400_000;
 
@@ -167,6 +173,37 @@ export async function leadWorkflow(input: LeadWorkflowInput): Promise<void> {
     state.holdingDueAt = undefined;
   };
 
+  /**
+   * The e-mail a Quick Action sends, after the action is recorded: E-mail Confirmed's
+   * confirmation to the lead, an Appointment's notice to the desk. Queued (the activity decides
+   * whether the lead may be e-mailed, or whether there is a desk), sent, then the outcome stamped
+   * on the lead and written in its history. E-mail Confirmed needs no patch: no earlier run ever
+   * took that action.
+   */
+  const actionMail = async (req: { action: string; actionId: string; byUserId: string; dueAt?: string }) => {
+    let queued: { outboxId: string | null };
+    let kind: 'confirmation' | 'appointment_desk';
+    if (req.action === 'email_confirmed') {
+      kind = 'confirmation';
+      queued = await track(() => db.queueConfirmationEmail({ leadId, actionId: req.actionId, byUserId: req.byUserId }));
+    } else if (req.action === 'appointment' && req.dueAt && patched(PATCH_APPOINTMENT_DESK_MAIL)) {
+      kind = 'appointment_desk';
+      const dueAt = req.dueAt;
+      queued = await track(() => db.queueAppointmentDeskEmail({ leadId, actionId: req.actionId, dueAt, byUserId: req.byUserId }));
+    } else {
+      return;
+    }
+    const { outboxId } = queued;
+    if (!outboxId) return;
+    try {
+      await track(() => mail.sendOutboxEmail(outboxId));
+    } catch (err) {
+      // The outbox row records why; the next step writes it in the lead's history.
+      log.warn('Action e-mail not sent', { leadId, outboxId, error: String(err) });
+    }
+    await track(() => db.finishActionEmail({ leadId, actionId: req.actionId, kind, outboxId, dueAt: kind === 'appointment_desk' ? req.dueAt : undefined }));
+  };
+
   setHandler(quickActionSignal, async (req) => {
     const problem = validateQuickAction(req, new Date());
     if (problem) {
@@ -191,6 +228,8 @@ export async function leadWorkflow(input: LeadWorkflowInput): Promise<void> {
     rescheduled = true;
     publish();
     const recorded = await serially(() => track(() => db.recordQuickAction({ leadId, request: req, milestone: next.milestone })));
+    // Alongside the eAgent transfer, which may retry for a long while: the e-mail need not wait.
+    const mailing = actionMail(req).catch((err) => log.warn('Action e-mail gave up', { leadId, actionId: req.actionId, error: String(err) }));
     if (recorded.eagentDue && !state.eagentTransferred && !eagentInFlight) {
       eagentInFlight = true;
       try {
@@ -203,6 +242,7 @@ export async function leadWorkflow(input: LeadWorkflowInput): Promise<void> {
         eagentInFlight = false;
       }
     }
+    await mailing;
   });
 
   setHandler(leadArrivedSignal, async (arrival) => {

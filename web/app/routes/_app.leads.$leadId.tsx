@@ -34,8 +34,12 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
   const lead = await getLeadForUser(context.services.db, user, params.leadId ?? '');
   if (!lead) throw notFound();
   const canAct = (QUICK_ACTION_ROLES as readonly string[]).includes(user.role);
+  // The action e-mails' stamps (seed 003's "Date E-mail Confirmed" / "Date Appointment Made"): set when the e-mail went out.
+  const stamps = (await context.services.db('leads').where({ id: lead.id, account_id: user.accountId }).first('email_confirmed_at', 'appointment_made_at')) as { email_confirmed_at: Date | null; appointment_made_at: Date | null } | undefined;
   return {
     lead,
+    emailConfirmedAt: stamps?.email_confirmed_at ? stamps.email_confirmed_at.toISOString() : null,
+    appointmentMadeAt: stamps?.appointment_made_at ? stamps.appointment_made_at.toISOString() : null,
     canAct,
     history: await loadLeadHistory(context.services.db, user, lead),
     // Decided as the page renders: a re-read (after any action) decides again.
@@ -250,7 +254,7 @@ function AssignForms({ lsps, state, assigned }: { lsps: AssignableLsp[]; state: 
 }
 
 export default function LeadPage() {
-  const { lead, canAct, canClaim, canReopen, canInspect, why, lsps, quickActions, actionId, history, contact } = useLoaderData<typeof loader>();
+  const { lead, canAct, canClaim, canReopen, canInspect, why, lsps, quickActions, actionId, history, contact, emailConfirmedAt, appointmentMadeAt } = useLoaderData<typeof loader>();
   const result = useActionData<typeof action>();
   const waiting = useWaitForRecord(lead.id, result?.sent, history);
   return (
@@ -326,6 +330,10 @@ export default function LeadPage() {
             <dd><TimeWithLeadClock value={lead.nextFollowUpAt} leadZone={lead.timeZone} /></dd>
             <dt>Next call-back</dt>
             <dd>{lead.nextCallBackAt ? <TimeWithLeadClock value={lead.nextCallBackAt} leadZone={lead.timeZone} /> : 'None booked'}</dd>
+            <dt>E-mail confirmed</dt>
+            <dd>{emailConfirmedAt ? <Time value={emailConfirmedAt} /> : 'Not yet'}</dd>
+            <dt>Appointment made</dt>
+            <dd>{appointmentMadeAt ? <Time value={appointmentMadeAt} /> : 'Not yet'}</dd>
             <dt>Created</dt>
             <dd><Time value={lead.createdAt} /></dd>
             <dt>Updated</dt>

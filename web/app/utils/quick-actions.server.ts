@@ -4,7 +4,7 @@
 // An LSP working a pool lead claims it first: working a lead makes it theirs (Shark Tank).
 import { archiveSignal, leadHistoryKey, quickActionSignal, reopenSignal } from '../../../workflows/lead/messages.ts';
 import { signalWithStartLead } from '../../../worker/clients/lead.ts';
-import { QUICK_ACTIONS, validateQuickAction, type Milestone, type QuickActionRequest } from '../../../workflows/lead/quick-actions.ts';
+import { ALL_QUICK_ACTIONS, validateQuickAction, type Milestone, type QuickActionRequest } from '../../../workflows/lead/quick-actions.ts';
 import type { LeadStatus } from '../../../workflows/lead/state.ts';
 import type { WebServices } from '../context.ts';
 import type { SessionUser } from './auth.server.ts';
@@ -14,7 +14,7 @@ import { addNote, checkNote, noteFromForm } from './lead-notes.server.ts';
 export const QUICK_ACTION_ROLES = ['owner', 'admin', 'lsp'] as const;
 
 export function quickActionButtons() {
-  return QUICK_ACTIONS.map((a) => ({ key: a.key, label: a.label, needsDueAt: 'needsDueAt' in a && a.needsDueAt === true }));
+  return ALL_QUICK_ACTIONS.map((a) => ({ key: a.key, label: a.label, needsDueAt: 'needsDueAt' in a && a.needsDueAt === true }));
 }
 
 /** The instant of a `datetime-local` value read as wall-clock time in `timeZone`. */
@@ -68,7 +68,9 @@ export async function sendQuickAction(
     const client = await services.temporal.getClient();
     // Signal-with-start: a lead whose workflow is not running (yet) still gets the action.
     await signalWithStartLead(client, { leadId: lead.id, accountId: user.accountId }, quickActionSignal, [req], { taskQueue: services.temporal.taskQueue });
-    return { ok: true, historyKey: leadHistoryKey.quickAction(lead.id, actionId) };
+    // E-mail Confirmed: the page waits for the confirmation's outcome (sent, or why not), which
+    // the workflow records after the action itself.
+    return { ok: true, historyKey: req.action === 'email_confirmed' ? leadHistoryKey.actionEmail(lead.id, 'confirmation', actionId) : leadHistoryKey.quickAction(lead.id, actionId) };
   } catch (err) {
     console.error('[web] sending a quick action failed', err);
     return { ok: false, status: 503, message: 'The action could not be sent: Temporal did not accept it. Try again.' };
