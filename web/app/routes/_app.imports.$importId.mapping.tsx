@@ -10,7 +10,7 @@ import { validateCsrf } from '../utils/csrf.server.ts';
 import { notFound } from '../utils/forms.server.ts';
 import { guessMapping, MULTI_FIELDS, parseMappingForm, SINGLE_FIELDS } from '../utils/import-mapping.ts';
 import { findImport, importPreview, startImport } from '../utils/imports.server.ts';
-import { sourceLabel } from '../utils/labels.ts';
+import { loadCatalogue, matchSource } from '../../../db/lead-sources/catalogue.ts';
 
 export const meta: MetaFunction = () => [{ title: 'Map columns · Leadflow' }];
 
@@ -28,7 +28,9 @@ export async function loader({ request, context, params }: LoaderFunctionArgs) {
   if (imp.status !== 'pending') throw redirect(`/imports/${imp.id}`);
   const preview = await importPreview(context.services.db, imp.id);
   if (!preview) throw notFound();
-  return { id: imp.id as string, name: imp.name as string, fileName: imp.file_name as string | null, source: sourceLabel(preview.source), header: preview.header, rows: preview.rows, guess: guessMapping(preview.header) };
+  // The source as the catalogue names it; a name it does not know yet is shown as given.
+  const source = matchSource(await loadCatalogue(context.services.db, imp.account_id as string), preview.source)?.label ?? preview.source;
+  return { id: imp.id as string, name: imp.name as string, fileName: imp.file_name as string | null, source, header: preview.header, rows: preview.rows, guess: guessMapping(preview.header) };
 }
 
 export async function action({ request, context, params }: ActionFunctionArgs) {

@@ -2,7 +2,9 @@
 // its column mapping; nothing is imported until the mapping is saved.
 import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node';
 import { Form, Link, useActionData, useLoaderData, useNavigation } from '@remix-run/react';
-import { LEAD_SOURCES, type LeadSource } from '../../../workflows/lead/templates.ts';
+import { loadCatalogue } from '../../../db/lead-sources/catalogue.ts';
+import { SOURCE_NAME_MAX } from '../../../db/lead-sources/defaults.ts';
+import { textProblem } from '../../../db/hygiene/text-input.ts';
 import { Badge } from '../components/badges.tsx';
 import { CsrfInput } from '../components/csrf-input.tsx';
 import { GeneralErrorBoundary } from '../components/error-boundary.tsx';
@@ -10,7 +12,6 @@ import { Field, FormError } from '../components/field.tsx';
 import { requireRole } from '../utils/auth.server.ts';
 import { validateCsrf } from '../utils/csrf.server.ts';
 import { createImport, listImports, previewCsv } from '../utils/imports.server.ts';
-import { sourceLabel } from '../utils/labels.ts';
 import { parseUpload, uploadedFile } from '../utils/uploads.server.ts';
 import { Time } from '../components/time.tsx';
 
@@ -20,7 +21,8 @@ const ROLES = ['owner', 'admin'] as const;
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const user = await requireRole(request, context, ROLES);
-  return { imports: await listImports(context.services.db, user.accountId), sources: LEAD_SOURCES.map((s) => ({ value: s, label: sourceLabel(s) })) };
+  const [imports, catalogue] = await Promise.all([listImports(context.services.db, user.accountId), loadCatalogue(context.services.db, user.accountId)]);
+  return { imports, sources: catalogue.map((s) => s.label), spreadsheet: catalogue.find((s) => s.key === 'spreadsheet')?.label ?? 'Spreadsheet' };
 }
 
 type ActionData = { formError: string | null; fieldErrors: Record<string, string[]> };
@@ -33,11 +35,15 @@ export async function action({ request, context }: ActionFunctionArgs) {
   await validateCsrf(request, context, formData);
   const fieldErrors: Record<string, string[]> = {};
   const name = String(formData.get('name') ?? '').trim();
-  const source = String(formData.get('source') ?? '');
+  // Any name: intake matches it to the catalogue (or adds it) when the rows go in.
+  const source = String(formData.get('source') ?? '').normalize('NFKC').trim().replace(/\s+/g, ' ');
   const file = await uploadedFile(formData, 'file');
   if (!name) fieldErrors.name = ['Give the import a name'];
   else if (name.length > 200) fieldErrors.name = ['At most 200 characters'];
-  if (!(LEAD_SOURCES as readonly string[]).includes(source)) fieldErrors.source = ['Choose a source'];
+  if (!source) fieldErrors.source = ['Choose a source or name a new one'];
+  else if (source.length > SOURCE_NAME_MAX) fieldErrors.source = [`At most ${SOURCE_NAME_MAX} characters`];
+  else if (textProblem(source)) fieldErrors.source = [textProblem(source)!];
+  else if (!/[\p{L}\p{N}]/u.test(source)) fieldErrors.source = ['Must contain a letter or digit'];
   const header = file ? previewCsv(file.content, 0).header : [];
   if (!file) fieldErrors.file = ['Choose a CSV file'];
   else if (header.length < 2) fieldErrors.file = ['Row 1 must be the header, with one name per column'];
@@ -47,7 +53,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
     userId: user.id,
     name,
     fileName: file!.name.slice(0, 255),
-    source: source as LeadSource,
+    source,
     content: file!.content,
     header,
   });
@@ -57,7 +63,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
 const statusTone = (status: string) => (status === 'done' ? 'ok' : status === 'failed' ? 'danger' : status === 'running' ? 'warn' : 'neutral');
 
 export default function Imports() {
-  const { imports, sources } = useLoaderData<typeof loader>();
+  const { imports, sources, spreadsheet } = useLoaderData<typeof loader>();
   const result = useActionData<typeof action>();
   const busy = useNavigation().state === 'submitting';
   return (
@@ -78,13 +84,15 @@ export default function Imports() {
           <Field label="Import name" name="name" required maxLength={200} errors={result?.fieldErrors.name} />
           <div className="field">
             <label htmlFor="import-source">Source</label>
-            <select id="import-source" name="source" defaultValue="spreadsheet" aria-invalid={result?.fieldErrors.source ? true : undefined}>
+            <input id="import-source" name="source" defaultValue={spreadsheet} list="import-sources" required maxLength={SOURCE_NAME_MAX} autoComplete="off" aria-describedby="import-source-hint" aria-invalid={result?.fieldErrors.source ? true : undefined} />
+            <datalist id="import-sources">
               {sources.map((s) => (
-                <option key={s.value} value={s.value}>
-                  {s.label}
-                </option>
+                <option key={s} value={s} />
               ))}
-            </select>
+            </datalist>
+            <p className="hint" id="import-source-hint">
+              One of your <Link to="/sources">sources</Link>, or a new name (it is added to them, to be classified). A Source column chosen on the next page overrides it row by row.
+            </p>
             {result?.fieldErrors.source ? <p className="field-error">{result.fieldErrors.source.join('. ')}</p> : null}
           </div>
           <button type="submit" className="button button-primary" disabled={busy}>

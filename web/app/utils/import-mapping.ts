@@ -11,6 +11,8 @@ export const SINGLE_FIELDS = [
   { name: 'state', label: 'State', required: true },
   { name: 'zip', label: 'ZIP', required: true },
   { name: 'customer', label: 'Customer flag', required: false },
+  { name: 'source', label: 'Lead source (each row; empty cells take the import’s source)', required: false },
+  { name: 'agentId', label: 'Agent ID (each row; empty cells take the account’s first)', required: false },
 ] as const;
 
 export const MULTI_FIELDS = [
@@ -31,6 +33,8 @@ const SINGLE_GUESSES: Record<SingleField, RegExp> = {
   state: /^(state|st|stateabbr|statecode|province)$/,
   zip: /^(zip|zipcode|zip5|postal|postalcode|postcode)$/,
   customer: /^(customer|iscustomer|currentcustomer|customerflag)$/,
+  source: /^(source|leadsource|vendor|leadvendor)$/,
+  agentId: /^(agentid|agent|agentcode|agentnumber)$/,
 };
 const PHONE = /(phone|tel|mobile|cell)/;
 const EMAIL = /email|^mail\d*$/;

@@ -5,7 +5,6 @@ import type { Knex } from 'knex';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { ImportMapping } from '../../../activities/import.ts';
 import { stripUnsafeText } from '../../../db/hygiene/text-input.ts';
-import type { LeadSource } from '../../../workflows/lead/templates.ts';
 import type { ImportProgress } from '../../../workflows/import/messages.ts';
 import { queryImportProgress, startImportWorkflow } from '../../../worker/clients/import.ts';
 import type { WebServices } from '../context.ts';
@@ -69,7 +68,8 @@ export async function listImports(db: Knex, accountId: string): Promise<ImportLi
 
 export async function createImport(
   db: Knex,
-  input: { accountId: string; userId: string; name: string; fileName: string; source: LeadSource; content: Buffer; header: string[] },
+  /** `source`: a source name as the uploader gave it; intake resolves it in the account's catalogue. */
+  input: { accountId: string; userId: string; name: string; fileName: string; source: string; content: Buffer; header: string[] },
 ): Promise<string> {
   return db.transaction(async (trx) => {
     const [imp] = await trx('imports').insert({ account_id: input.accountId, name: input.name, file_name: input.fileName, created_by: input.userId }).returning('id');
