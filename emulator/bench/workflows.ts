@@ -1,4 +1,4 @@
-import { condition, defineQuery, defineSignal, proxyActivities, setHandler, sleep } from '@temporalio/workflow';
+import { condition, defineQuery, defineSignal, defineUpdate, proxyActivities, setHandler, sleep } from '@temporalio/workflow';
 
 const { touch } = proxyActivities<{ touch(n: number): Promise<number> }>({ startToCloseTimeout: '10s' });
 
@@ -17,6 +17,8 @@ export async function longLived(): Promise<void> {
 export const ping = defineSignal<[number]>('ping');
 export const seen = defineQuery<number>('seen');
 export const stop = defineSignal('stop');
+/** An update round trip: the handler's answer is the caller's number. */
+export const bump = defineUpdate<number, [number]>('bump');
 
 export async function pingPong(): Promise<number> {
   let last = 0;
@@ -24,6 +26,7 @@ export async function pingPong(): Promise<number> {
   setHandler(ping, (n) => void (last = n));
   setHandler(seen, () => last);
   setHandler(stop, () => void (done = true));
+  setHandler(bump, (n) => (last = n));
   await condition(() => done);
   return last;
 }
