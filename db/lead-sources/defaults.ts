@@ -25,6 +25,8 @@ export const NEW_SOURCE_CADENCE: CadenceTemplate = 'cold_prospects';
 
 /** Longest source name intake accepts: vendor names, not sentences. */
 export const SOURCE_NAME_MAX = 80;
+/** Longest definition of a source on the Sources page. */
+export const SOURCE_DEFINITION_MAX = 1000;
 
 export interface BuiltInSource {
   key: string;

@@ -5,7 +5,7 @@
 // (it tells them what a lead's source means) and change nothing.
 import { data, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node';
 import { Form, Link, useActionData, useLoaderData, useNavigation } from '@remix-run/react';
-import { CADENCE_TEMPLATES, NEW_SOURCE_CADENCE, NEW_SOURCE_SEGMENT, SEGMENTS, SOURCE_NAME_MAX } from '../../../db/lead-sources/defaults.ts';
+import { CADENCE_TEMPLATES, NEW_SOURCE_CADENCE, NEW_SOURCE_SEGMENT, SEGMENTS, SOURCE_DEFINITION_MAX as DEFINITION_MAX, SOURCE_NAME_MAX } from '../../../db/lead-sources/defaults.ts';
 import { liftSuppression, suppressSource } from '../../../db/lead-sources/suppressions.ts';
 import { loadCatalogue } from '../../../db/lead-sources/catalogue.ts';
 import { Badge } from '../components/badges.tsx';
@@ -17,7 +17,7 @@ import { requireRole } from '../utils/auth.server.ts';
 import { validateCsrf } from '../utils/csrf.server.ts';
 import { notFound } from '../utils/forms.server.ts';
 import { cadenceLabel, segmentLabel } from '../utils/labels.ts';
-import { accountAgentIds, DEFINITION_MAX, sourcesForPage, suppressionsForPage, updateSource } from '../utils/sources.server.ts';
+import { accountAgentIds, sourcesForPage, suppressionsForPage, updateSource } from '../utils/sources.server.ts';
 
 export const meta: MetaFunction = () => [{ title: 'Lead sources · Leadflow' }];
 

@@ -3,11 +3,9 @@
 // source. Every query is scoped to the signed-in user's account.
 import type { Knex } from 'knex';
 import { loadCatalogue, matchSource, type SourceEntry } from '../../../db/lead-sources/catalogue.ts';
-import { isCadenceTemplate, isSegment, SOURCE_NAME_MAX, sourceMatchKey } from '../../../db/lead-sources/defaults.ts';
+import { isCadenceTemplate, isSegment, SOURCE_DEFINITION_MAX as DEFINITION_MAX, SOURCE_NAME_MAX, sourceMatchKey } from '../../../db/lead-sources/defaults.ts';
 import { listSuppressions, type Suppression } from '../../../db/lead-sources/suppressions.ts';
 import { textProblem } from '../../../db/hygiene/text-input.ts';
-
-export const DEFINITION_MAX = 1000;
 
 export interface SourceRow extends SourceEntry {
   leads: number;
