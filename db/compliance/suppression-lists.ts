@@ -5,11 +5,34 @@ import { parse } from 'csv-parse';
 import type { Knex } from 'knex';
 import { normalizeEmail } from '../hygiene/index.ts';
 import { IntakeValidationError, validateIntake } from '../intake/validate.ts';
+import { startUploadSweep, type SweepResult } from './sweep.ts';
 
 export type SuppressionList = 'dnc' | 'dne' | 'dnm' | 'customer';
 
 /** A US number from a DNC file line: 10 digits, or 11 with a leading 1, punctuation ignored. */
 export function normaliseDncNumber(line: string): string | { error: string } {
+  // One pass over the characters, no regular expression, for the lines that are digits and
+  // ASCII punctuation: a federal file is hundreds of millions of lines. Anything else takes the
+  // slower path below, which says what is wrong with it.
+  let punctuated = false;
+  for (let i = 0; i < line.length; i++) {
+    const c = line.charCodeAt(i);
+    if (c >= 48 && c <= 57) continue;
+    // space, tab, ( ) + - .
+    if (c === 32 || c === 9 || c === 40 || c === 41 || c === 43 || c === 45 || c === 46) punctuated = true;
+    else return normaliseDncLine(line);
+  }
+  const digits = punctuated ? line.replace(/[\s().+-]/g, '') : line;
+  if (digits.length === 0) return normaliseDncLine(line);
+  const ten = digits.length === 11 && digits.charCodeAt(0) === 49 ? digits.slice(1) : digits;
+  if (ten.length !== 10) return { error: `expected 10 digits, got ${digits.length}` };
+  // Area code and exchange start with 2-9.
+  if (ten.charCodeAt(0) < 50 || ten.charCodeAt(3) < 50) return { error: `not a valid US number: ${ten}` };
+  return `+1${ten}`;
+}
+
+/** The general case of normaliseDncNumber (any characters), with the reason a line is refused. */
+function normaliseDncLine(line: string): string | { error: string } {
   const digits = line.replace(/[\s().+-]/g, '');
   if (!/^\d+$/.test(digits)) return { error: `not a phone number: "${line.slice(0, 40)}"` };
   const ten = digits.length === 11 && digits.startsWith('1') ? digits.slice(1) : digits;
@@ -25,9 +48,26 @@ export interface SuppressionImportResult {
   /** The first errors, with their line numbers; `errorCount` has them all. */
   errors: Array<{ line: number; reason: string }>;
   errorCount: number;
+  /** With `flagLeads`: the leads flagged as the file went in. */
+  sweep?: SweepResult;
+}
+
+/** Options of a line-based load (DNC numbers, DNE addresses). */
+export interface LineImportOptions {
+  reason?: string;
+  /**
+   * Flag the leads already in Leadflow on the file's values while it goes in (at this time),
+   * batch by batch, instead of leaving them all to the sweep after the upload; see
+   * startUploadSweep. The sweep after the upload is still due: it catches the leads that
+   * arrived while the file was going in.
+   */
+  flagLeads?: { at: Date };
 }
 
 const BATCH = 5000;
+/** Values per statement of a line-based load, and how many statements are in flight at once. */
+const LINE_BATCH = 20_000;
+const LINE_BATCHES_IN_FLIGHT = 2;
 const MAX_REPORTED_ERRORS = 100;
 
 /**
@@ -42,7 +82,7 @@ const MAX_REPORTED_ERRORS = 100;
 export function importDncNumbers(
   db: Knex,
   lines: AsyncIterable<string>,
-  opts: { accountId: string | null; source: 'federal' | 'internal'; reason?: string },
+  opts: { accountId: string | null; source: 'federal' | 'internal' } & LineImportOptions,
 ): Promise<SuppressionImportResult> {
   if ((opts.accountId === null) !== (opts.source === 'federal')) {
     throw new Error('a DNC load goes into the federal list with no account, or into one account’s internal list');
@@ -58,48 +98,94 @@ export function normaliseDneAddress(line: string): string | { error: string } {
 }
 
 /** An account's do-not-email file (one address a line) into its internal DNE list. */
-export function importDneAddresses(db: Knex, lines: AsyncIterable<string>, opts: { accountId: string; reason?: string }): Promise<SuppressionImportResult> {
-  return importListLines(db, lines, { accountId: opts.accountId, source: 'internal', reason: opts.reason, list: 'dne', normalise: normaliseDneAddress });
+export function importDneAddresses(db: Knex, lines: AsyncIterable<string>, opts: { accountId: string } & LineImportOptions): Promise<SuppressionImportResult> {
+  return importListLines(db, lines, { accountId: opts.accountId, source: 'internal', reason: opts.reason, flagLeads: opts.flagLeads, list: 'dne', normalise: normaliseDneAddress });
 }
 
-/** One value a line into one list, in batches; the line-based loads share this. */
+/**
+ * One value a line into one list, in batches; the line-based loads share this. While one batch
+ * is written (and its leads flagged, with `flagLeads`), the next is read and cleaned, and a
+ * second one may be written beside it: each batch is its own statement, so a load cut short
+ * keeps the batches it finished and a second run of the file adds the rest.
+ */
 async function importListLines(
   db: Knex,
   lines: AsyncIterable<string>,
-  opts: { accountId: string | null; source: 'federal' | 'internal'; reason?: string; list: 'dnc' | 'dne'; normalise: (line: string) => string | { error: string } },
+  opts: { accountId: string | null; source: 'federal' | 'internal'; list: 'dnc' | 'dne'; normalise: (line: string) => string | { error: string } } & LineImportOptions,
 ): Promise<SuppressionImportResult> {
   const reason = opts.accountId === null ? null : (opts.reason ?? null);
   const result: SuppressionImportResult = { lines: 0, inserted: 0, alreadyListed: 0, errors: [], errorCount: 0 };
+  const conflict = opts.accountId === null ? '(list, value) WHERE account_id IS NULL' : '(account_id, list, value) WHERE account_id IS NOT NULL';
+  const sweeper = opts.flagLeads ? await startUploadSweep(db, { accountId: opts.accountId, list: opts.list, at: opts.flagLeads.at }) : undefined;
+  const running = new Set<Promise<void>>();
+  let failure: { err: unknown } | undefined;
   let batch: string[] = [];
-  const flush = async () => {
-    if (batch.length === 0) return;
-    const values = [...new Set(batch)];
-    const duplicatesInBatch = batch.length - values.length;
-    batch = [];
-    const conflict = opts.accountId === null ? '(list, value) WHERE account_id IS NULL' : '(account_id, list, value) WHERE account_id IS NOT NULL';
-    const inserted = await db.raw(
-      `INSERT INTO suppression_entries (account_id, list, value, source, reason)
-       SELECT ?::uuid, ?, v, ?, ? FROM unnest(?::text[]) AS v
-       ON CONFLICT ${conflict} DO NOTHING`,
-      [opts.accountId, opts.list, opts.source, reason, values],
-    );
-    result.inserted += inserted.rowCount ?? 0;
-    result.alreadyListed += values.length - (inserted.rowCount ?? 0) + duplicatesInBatch;
-  };
-  for await (const raw of lines) {
-    result.lines++;
-    const line = raw.trim();
-    if (line === '' || line.startsWith('#')) continue;
-    const n = opts.normalise(line);
-    if (typeof n !== 'string') {
-      result.errorCount++;
-      if (result.errors.length < MAX_REPORTED_ERRORS) result.errors.push({ line: result.lines, reason: n.error });
-      continue;
+  const listed = opts.accountId === null ? 's.account_id IS NULL' : 's.account_id = ?::uuid';
+  const write = async (values: string[]) => {
+    const bindings = [opts.accountId, opts.list, opts.source, reason, values, ...(opts.accountId === null ? [] : [opts.accountId]), opts.list];
+    // The values already listed are left out by a lookup in the list's index: cheaper, per
+    // value, than letting ON CONFLICT find them. A value another load adds in the meantime
+    // breaks the unique index instead, and then the batch is written again with ON CONFLICT.
+    const insert = (onConflict: string) =>
+      db.raw(
+        `INSERT INTO suppression_entries (account_id, list, value, source, reason)
+         SELECT ?::uuid, ?, v, ?, ? FROM unnest(?::text[]) AS v
+          WHERE NOT EXISTS (SELECT 1 FROM suppression_entries s WHERE ${listed} AND s.list = ? AND s.value = v)
+         ${onConflict}`,
+        bindings,
+      );
+    let inserted;
+    try {
+      inserted = await insert('');
+    } catch (err) {
+      if ((err as { code?: string }).code !== '23505') throw err;
+      inserted = await insert(`ON CONFLICT ${conflict} DO NOTHING`);
     }
-    batch.push(n);
-    if (batch.length >= BATCH) await flush();
+    result.inserted += inserted.rowCount ?? 0;
+    result.alreadyListed += values.length - (inserted.rowCount ?? 0);
+    await sweeper?.batch(values);
+  };
+  const flush = () => {
+    if (batch.length === 0) return;
+    // Sorted: two batches in flight that share a value take it in the same order, so one waits
+    // for the other instead of the two deadlocking; and the list's index is written in order.
+    const values = [...new Set(batch)].sort();
+    result.alreadyListed += batch.length - values.length;
+    batch = [];
+    const p: Promise<void> = write(values)
+      .catch((err) => {
+        failure ??= { err };
+      })
+      .finally(() => running.delete(p));
+    running.add(p);
+  };
+  try {
+    for await (const raw of lines) {
+      result.lines++;
+      const line = raw.trim();
+      if (line === '' || line.startsWith('#')) continue;
+      const n = opts.normalise(line);
+      if (typeof n !== 'string') {
+        result.errorCount++;
+        if (result.errors.length < MAX_REPORTED_ERRORS) result.errors.push({ line: result.lines, reason: n.error });
+        continue;
+      }
+      batch.push(n);
+      if (batch.length >= LINE_BATCH) {
+        flush();
+        while (running.size >= LINE_BATCHES_IN_FLIGHT) await Promise.race(running);
+        if (failure) break;
+      }
+    }
+    if (!failure) flush();
+    await Promise.all(running);
+  } finally {
+    // Nothing is left running when this answers, even when reading the file failed.
+    await Promise.all(running);
+    const swept = await sweeper?.finish();
+    if (swept) result.sweep = swept;
   }
-  await flush();
+  if (failure) throw failure.err;
   return result;
 }
 

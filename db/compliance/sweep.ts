@@ -79,3 +79,87 @@ export async function sweepNewEntries(db: Knex, req: SweepRequest, onChunk?: (do
   });
   return result;
 }
+
+/** The lists a line-based upload can flag leads for as it goes in. */
+export type StreamedList = 'dnc' | 'dne';
+
+// Each in-scope lead's values as the list stores them and scrubLeads compares them (dncValue,
+// emailAddress in scrub.ts), for the leads not yet flagged for that list.
+const LEAD_VALUES: Record<StreamedList, string> = {
+  dnc: `SELECT l.id, CASE WHEN length(x.d) = 11 AND left(x.d, 1) = '1' THEN '+' || x.d WHEN length(x.d) = 10 THEN '+1' || x.d END AS value
+          FROM leads l
+         CROSS JOIN LATERAL jsonb_array_elements(CASE WHEN jsonb_typeof(l.phones) = 'array' THEN l.phones ELSE '[]'::jsonb END) p
+         CROSS JOIN LATERAL (SELECT regexp_replace(coalesce(p->>'e164', p->>'raw', ''), '[^0-9]', '', 'g') AS d) x
+         WHERE SCOPE l.status <> 'removed' AND NOT l.dnc`,
+  dne: `SELECT l.id, nullif(lower(btrim(coalesce(e->>'address', ''))), '') AS value
+          FROM leads l
+         CROSS JOIN LATERAL jsonb_array_elements(CASE WHEN jsonb_typeof(l.emails) = 'array' THEN l.emails ELSE '[]'::jsonb END) e
+         WHERE SCOPE l.status <> 'removed' AND NOT l.dne`,
+};
+
+export interface UploadSweeper {
+  /** Flags the leads holding any of `values` (a batch just written to the list). */
+  batch(values: string[]): Promise<void>;
+  /** Drops the lookup table; answers what was flagged. */
+  finish(): Promise<SweepResult>;
+}
+
+/**
+ * Flags leads while a big list file goes in, instead of after it: before the first batch, the
+ * values of the open leads in scope that are not yet flagged for the list go into a temporary
+ * table (indexed) on a connection of its own; after each batch of the file is written, the
+ * leads holding one of its values are taken out of that table and scrubbed (scrubLeads, as the
+ * sweep does: the same flags, reasons and history), while the next batch is being written.
+ *
+ * Every value of a batch is looked up, not only the ones the batch added: run again after a
+ * crash, the same file adds nothing twice and flags the leads the first run had not reached.
+ * Leads that arrive or change while the file goes in are not in the table: the sweep after the
+ * upload (sweepNewEntries) catches them.
+ */
+export async function startUploadSweep(db: Knex, req: { accountId: string | null; list: StreamedList; at: Date }): Promise<UploadSweeper> {
+  // A temporary table lives on one session: hold one connection of the pool for the upload.
+  const conn = (await db.client.acquireConnection()) as { query(text: string, values?: unknown[]): Promise<{ rows: Array<{ id: string }> }> };
+  const result: SweepResult = { matched: 0, flagged: 0, removed: 0 };
+  try {
+    await conn.query('DROP TABLE IF EXISTS pg_temp.upload_lead_values');
+    const scope = req.accountId === null ? '' : 'l.account_id = $1 AND';
+    await conn.query(
+      `CREATE TEMPORARY TABLE upload_lead_values AS SELECT id, value FROM (${LEAD_VALUES[req.list].replace('SCOPE', scope)}) v WHERE value IS NOT NULL`,
+      req.accountId === null ? [] : [req.accountId],
+    );
+    await conn.query('CREATE INDEX ON upload_lead_values (value)');
+    await conn.query('ANALYZE upload_lead_values');
+  } catch (err) {
+    await db.client.releaseConnection(conn);
+    throw err;
+  }
+  let closed = false;
+  return {
+    async batch(values) {
+      // The leads are taken out as they are found: a lead is scrubbed once per upload, unless
+      // two of its values fall in different batches (the second scrub then changes nothing).
+      const { rows } = await conn.query('DELETE FROM upload_lead_values t USING unnest($1::text[]) AS v(value) WHERE t.value = v.value RETURNING t.id', [values]);
+      const ids = [...new Set(rows.map((r) => r.id))].sort();
+      for (let i = 0; i < ids.length; i += SWEEP_CHUNK) {
+        const chunk = ids.slice(i, i + SWEEP_CHUNK);
+        const scrubbed = await db.transaction((trx) => scrubLeads(trx, chunk, { at: req.at, actor: 'list upload', recordUnchanged: false }));
+        for (const r of scrubbed.values()) {
+          if (r.newlyFlagged.length) result.flagged++;
+          if (r.status === 'removed') result.removed++;
+        }
+        result.matched += chunk.length;
+      }
+    },
+    async finish() {
+      if (!closed) {
+        closed = true;
+        try {
+          await conn.query('DROP TABLE IF EXISTS pg_temp.upload_lead_values');
+        } finally {
+          await db.client.releaseConnection(conn);
+        }
+      }
+      return result;
+    },
+  };
+}

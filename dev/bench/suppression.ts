@@ -4,9 +4,10 @@
 // workflow's activity calls the same `sweepNewEntries`).
 //   1. BENCH_SUPPRESSION_LEADS leads (default 100,000) in one account, each with a phone.
 //   2. A BENCH_SUPPRESSION_NUMBERS-number DNC file (default 1,000,000), 5% of them the leads'
-//      numbers, loaded into the account's internal list: the load's time.
-//   3. The sweep of the new entries: the time until every matching lead is flagged, checked by
-//      counting them. Target: load + sweep < 15 s.
+//      numbers, loaded into the account's internal list as `npm run dnc:import` loads it, the
+//      leads flagged batch by batch as it goes in: the time until the load answers, when every
+//      matching lead must be flagged (checked by counting them). Target: < 15 s.
+//   3. The sweep after the upload (for leads that arrived during it): it finds none left here.
 //   4. Search by phone over the same leads, as the leads list runs it (listLeads with `q`, the
 //      count and the first page, for an owner who sees all of them), the number written three
 //      ways in turn: BENCH_SEARCHES searches (default 300), p50 / p95. Target: p95 < 200 ms.
@@ -54,19 +55,24 @@ try {
     }
   }
   const since = (await db.knex.raw('SELECT clock_timestamp() AS now')).rows[0].now as Date;
+  const countFlagged = async () => Number((await db.knex('leads').where({ account_id: accountId, dnc: true }).count({ n: '*' }))[0]!.n);
   t = Date.now();
-  const load = await importDncNumbers(db.knex, file(), { accountId, source: 'internal', reason: 'bench' });
+  // As `npm run dnc:import` loads a file: the leads are flagged batch by batch as it goes in.
+  const load = await importDncNumbers(db.knex, file(), { accountId, source: 'internal', reason: 'bench', flagLeads: { at: new Date() } });
   const loadS = (Date.now() - t) / 1000;
-  console.log(`DNC file: ${load.lines} lines, ${load.inserted} numbers added in ${loadS.toFixed(1)} s`);
+  const flaggedAtLoad = await countFlagged();
+  console.log(`DNC file: ${load.lines} lines, ${load.inserted} numbers added, ${load.sweep!.flagged} leads flagged as it went in: ${loadS.toFixed(1)} s`);
 
+  // The sweep after the upload (the workflow's activity): it catches leads that arrived while
+  // the file went in, so here it finds none left. Not on the way to every lead flagged.
   t = Date.now();
   const matchedIds = await leadsMatchingNewEntries(db.knex, { accountId, since });
   const matchS = (Date.now() - t) / 1000;
-  console.log(`matching the new entries against the leads: ${matchedIds.length} leads in ${matchS.toFixed(1)} s`);
   t = Date.now();
   const swept = await sweepNewEntries(db.knex, { accountId, since, at: new Date() });
   const sweepS = (Date.now() - t) / 1000;
-  const flagged = Number((await db.knex('leads').where({ account_id: accountId, dnc: true }).count({ n: '*' }))[0]!.n);
+  console.log(`the sweep after it: ${matchedIds.length} leads left to match (${matchS.toFixed(1)} s), ${swept.flagged} flagged (${sweepS.toFixed(1)} s, matching included)`);
+  const flagged = await countFlagged();
   const expected = Number(
     (
       await db.knex.raw(
@@ -75,11 +81,10 @@ try {
       )
     ).rows[0].n,
   );
-  console.log(`sweep: ${swept.matched} leads matched, ${swept.flagged} flagged in ${sweepS.toFixed(1)} s`);
-  console.log(`check: ${flagged} leads flagged, ${expected} leads on the list${flagged === expected ? '' : '  MISMATCH'}`);
+  console.log(`check: ${flaggedAtLoad} leads flagged when the load answered (${flagged} after the sweep), ${expected} leads on the list${flaggedAtLoad === expected && flagged === expected ? '' : '  MISMATCH'}`);
   console.log('');
-  console.log(`upload to every matching lead flagged: ${(loadS + sweepS).toFixed(1)} s (load ${loadS.toFixed(1)} s + sweep ${sweepS.toFixed(1)} s); target < 15 s`);
-  console.log(`the sweep's share: ${((sweepS / (loadS + sweepS)) * 100).toFixed(0)}% of the total`);
+  console.log(`upload to every matching lead flagged: ${loadS.toFixed(1)} s; target < 15 s`);
+  if (flaggedAtLoad !== expected) process.exitCode = 1;
   if (flagged !== expected) process.exitCode = 1;
 
   console.log('');
