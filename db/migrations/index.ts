@@ -20,6 +20,7 @@ import * as seatChanges from './20261130140000_seat_changes.ts';
 import * as quickActionFromMilestone from './20261130150000_quick_action_from_milestone.ts';
 import * as leadSources from './20261130160000_lead_sources.ts';
 import * as actionEmails from './20261130170000_action_emails.ts';
+import * as suppressionAccountCheck from './20261130180000_suppression_account_check.ts';
 
 const migrations: Record<string, Knex.Migration> = {
   '20261122000000_foundation': foundation,
@@ -41,6 +42,7 @@ const migrations: Record<string, Knex.Migration> = {
   '20261130150000_quick_action_from_milestone': quickActionFromMilestone,
   '20261130160000_lead_sources': leadSources,
   '20261130170000_action_emails': actionEmails,
+  '20261130180000_suppression_account_check': suppressionAccountCheck,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {
