@@ -280,7 +280,8 @@ export class OfflineServer {
         description: ns.description,
         id: ns.id,
         supportsSchedules: false,
-        capabilities: { eagerWorkflowStart: false, syncUpdate: false, asyncUpdate: false },
+        // workerPollCompleteOnShutdown: ShutdownWorker answers the worker's waiting polls (frontend/workflow-handler.ts).
+        capabilities: { eagerWorkflowStart: false, syncUpdate: false, asyncUpdate: false, workerPollCompleteOnShutdown: true },
       },
       config: { workflowExecutionRetentionTtl: msToDur(ns.retentionMs) },
       isGlobalNamespace: false,

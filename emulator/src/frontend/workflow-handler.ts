@@ -4,6 +4,7 @@
 import type { temporal } from '@temporalio/proto';
 import type { Engine } from '../engine.ts';
 import { invalidArgument } from '../errors.ts';
+import { enums } from '../proto.ts';
 import type { Poll } from '../history/shard.ts';
 import { decodeToken } from '../history/tokens.ts';
 import type { CallContext } from '../rpc.ts';
@@ -11,8 +12,8 @@ import type { CallContext } from '../rpc.ts';
 export class WorkflowHandler {
   constructor(private readonly e: Engine) {}
 
-  private poll(req: { identity?: string | null }): Poll {
-    return { identity: req.identity ?? '' };
+  private poll(req: { identity?: string | null; workerInstanceKey?: string | null }): Poll {
+    return { identity: req.identity ?? '', workerInstanceKey: req.workerInstanceKey ?? '' };
   }
 
   signal(req: temporal.api.workflowservice.v1.ISignalWorkflowExecutionRequest) {
@@ -136,6 +137,12 @@ export class WorkflowHandler {
     const ns = this.e.namespace(req.namespace);
     if (req.stickyTaskQueue) {
       this.e.shard.wfQueues.get(`${ns.name}\u0000${req.stickyTaskQueue}`)?.releasePollers(() => true);
+    }
+    if (req.workerInstanceKey && req.taskQueue) {
+      const T = enums.TaskQueueType;
+      const types = req.taskQueueTypes?.length ? req.taskQueueTypes : [T.TASK_QUEUE_TYPE_WORKFLOW, T.TASK_QUEUE_TYPE_ACTIVITY];
+      const kinds = types.flatMap((t) => (t === T.TASK_QUEUE_TYPE_WORKFLOW ? ['workflow' as const] : t === T.TASK_QUEUE_TYPE_ACTIVITY ? ['activity' as const] : []));
+      this.e.shard.cancelWorkerPolls(ns.name, req.taskQueue, kinds, req.workerInstanceKey, req.identity ?? '');
     }
     return {};
   }

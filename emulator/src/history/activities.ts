@@ -108,7 +108,9 @@ export class Activities {
     x.activities.set(act.scheduledEventId, act);
     this.armScheduleToClose(x, act);
     if (eager && a.requestEagerExecution && taskQueue === x.taskQueue && eager.length < MAX_EAGER_ACTIVITIES) eager.push(act);
-    else this.makeAvailable(x, act);
+    // The first attempt is scheduled when the activity is: its schedule-to-start and
+    // schedule-to-close deadlines count from the same moment.
+    else this.makeAvailable(x, act, now);
   }
 
   /** The RequestCancelActivityTask command. */
@@ -141,18 +143,23 @@ export class Activities {
   armScheduleToClose(x: Execution, act: ActivityState) {
     if (!act.scheduleToCloseMs) return;
     const sched = act.scheduledEventId;
+    const deadline = act.scheduledTime + act.scheduleToCloseMs;
     act.timers.push(
-      this.s.clock.at(act.scheduledTime + act.scheduleToCloseMs, () => {
+      this.s.clock.at(deadline, () => {
         if (x.activities.get(sched) !== act) return;
-        this.timedOut(x, act, TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_CLOSE, RetryState.RETRY_STATE_TIMEOUT);
+        // The official server orders timeouts due at the same moment by type, schedule-to-start
+        // first: an attempt still waiting for a worker when its schedule-to-start deadline is
+        // this one (the default when only schedule-to-close is given) times out as SCHEDULE_TO_START.
+        const waiting = act.phase === 'scheduled' && act.scheduleToStartMs > 0 && act.currentAttemptScheduledTime + act.scheduleToStartMs <= deadline;
+        this.timedOut(x, act, waiting ? TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_START : TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_CLOSE, RetryState.RETRY_STATE_TIMEOUT);
       }),
     );
   }
 
-  /** The activity's current attempt waits on its queue. */
-  makeAvailable(x: Execution, act: ActivityState) {
+  /** The activity's current attempt waits on its queue (scheduled `at`, now unless told). */
+  makeAvailable(x: Execution, act: ActivityState, at = this.s.clock.now()) {
     act.phase = 'scheduled';
-    act.currentAttemptScheduledTime = this.s.clock.now();
+    act.currentAttemptScheduledTime = at;
     const attempt = act.attempt;
     if (act.scheduleToStartMs && act.scheduleToStartMs !== act.scheduleToCloseMs) {
       act.timers.push(
@@ -247,6 +254,7 @@ export class Activities {
   }
 
   poll(ns: string, taskQueue: string, poll: Poll, ctx: CallContext): Promise<ActPollRes> | ActPollRes {
+    if (this.s.fromShutDownWorker(poll)) return {};
     const out = this.s.actQueue(ns, taskQueue).poll(poll, ctx, poll.identity, longPollWait(ctx));
     if (out instanceof Promise) return out.then((r) => r ?? {});
     return out ?? {};

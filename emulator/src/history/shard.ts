@@ -67,7 +67,12 @@ export const STATUS_NAMES: Record<number, string> = {
 /** What a poller tells the queue about itself: enough to hand it a task or release it. */
 export interface Poll {
   identity: string;
+  /** The worker process's key (sent by SDKs that know ShutdownWorker completes their polls). */
+  workerInstanceKey: string;
 }
+
+/** How long polls from a worker that shut down are answered empty at once (the official server's figure). */
+const SHUTDOWN_WORKER_TTL_MS = 30_000;
 
 export type WfPollRes = Record<string, unknown> | WithHistory;
 export type ActPollRes = Record<string, unknown>;
@@ -84,6 +89,8 @@ export class Shard {
   readonly holdQuery = new Set<PendingQuery>();
   /** Durable storage in dev mode (--db-filename); none in memory. */
   journal?: Pick<Journal, 'markDirty' | 'flush'>;
+  /** workerInstanceKey -> until when its polls are answered empty (wall clock). */
+  private readonly shutDownWorkers = new Map<string, number>();
   /** As the real server: 4K events; `--dynamic-config-value limit.historyCount.suggestContinueAsNew=N` lowers it. */
   suggestContinueAsNewEvents = 4096;
 
@@ -184,5 +191,31 @@ export class Shard {
     let q = this.actQueues.get(key);
     if (!q) this.actQueues.set(key, (q = new TaskQueue(name)));
     return q;
+  }
+
+  /**
+   * ShutdownWorker with a worker instance key (the official matching service's
+   * CancelOutstandingWorkerPolls): that worker's waiting polls on its task queue are answered
+   * empty, it leaves the queue's poller list, and its polls in the next 30 s are answered empty
+   * at once (a poll may be on its way while the worker shuts down).
+   */
+  cancelWorkerPolls(ns: string, taskQueue: string, kinds: Array<'workflow' | 'activity'>, workerInstanceKey: string, identity: string) {
+    const now = Date.now();
+    for (const [key, until] of this.shutDownWorkers) if (until <= now) this.shutDownWorkers.delete(key);
+    this.shutDownWorkers.set(workerInstanceKey, now + SHUTDOWN_WORKER_TTL_MS);
+    const key = `${ns}\u0000${taskQueue}`;
+    for (const kind of kinds) {
+      const q = (kind === 'workflow' ? this.wfQueues : this.actQueues).get(key);
+      if (!q) continue;
+      q.releasePollers((p) => p.workerInstanceKey === workerInstanceKey);
+      if (identity) q.lastPollers.delete(identity);
+    }
+  }
+
+  /** Whether a poll comes from a worker that shut down moments ago (then it is answered empty). */
+  fromShutDownWorker(poll: Poll): boolean {
+    if (!poll.workerInstanceKey || this.shutDownWorkers.size === 0) return false;
+    const until = this.shutDownWorkers.get(poll.workerInstanceKey);
+    return until !== undefined && until > Date.now();
   }
 }

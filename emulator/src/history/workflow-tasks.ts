@@ -188,6 +188,7 @@ export class WorkflowTasks {
   }
 
   poll(ns: string, taskQueue: string, poll: Poll, ctx: CallContext): Promise<WfPollRes> | WfPollRes {
+    if (this.s.fromShutDownWorker(poll)) return {};
     const out = this.s.wfQueue(ns, taskQueue).poll(poll, ctx, poll.identity, longPollWait(ctx));
     if (out instanceof Promise) return out.then((r) => r ?? {});
     return out ?? {};
@@ -294,7 +295,7 @@ export class WorkflowTasks {
     this.s.queries.pump(x);
     const activityTasks = [];
     for (const act of eager) {
-      const task = this.s.activities.start(x, act, act.attempt, { identity: c.identity });
+      const task = this.s.activities.start(x, act, act.attempt, { identity: c.identity, workerInstanceKey: '' });
       if (task) activityTasks.push(task);
     }
     return { activityTasks };
