@@ -120,27 +120,13 @@ async function importListLines(
   const running = new Set<Promise<void>>();
   let failure: { err: unknown } | undefined;
   let batch: string[] = [];
-  const listed = opts.accountId === null ? 's.account_id IS NULL' : 's.account_id = ?::uuid';
   const write = async (values: string[]) => {
-    const bindings = [opts.accountId, opts.list, opts.source, reason, values, ...(opts.accountId === null ? [] : [opts.accountId]), opts.list];
-    // The values already listed are left out by a lookup in the list's index: cheaper, per
-    // value, than letting ON CONFLICT find them. A value another load adds in the meantime
-    // breaks the unique index instead, and then the batch is written again with ON CONFLICT.
-    const insert = (onConflict: string) =>
-      db.raw(
-        `INSERT INTO suppression_entries (account_id, list, value, source, reason)
-         SELECT ?::uuid, ?, v, ?, ? FROM unnest(?::text[]) AS v
-          WHERE NOT EXISTS (SELECT 1 FROM suppression_entries s WHERE ${listed} AND s.list = ? AND s.value = v)
-         ${onConflict}`,
-        bindings,
-      );
-    let inserted;
-    try {
-      inserted = await insert('');
-    } catch (err) {
-      if ((err as { code?: string }).code !== '23505') throw err;
-      inserted = await insert(`ON CONFLICT ${conflict} DO NOTHING`);
-    }
+    const inserted = await db.raw(
+      `INSERT INTO suppression_entries (account_id, list, value, source, reason)
+       SELECT ?::uuid, ?, v, ?, ? FROM unnest(?::text[]) AS v
+       ON CONFLICT ${conflict} DO NOTHING`,
+      [opts.accountId, opts.list, opts.source, reason, values],
+    );
     result.inserted += inserted.rowCount ?? 0;
     result.alreadyListed += values.length - (inserted.rowCount ?? 0);
     await sweeper?.batch(values);
