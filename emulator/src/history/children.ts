@@ -81,6 +81,7 @@ export class Children {
           executionTimeoutMs: durToMs(a.workflowExecutionTimeout),
           workflowTaskTimeoutMs: durToMs(a.workflowTaskTimeout),
           retryPolicy: a.retryPolicy,
+          cronSchedule: a.cronSchedule || undefined,
           parent: { namespace: x.ns.name, workflowId: x.workflowId, runId: x.runId, initiatedEventId },
           root: x.root,
         }, { reusePolicy: a.workflowIdReusePolicy ?? undefined, conflictPolicy: enums.WorkflowIdConflictPolicy.WORKFLOW_ID_CONFLICT_POLICY_FAIL }));

@@ -110,8 +110,8 @@ export class Commands {
       const a = c.completeWorkflowExecutionCommandAttributes!;
       return () =>
         s.lifecycle.closeRun(x, ET.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED, {
-          workflowExecutionCompletedEventAttributes: { result: a.result, workflowTaskCompletedEventId: ctx.completedId },
-        }, Status.WORKFLOW_EXECUTION_STATUS_COMPLETED);
+          workflowExecutionCompletedEventAttributes: { result: a.result, workflowTaskCompletedEventId: ctx.completedId, newExecutionRunId: '' },
+        }, Status.WORKFLOW_EXECUTION_STATUS_COMPLETED, s.lifecycle.cronNext(x, { lastCompletionResult: a.result }));
     });
     h.set('failWorkflowExecutionCommandAttributes', (x, c, ctx) => {
       const a = c.failWorkflowExecutionCommandAttributes!;

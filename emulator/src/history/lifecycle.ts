@@ -1,16 +1,19 @@
 // The run lifecycle (the official server's StartWorkflowExecution / Terminate handlers, its
 // workflow close logic and the timer tasks for run timeouts and retry backoff): create a run,
 // start it after a delay, time it out, retry it, continue it as new, close it, apply the
-// parent close policy to its children.
+// parent close policy to its children; and cron: a run with a cron schedule waits for the next
+// cron time, and when it completes, fails or times out the chain goes on in a new run.
 import { randomUUID } from 'node:crypto';
 import type { temporal } from '@temporalio/proto';
-import { alreadyExists, Code, invalidArgument, notFound, RpcError } from '../errors.ts';
+import { alreadyExists, invalidArgument, notFound } from '../errors.ts';
 import type { Execution, Namespace } from '../model.ts';
 import { isOpen } from '../model.ts';
+import { cronBackoffMs, parseWorkflowCron } from '../schedules/cron.ts';
 import {
   durToMs,
   enums,
   EventType as ET,
+  history as historyApi,
   msToDur,
   msToTs,
   RetryState,
@@ -94,7 +97,20 @@ export class RunLifecycle {
     if (p.runTimeoutMs < 0 || p.executionTimeoutMs < 0 || p.workflowTaskTimeoutMs < 0) {
       throw invalidArgument('Invalid timeout: timeouts cannot be negative.');
     }
-    if (p.cronSchedule) throw new RpcError(Code.UNIMPLEMENTED, 'cron schedules are not supported by the offline Temporal server');
+    if (p.cronSchedule) {
+      let cron;
+      try {
+        cron = parseWorkflowCron(p.cronSchedule);
+      } catch {
+        throw invalidArgument('invalid CronSchedule.');
+      }
+      if ((p.startDelayMs ?? 0) > 0) throw invalidArgument('CronSchedule and WorkflowStartDelay may not be used together.');
+      // The first run waits for the first cron time (its first workflow task backoff).
+      const now = this.s.clock.now();
+      const delay = cronBackoffMs(cron, now, now);
+      if (delay === undefined) throw invalidArgument('invalid CronSchedule, no time can be found to satisfy the schedule');
+      p = { ...p, startDelayMs: delay };
+    }
     this.validateSearchAttributes(ns, p.searchAttributes);
 
     const runs = ns.chains.get(p.workflowId);
@@ -217,6 +233,7 @@ export class RunLifecycle {
         attempt: x.attempt,
         workflowExecutionExpirationTime: executionExpiration ? msToTs(executionExpiration) : null,
         firstWorkflowTaskBackoff: delay ? msToDur(delay) : null,
+        cronSchedule: p.cronSchedule ?? '',
         memo: { fields: x.memo },
         searchAttributes: { indexedFields: x.searchAttributes },
         parentWorkflowNamespace: p.parent?.namespace ?? '',
@@ -261,9 +278,13 @@ export class RunLifecycle {
       x.runTimer = undefined;
       if (!isOpen(x)) return;
       this.s.history.flushBuffered(x);
+      // A run timeout of a cron run goes on to the next cron time; the chain's execution timeout ends it.
+      const expired = x.executionExpiration > 0 && this.s.clock.now() >= x.executionExpiration;
+      const timeout: IFailure = { message: 'workflow timeout', timeoutFailureInfo: { timeoutType: enums.TimeoutType.TIMEOUT_TYPE_START_TO_CLOSE } };
+      const next = expired ? undefined : this.cronNext(x, { continuedFailure: timeout, lastCompletionResult: this.startedAttributes(x)?.lastCompletionResult });
       this.closeRun(x, ET.EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT, {
-        workflowExecutionTimedOutEventAttributes: { retryState: RetryState.RETRY_STATE_TIMEOUT },
-      }, Status.WORKFLOW_EXECUTION_STATUS_TIMED_OUT);
+        workflowExecutionTimedOutEventAttributes: { retryState: RetryState.RETRY_STATE_TIMEOUT, newExecutionRunId: '' },
+      }, Status.WORKFLOW_EXECUTION_STATUS_TIMED_OUT, next);
       this.s.flush();
     });
   }
@@ -284,13 +305,53 @@ export class RunLifecycle {
       }, Status.WORKFLOW_EXECUTION_STATUS_FAILED, next);
       return;
     }
+    // Not retried: a cron chain goes on at the next cron time, handing the failure (and the last result) on.
+    const next = this.cronNext(x, { continuedFailure: failure, lastCompletionResult: this.startedAttributes(x)?.lastCompletionResult });
     this.closeRun(x, ET.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED, {
       workflowExecutionFailedEventAttributes: {
         failure,
         retryState: x.retryPolicy ? RetryState.RETRY_STATE_MAXIMUM_ATTEMPTS_REACHED : RetryState.RETRY_STATE_RETRY_POLICY_NOT_SET,
         workflowTaskCompletedEventId: completedId,
+        newExecutionRunId: '',
       },
-    }, Status.WORKFLOW_EXECUTION_STATUS_FAILED);
+    }, Status.WORKFLOW_EXECUTION_STATUS_FAILED, next);
+  }
+
+  /** The attributes of the run's WorkflowExecutionStarted event. */
+  private startedAttributes(x: Execution): temporal.api.history.v1.IWorkflowExecutionStartedEventAttributes | undefined {
+    let a = this.started.get(x);
+    if (!a && x.events[0]) {
+      a = historyApi.HistoryEvent.decode(x.events[0]).workflowExecutionStartedEventAttributes ?? undefined;
+      if (a) this.started.set(x, a);
+    }
+    return a;
+  }
+
+  private readonly started = new WeakMap<Execution, temporal.api.history.v1.IWorkflowExecutionStartedEventAttributes>();
+
+  /**
+   * The next run of a cron chain whose run `x` closes (completed, or failed or timed out and not
+   * retried): it starts at the first cron time after x's scheduled time that is not past, with
+   * initiator CRON_SCHEDULE. Undefined when x has no cron schedule or no cron time is left.
+   */
+  cronNext(x: Execution, over: Partial<StartParams>): StartParams | undefined {
+    const cronSchedule = this.startedAttributes(x)?.cronSchedule;
+    if (!cronSchedule) return undefined;
+    let delay: number | undefined;
+    try {
+      delay = cronBackoffMs(parseWorkflowCron(cronSchedule), x.executionTime, this.s.clock.now());
+    } catch {
+      return undefined;
+    }
+    if (delay === undefined) return undefined;
+    return this.nextRun(x, {
+      initiator: enums.ContinueAsNewInitiator.CONTINUE_AS_NEW_INITIATOR_CRON_SCHEDULE,
+      startDelayMs: delay,
+      attempt: 1,
+      continuedFailure: null,
+      lastCompletionResult: null,
+      ...over,
+    });
   }
 
   private workflowRetryDelay(x: Execution, failure: IFailure | null | undefined): number | undefined {
@@ -363,6 +424,8 @@ export class RunLifecycle {
       root: x.root.runId === x.runId ? undefined : x.root,
       firstRunId: x.firstRunId,
       continuedFrom: x,
+      // A chain keeps its cron schedule through retries and continue-as-new.
+      cronSchedule: this.startedAttributes(x)?.cronSchedule || undefined,
       ...over,
     };
   }
