@@ -4,6 +4,7 @@
 import type { Knex } from 'knex';
 import type { SessionUser } from './auth.server.ts';
 import { describeLeadEvent, type HistoryLine } from './lead-history.ts';
+import { sourceLabels } from '../../../db/lead-sources/catalogue.ts';
 
 export const HISTORY_LIMIT = 200;
 
@@ -31,7 +32,7 @@ export async function loadLeadHistory(db: Knex, user: SessionUser, lead: { id: s
   const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
   const wanted = [...ids].filter((id) => UUID.test(id));
   const names: Array<{ id: string; name: string }> = wanted.length ? await db('users').where({ account_id: user.accountId }).whereIn('id', wanted).select('id', 'name') : [];
-  const ctx = { viewerZone: user.timeZone, leadZone: lead.timeZone, userNames: Object.fromEntries(names.map((n) => [n.id, n.name])) };
+  const ctx = { viewerZone: user.timeZone, leadZone: lead.timeZone, userNames: Object.fromEntries(names.map((n) => [n.id, n.name])), sourceLabels: await sourceLabels(db, user.accountId) };
   return rows.map((r) => ({
     id: String(r.id),
     createdAt: r.created_at,

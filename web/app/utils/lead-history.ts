@@ -30,6 +30,8 @@ export interface HistoryContext {
   leadZone: string | null;
   /** Names of the account's users by id, for entries that name a user by id only. */
   userNames?: Record<string, string>;
+  /** The account's lead source labels by key (its catalogue); without them the built-in labels. */
+  sourceLabels?: Record<string, string>;
 }
 
 /** An entry in words: what happened (one sentence), and a note a person wrote, if any. */
@@ -211,10 +213,10 @@ function actionMailReason(reason: string | null): string {
   }
 }
 
-function sourceWords(data: Record<string, unknown>): string {
+function sourceWords(data: Record<string, unknown>, ctx: HistoryContext): string {
   const source = str(data.source);
   const importName = str(data.importName);
-  return `${source ? sourceLabel(source) : 'a lead source'}${importName ? ` (${importName})` : ''}`;
+  return `${source ? sourceLabel(source, ctx.sourceLabels) : 'a lead source'}${importName ? ` (${importName})` : ''}`;
 }
 
 // ---- The wording of each kind of entry ----
@@ -226,9 +228,9 @@ type Wording = (e: HistoryEvent, ctx: HistoryContext, by: string) => string;
  * typecheck, and test/web/lead-history.test.ts words every kind.
  */
 const WORDINGS: Record<LeadEventType, Wording> = {
-  created: (e) => (str(e.data.source) ? `Lead received from ${sourceWords(e.data)}` : 'Lead received'),
-  merged: (e) => `Merged: arrived again from ${sourceWords(e.data)}`,
-  source_touch: (e) => `Arrived from ${sourceWords(e.data)}`,
+  created: (e, ctx) => (str(e.data.source) ? `Lead received from ${sourceWords(e.data, ctx)}` : 'Lead received'),
+  merged: (e, ctx) => `Merged: arrived again from ${sourceWords(e.data, ctx)}`,
+  source_touch: (e, ctx) => `Arrived from ${sourceWords(e.data, ctx)}`,
   workflow_start_failed: () => "The lead is saved, but its workflow could not start yet; Leadflow's reconcile starts it within minutes",
   flagged: (e) => {
     const flag = FLAG_NAMES[String(e.data.flag)] ?? 'a suppression flag';
