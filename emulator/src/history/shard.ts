@@ -41,6 +41,10 @@ export const SYSTEM_SEARCH_ATTRIBUTES: Record<string, SearchAttributeType> = {
   BinaryChecksums: 'KeywordList',
   // Set by the server on a run whose workflow task keeps failing or timing out (see reportedProblems).
   TemporalReportedProblems: 'KeywordList',
+  // Set by a schedule on each run it starts (schedules/scheduler.ts): its nominal time and the schedule's id.
+  TemporalScheduledStartTime: 'Datetime',
+  TemporalScheduledById: 'Keyword',
+  TemporalSchedulePaused: 'Bool',
 };
 
 /** Registered for every namespace, as the official dev and test servers do. */
@@ -89,6 +93,13 @@ export class Shard {
   readonly holdQuery = new Set<PendingQuery>();
   /** Durable storage in dev mode (--db-filename); none in memory. */
   journal?: Pick<Journal, 'markDirty' | 'flush'>;
+  /**
+   * Whether ShutdownWorker completes the worker's polls and the namespace says so
+   * (workerPollCompleteOnShutdown). Off by default, as on the official server: a worker told
+   * so stops cancelling its own polls, and one whose server goes away during its shutdown
+   * (both stopped at once) keeps retrying them.
+   */
+  cancelWorkerPollsOnShutdown = false;
   /** workerInstanceKey -> until when its polls are answered empty (wall clock). */
   private readonly shutDownWorkers = new Map<string, number>();
   /** As the real server: 4K events; `--dynamic-config-value limit.historyCount.suggestContinueAsNew=N` lowers it. */
