@@ -49,10 +49,13 @@ export function parseArgs(argv: string[]): ServerOptions {
         opts.dbFile = value();
         break;
       case '--dynamic-config-value': {
-        // KEY=VALUE; the one key that matters here is the continue-as-new suggestion.
+        // KEY=VALUE; the keys that matter here: the continue-as-new suggestion, and whether
+        // ShutdownWorker completes the worker's polls (off by default, as on the official server).
         const spec = value();
         const m = /^limit\.historyCount\.suggestContinueAsNew=(\d+)$/.exec(spec);
         if (m) opts.suggestContinueAsNewEvents = Number(m[1]);
+        const c = /^frontend\.enableCancelWorkerPollsOnShutdown=(true|false)$/.exec(spec);
+        if (c) opts.cancelWorkerPollsOnShutdown = c[1] === 'true';
         break;
       }
       case '--search-attribute': {

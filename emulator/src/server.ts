@@ -23,6 +23,8 @@ export interface ServerOptions {
   dbFile?: string;
   /** History length at which workflow tasks suggest continue-as-new. */
   suggestContinueAsNewEvents?: number;
+  /** ShutdownWorker completes the worker's waiting polls (`frontend.enableCancelWorkerPollsOnShutdown`). */
+  cancelWorkerPollsOnShutdown?: boolean;
 }
 
 export const SERVER_VERSION = '1.24.0-offline';
@@ -95,6 +97,7 @@ export class OfflineServer {
     this.workflowHandler = new WorkflowHandler(this.engine);
     this.reads = new Reads(this.engine);
     if (opts.suggestContinueAsNewEvents) this.engine.suggestContinueAsNewEvents = opts.suggestContinueAsNewEvents;
+    this.engine.shard.cancelWorkerPollsOnShutdown = !!opts.cancelWorkerPollsOnShutdown;
     this.server = new GrpcServer(() => {
       this.engine.flush();
       this.clock.kick();
@@ -281,7 +284,7 @@ export class OfflineServer {
         id: ns.id,
         supportsSchedules: false,
         // workerPollCompleteOnShutdown: ShutdownWorker answers the worker's waiting polls (frontend/workflow-handler.ts).
-        capabilities: { eagerWorkflowStart: false, syncUpdate: false, asyncUpdate: false, workerPollCompleteOnShutdown: true },
+        capabilities: { eagerWorkflowStart: false, syncUpdate: false, asyncUpdate: false, workerPollCompleteOnShutdown: this.engine.shard.cancelWorkerPollsOnShutdown },
       },
       config: { workflowExecutionRetentionTtl: msToDur(ns.retentionMs) },
       isGlobalNamespace: false,

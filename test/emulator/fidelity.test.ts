@@ -18,7 +18,8 @@ let env: TestWorkflowEnvironment;
 let namespace: string;
 
 beforeAll(async () => {
-  env = await createTimeSkippingEnv();
+  // As on the official server, ShutdownWorker completes polls only with this setting.
+  env = await createTimeSkippingEnv({ extraArgs: ['--dynamic-config-value', 'frontend.enableCancelWorkerPollsOnShutdown=true'] });
   namespace = env.namespace ?? 'default';
 });
 
@@ -58,9 +59,16 @@ describe('worker shutdown', () => {
     return (res.pollers ?? []).map((p) => p.identity ?? '');
   }
 
-  test('DescribeNamespace reports the workerPollCompleteOnShutdown capability', async () => {
+  test('DescribeNamespace reports the workerPollCompleteOnShutdown capability with frontend.enableCancelWorkerPollsOnShutdown, and not without', async () => {
     const res = await env.client.workflowService.describeNamespace({ namespace });
     expect(res.namespaceInfo?.capabilities?.workerPollCompleteOnShutdown).toBe(true);
+    const plain = await createTimeSkippingEnv();
+    try {
+      const off = await plain.client.workflowService.describeNamespace({ namespace: plain.namespace ?? 'default' });
+      expect(off.namespaceInfo?.capabilities?.workerPollCompleteOnShutdown ?? false).toBe(false);
+    } finally {
+      await plain.teardown();
+    }
   });
 
   test("ShutdownWorker answers that worker's waiting polls on its task queue with empty responses, and only that worker's", async () => {

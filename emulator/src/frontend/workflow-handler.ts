@@ -138,7 +138,7 @@ export class WorkflowHandler {
     if (req.stickyTaskQueue) {
       this.e.shard.wfQueues.get(`${ns.name}\u0000${req.stickyTaskQueue}`)?.releasePollers(() => true);
     }
-    if (req.workerInstanceKey && req.taskQueue) {
+    if (this.e.shard.cancelWorkerPollsOnShutdown && req.workerInstanceKey && req.taskQueue) {
       const T = enums.TaskQueueType;
       const types = req.taskQueueTypes?.length ? req.taskQueueTypes : [T.TASK_QUEUE_TYPE_WORKFLOW, T.TASK_QUEUE_TYPE_ACTIVITY];
       const kinds = types.flatMap((t) => (t === T.TASK_QUEUE_TYPE_WORKFLOW ? ['workflow' as const] : t === T.TASK_QUEUE_TYPE_ACTIVITY ? ['activity' as const] : []));

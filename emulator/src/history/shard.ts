@@ -93,6 +93,13 @@ export class Shard {
   readonly holdQuery = new Set<PendingQuery>();
   /** Durable storage in dev mode (--db-filename); none in memory. */
   journal?: Pick<Journal, 'markDirty' | 'flush'>;
+  /**
+   * Whether ShutdownWorker completes the worker's polls and the namespace says so
+   * (workerPollCompleteOnShutdown). Off by default, as on the official server: a worker told
+   * so stops cancelling its own polls, and one whose server goes away during its shutdown
+   * (both stopped at once) keeps retrying them.
+   */
+  cancelWorkerPollsOnShutdown = false;
   /** workerInstanceKey -> until when its polls are answered empty (wall clock). */
   private readonly shutDownWorkers = new Map<string, number>();
   /** As the real server: 4K events; `--dynamic-config-value limit.historyCount.suggestContinueAsNew=N` lowers it. */
