@@ -53,4 +53,25 @@ describe.skipIf(browserUnavailable)(`E-mail Confirmed at phone width${browserUna
       await smtp.close();
     }
   }, 180_000);
+
+  it('lets the owner preview a template at 390 px, the merge fields filled in, nothing running off the side', async () => {
+    const { web, context } = suite;
+    // The context is shared: Alex's session from the test before must not answer for the owner.
+    await context.clearCookies();
+    const page = await context.newPage();
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.goto(`${web.url}/login`);
+    await page.getByLabel('Username').fill('A0DEMO1');
+    await page.getByLabel('Password').fill('owner-demo-pass');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Leads' }).first().waitFor();
+    await page.getByRole('link', { name: 'E-mail templates' }).click();
+    await page.getByRole('heading', { name: 'E-mail templates' }).waitFor({ timeout: 90_000 });
+    const card = page.locator('.card', { has: page.getByRole('heading', { name: 'E-mail confirmation (to the lead)' }) });
+    await card.getByLabel('Body').fill('Hello {{first_name}}, thanks from {{agency_name}}.');
+    await card.getByRole('button', { name: 'Preview' }).click();
+    await expect.poll(() => page.getByLabel('Preview of E-mail confirmation (to the lead)').textContent(), { timeout: 30_000 }).toContain('Hello Pat, thanks from Demo Agency.');
+    expect(await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).toBeLessThanOrEqual(0);
+    await page.screenshot({ path: path.join(os.tmpdir(), 'leadflow-email-templates-phone.png'), fullPage: true });
+  }, 180_000);
 });
