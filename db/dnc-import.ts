@@ -1,9 +1,11 @@
 // `npm run dnc:import -- FILE [--account AGENT_ID]`: loads a DNC file (one 10-digit number a
 // line) into the federal list, or into an account's internal list with --account, in
-// DATABASE_URL's database or the embedded one `npm start` keeps in .data/postgres. Then the
-// leads already in Leadflow on the new numbers are flagged at once: by a sweep workflow on
-// TEMPORAL_ADDRESS (else the running `npm start`'s Temporal server), which finishes even if
-// this command is stopped; without Temporal, by this command before it exits.
+// DATABASE_URL's database or the embedded one `npm start` keeps in .data/postgres. The leads
+// already in Leadflow on the file's numbers are flagged as it goes in, batch by batch; stopped
+// half-way, the command is run again with the same file (it adds nothing twice and flags the
+// leads the first run had not reached). Then the leads that arrived during the load are checked
+// by a sweep workflow on TEMPORAL_ADDRESS (else the running `npm start`'s Temporal server),
+// which finishes even if this command is stopped; without Temporal, by this command.
 import fs from 'node:fs';
 import readline from 'node:readline';
 import { openLocalDatabase } from '../dev/postgres.ts';
@@ -38,12 +40,15 @@ try {
   }
   const started = Date.now();
   const since = (await knex.raw('SELECT clock_timestamp() AS now')).rows[0].now as Date;
+  // One time for the whole load and the sweep after it: a lead is flagged once, at that time.
+  const at = new Date();
   const lines = readline.createInterface({ input: fs.createReadStream(file), crlfDelay: Infinity });
-  const r = await importDncNumbers(knex, lines, { accountId, source: accountId ? 'internal' : 'federal', reason: `imported from ${file}` });
+  const r = await importDncNumbers(knex, lines, { accountId, source: accountId ? 'internal' : 'federal', reason: `imported from ${file}`, flagLeads: { at } });
   console.log(`${file}: ${r.lines} lines, ${r.inserted} numbers added, ${r.alreadyListed} already listed, ${r.errorCount} bad lines (${((Date.now() - started) / 1000).toFixed(1)} s)`);
   for (const e of r.errors) console.log(`  line ${e.line}: ${e.reason}`);
   if (r.errorCount > r.errors.length) console.log(`  ... and ${r.errorCount - r.errors.length} more`);
-  if (r.inserted) await flagExistingLeads(accountId, since);
+  console.log(`Leads on the file's numbers, flagged as it went in: ${r.sweep?.flagged ?? 0}.`);
+  if (r.inserted) await flagExistingLeads(accountId, since, at);
 } catch (err) {
   process.exitCode = 1;
   console.error(`dnc:import: ${(err as Error).message}`);
@@ -52,22 +57,22 @@ try {
   await pg.stop();
 }
 
-async function flagExistingLeads(accountId: string | null, since: Date): Promise<void> {
-  const at = new Date();
+/** The sweep after the load: the leads that arrived while the file went in. */
+async function flagExistingLeads(accountId: string | null, since: Date, at: Date): Promise<void> {
   const stack = process.env.TEMPORAL_ADDRESS ? undefined : runningStack();
   const settings = temporalSettings();
   try {
     const { connection, client } = await connectClient(stack ? { ...settings, ...stack.temporal, tls: false, apiKey: undefined } : settings);
     try {
       const id = await startSuppressionSweep(client, { accountId, since: since.toISOString(), at: at.toISOString() }, { taskQueue: settings.taskQueue });
-      console.log(`Leads on the new numbers are being flagged by workflow ${id}.`);
+      console.log(`Leads that arrived during the load are being checked by workflow ${id}.`);
       return;
     } finally {
       await connection.close();
     }
   } catch (err) {
-    console.log(`Temporal is not reachable (${(err as Error).message}); flagging the leads on the new numbers here.`);
+    console.log(`Temporal is not reachable (${(err as Error).message}); checking the leads that arrived during the load here.`);
   }
   const s = await sweepNewEntries(knex, { accountId, since, at });
-  console.log(`Leads on the new numbers: ${s.matched}; newly flagged: ${s.flagged}.`);
+  console.log(`Leads that arrived during the load on the new numbers: ${s.matched}; newly flagged: ${s.flagged}.`);
 }

@@ -25,6 +25,17 @@ describe('DNC numbers', () => {
     expect(normaliseDncNumber('0125550101')).toEqual({ error: 'not a valid US number: 0125550101' });
     expect(normaliseDncNumber('call me')).toMatchObject({ error: expect.stringMatching(/not a phone number/) });
   });
+
+  it('read every way a number is written the same, and refuse the same lines with the same reasons', () => {
+    for (const line of ['5125550101', '15125550101', '512-555-0101', '512.555.0101', '(512) 555-0101', '+1 512 555 0101', '1\t512\t5550101', '+1\u00a0512\u00a0555\u00a00101']) {
+      expect(normaliseDncNumber(line), line).toBe('+15125550101');
+    }
+    expect(normaliseDncNumber('5121550101')).toEqual({ error: 'not a valid US number: 5121550101' });
+    expect(normaliseDncNumber('25125550101')).toEqual({ error: 'expected 10 digits, got 11' });
+    expect(normaliseDncNumber('()-')).toEqual({ error: 'not a phone number: "()-"' });
+    expect(normaliseDncNumber('512555O101')).toEqual({ error: 'not a phone number: "512555O101"' });
+    expect(normaliseDncNumber('５１２5550101')).toEqual({ error: 'not a phone number: "５１２5550101"' });
+  });
 });
 
 describe('importing a DNC file', () => {
@@ -49,6 +60,15 @@ describe('importing a DNC file', () => {
     const r = await importDncNumbers(db.knex, linesOf('5125550101'), { accountId: account.id, source: 'internal' });
     expect(r.inserted).toBe(1);
     expect(await db.knex('suppression_entries').where({ account_id: account.id }).count('* as n').first()).toEqual({ n: '1' });
+  });
+
+  it('refuses an entry for an account that does not exist, and deletes an account’s entries with it', async () => {
+    const [account] = await db.knex('accounts').insert({ name: 'Gone', agent_ids: ['GONE1'] }).returning('id');
+    await importDncNumbers(db.knex, linesOf('5125550101', '5125550102'), { accountId: account.id, source: 'internal' });
+    await expect(importDncNumbers(db.knex, linesOf('5125550103'), { accountId: '00000000-0000-4000-8000-000000000000', source: 'internal' })).rejects.toMatchObject({ code: '23503' });
+    await db.knex('accounts').where({ id: account.id }).del();
+    expect(await db.knex('suppression_entries').where({ account_id: account.id }).count('* as n').first()).toEqual({ n: '0' });
+    expect(await db.knex('suppression_entries').where({ account_id: '00000000-0000-4000-8000-000000000000' }).count('* as n').first()).toEqual({ n: '0' });
   });
 
   it('streams a large file in batches', async () => {

@@ -1,7 +1,8 @@
 // A list upload acts at once (db/compliance/sweep.ts): the leads already in Leadflow that the
 // new entries match are flagged (or removed, for customers) with the list and time as the
 // reason; leads matching only older entries, other accounts' lists, or nothing are untouched;
-// the federal list reaches every account; a sweep run twice records nothing twice.
+// the federal list reaches every account; a sweep run twice records nothing twice. A big file
+// can flag its leads batch by batch as it goes in (flagLeads), and is re-run after a crash.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { importCustomerList, importDncNumbers, importDneAddresses, importDnmAddresses } from '../../db/compliance/suppression-lists.ts';
 import { leadsMatchingNewEntries, sweepNewEntries } from '../../db/compliance/sweep.ts';
@@ -102,5 +103,71 @@ describe('sweepNewEntries', () => {
     const r = await sweepNewEntries(db.knex, { accountId: null, since, at: new Date() });
     expect(r.flagged).toBe(2);
     for (const id of [inA, inB]) expect(await lead(id)).toMatchObject({ dnc: true, dnc_reason: 'federal DNC list: +12145550190' });
+  });
+});
+
+describe('flagging leads as a list file goes in (flagLeads)', () => {
+  it('flags the leads on the file’s numbers batch by batch, with the list, the upload and the time, and only those', async () => {
+    const { accountId } = await createAccountWithAdmin(db.knex);
+    const other = await createAccountWithAdmin(db.knex);
+    // One number early in the file, one after the first batch of 20,000, one at its end.
+    const numbers = ['+12145550101', '+12145550102', '+12145550103'];
+    const listed = [];
+    for (const n of numbers) listed.push(await leadWithPhone(accountId, n));
+    const clean = await leadWithPhone(accountId, '+12145550199');
+    const otherAccounts = await leadWithPhone(other.accountId, numbers[0]!);
+    async function* file() {
+      yield '214-555-0101';
+      for (let i = 0; i < 25_000; i++) yield `989${String(2000000 + i)}`;
+      yield '(214) 555-0102';
+      for (let i = 25_000; i < 41_000; i++) yield `989${String(2000000 + i)}`;
+      yield '2145550103';
+    }
+    const at = new Date();
+    const r = await importDncNumbers(db.knex, file(), { accountId, source: 'internal', reason: 'uploaded by dana (big.txt)', flagLeads: { at } });
+    expect(r).toMatchObject({ inserted: 41_003, errorCount: 0, sweep: { matched: 3, flagged: 3, removed: 0 } });
+    for (const [i, id] of listed.entries()) {
+      const row = await lead(id);
+      expect(row).toMatchObject({ dnc: true, dnc_reason: `account DNC list: ${numbers[i]} (uploaded by dana (big.txt))` });
+      expect(row.dnc_at.getTime()).toBe(at.getTime());
+    }
+    expect((await lead(clean)).dnc).toBe(false);
+    expect((await lead(otherAccounts)).dnc).toBe(false);
+    const events = await db.knex('lead_events').whereIn('lead_id', listed).where({ type: 'flagged', actor_system: 'list upload' });
+    expect(events).toHaveLength(3);
+    // Nothing is left for the sweep after the upload.
+    expect(await leadsMatchingNewEntries(db.knex, { accountId, since: new Date(at.getTime() - 60_000) })).toEqual([]);
+  });
+
+  it('is run again after a crash: the same file adds nothing twice and flags the leads the first run had not reached', async () => {
+    const { accountId } = await createAccountWithAdmin(db.knex);
+    const reached = await leadWithPhone(accountId, '+13125550101');
+    const notReached = await leadWithPhone(accountId, '+13125550102');
+    const at = new Date();
+    // The first run wrote both numbers and flagged only the first lead before it stopped.
+    await importDncNumbers(db.knex, lines('3125550101'), { accountId, source: 'internal', reason: 'uploaded by dana (dnc.txt)', flagLeads: { at } });
+    await importDncNumbers(db.knex, lines('3125550102'), { accountId, source: 'internal', reason: 'uploaded by dana (dnc.txt)' });
+    expect((await lead(notReached)).dnc).toBe(false);
+    const again = await importDncNumbers(db.knex, lines('3125550101', '3125550102'), { accountId, source: 'internal', reason: 'uploaded by dana (dnc.txt)', flagLeads: { at } });
+    expect(again).toMatchObject({ inserted: 0, alreadyListed: 2, sweep: { flagged: 1 } });
+    expect(await lead(notReached)).toMatchObject({ dnc: true, dnc_reason: 'account DNC list: +13125550102 (uploaded by dana (dnc.txt))' });
+    for (const id of [reached, notReached]) expect(await db.knex('lead_events').where({ lead_id: id, type: 'flagged' })).toHaveLength(1);
+    expect(await db.knex('suppression_entries').where({ account_id: accountId })).toHaveLength(2);
+  });
+
+  it('reaches every account’s leads from the federal list, and e-mail addresses from a DNE file', async () => {
+    const a = await createAccountWithAdmin(db.knex);
+    const b = await createAccountWithAdmin(db.knex);
+    const inA = await leadWithPhone(a.accountId, '+14155550190');
+    const inB = await leadWithPhone(b.accountId, '+14155550190');
+    const r = await importDncNumbers(db.knex, lines('415 555 0190'), { accountId: null, source: 'federal', flagLeads: { at: new Date() } });
+    expect(r.sweep).toEqual({ matched: 2, flagged: 2, removed: 0 });
+    for (const id of [inA, inB]) expect(await lead(id)).toMatchObject({ dnc: true, dnc_reason: 'federal DNC list: +14155550190' });
+
+    const [byEmail] = await insertLeads(db.knex, a.accountId, [{ email: true }]);
+    const address = (await db.knex('leads').where({ id: byEmail }).first('emails')).emails[0].address as string;
+    const dne = await importDneAddresses(db.knex, lines(address.toUpperCase()), { accountId: a.accountId, reason: 'uploaded by dana (dne.txt)', flagLeads: { at: new Date() } });
+    expect(dne.sweep).toEqual({ matched: 1, flagged: 1, removed: 0 });
+    expect(await lead(byEmail!)).toMatchObject({ dne: true, dne_reason: `account DNE list: ${address.toLowerCase()} (uploaded by dana (dne.txt))` });
   });
 });
