@@ -11,7 +11,7 @@ import { Badge } from '../components/badges.tsx';
 import { GeneralErrorBoundary } from '../components/error-boundary.tsx';
 import { requireRole } from '../utils/auth.server.ts';
 import { notFound } from '../utils/forms.server.ts';
-import { milestoneLabel, sourceLabel, statusLabel } from '../utils/labels.ts';
+import { milestoneLabel, statusLabel } from '../utils/labels.ts';
 import { assignableLsps, assignFromLeadPage, canAssign, getLeadForUser, type AssignableLsp } from '../utils/leads.server.ts';
 import { Time, TimeWithLeadClock } from '../components/time.tsx';
 import { LeadHistory } from '../components/lead-history.tsx';
@@ -299,7 +299,7 @@ export default function LeadPage() {
             <LeadContactFacts contact={contact} />
             <dt>Source</dt>
             <dd>
-              {sourceLabel(lead.source)}
+              {lead.sourceLabel}
               {lead.importName ? ` · ${lead.importName}` : ''}
             </dd>
             <dt>Segment</dt>
@@ -378,7 +378,7 @@ export default function LeadPage() {
             <ul className="plain">
               {lead.touches.map((t) => (
                 <li key={t.id}>
-                  {sourceLabel(t.source)}
+                  {t.sourceLabel}
                   {t.importName ? ` · ${t.importName}` : ''} <span className="muted">· <Time value={t.receivedAt} /></span>
                 </li>
               ))}

@@ -13,7 +13,8 @@ import { ASSIGN_MAX_LEADS, ASSIGN_REASON_MAX, AssignmentError, assignLeads, load
 import { Lead, LEAD_KINDS, LEAD_STATUSES, SEGMENTS, User, type AssignmentMethod, type LeadEvent, type Role } from '../../../db/models/index.ts';
 import type { WebServices } from '../context.ts';
 import { notifyHotLeads } from '../../../db/distribution/hot-lead-mail.ts';
-import { loadCatalogue } from '../../../db/lead-sources/catalogue.ts';
+import { loadCatalogue, sourceLabels } from '../../../db/lead-sources/catalogue.ts';
+import { sourceLabel } from './labels.ts';
 import { assignDeps } from './distribution.server.ts';
 import type { SessionUser } from './auth.server.ts';
 import { parseForm } from './forms.server.ts';
@@ -223,11 +224,13 @@ export type LeadDetail = Pick<
   | 'recycledAt'
 > & {
   flags: Array<{ flag: 'DNC' | 'DNE' | 'DNM'; at: Date | null; reason: string | null }>;
+  /** The source as the account's catalogue names it. */
+  sourceLabel: string;
   /** The booked call-back while it is ahead (leads.call_back_at), else null. */
   nextCallBackAt: Date | null;
   assignee: Pick<User, 'id' | 'name' | 'username'> | null;
   events: Array<Pick<LeadEvent, 'id' | 'type' | 'note' | 'createdAt' | 'idempotencyKey'> & { actor: string }>;
-  touches: Array<{ id: string; source: string; importName: string | null; receivedAt: Date }>;
+  touches: Array<{ id: string; source: string; sourceLabel: string; importName: string | null; receivedAt: Date }>;
   /** Newest first: to whom (null: unassigned) and by whom (null: through the API key), and why. */
   assignments: Array<{ id: string; userId: string | null; to: string | null; assignedByUserId: string | null; by: string | null; method: AssignmentMethod; reason: string; createdAt: Date }>;
 };
@@ -264,6 +267,7 @@ async function loadLeadDetail(db: Knex, scoped: Knex.QueryBuilder, leadId: strin
     .modifiers(DETAIL_MODIFIERS);
   if (!lead) return null;
   const callBackAt = lead.callBackAt ?? null;
+  const labels = await sourceLabels(db, lead.accountId);
   const flags: LeadDetail['flags'] = [];
   for (const flag of ['dnc', 'dne', 'dnm'] as const) {
     if (lead[flag]) flags.push({ flag: flag.toUpperCase() as 'DNC' | 'DNE' | 'DNM', at: lead[`${flag}At`], reason: lead[`${flag}Reason`] });
@@ -280,6 +284,7 @@ async function loadLeadDetail(db: Knex, scoped: Knex.QueryBuilder, leadId: strin
     phones: lead.phones ?? [],
     emails: lead.emails ?? [],
     source: lead.source,
+    sourceLabel: sourceLabel(lead.source, labels),
     importName: lead.importName,
     kind: lead.kind,
     flags,
@@ -301,7 +306,7 @@ async function loadLeadDetail(db: Knex, scoped: Knex.QueryBuilder, leadId: strin
       createdAt: e.createdAt,
       idempotencyKey: e.idempotencyKey,
     })),
-    touches: (lead.touches ?? []).map((t) => ({ id: t.id, source: t.source, importName: t.importName, receivedAt: t.receivedAt })),
+    touches: (lead.touches ?? []).map((t) => ({ id: t.id, source: t.source, sourceLabel: sourceLabel(t.source, labels), importName: t.importName, receivedAt: t.receivedAt })),
     assignments: (lead.assignments ?? []).map((a) => ({
       id: String(a.id),
       userId: a.userId,
