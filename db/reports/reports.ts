@@ -8,7 +8,7 @@
 // Nothing here selects a lead's name, street, phone or e-mail, and no free text (notes, typed
 // reasons) is shown: a report says what happened in Leadflow's own words.
 import type { Knex } from 'knex';
-import { QUICK_ACTIONS } from '../../workflows/lead/quick-actions.ts';
+import { ALL_QUICK_ACTIONS, QUICK_ACTIONS } from '../../workflows/lead/quick-actions.ts';
 import { cursorRows } from './csv.ts';
 
 export const REPORT_NAMES = ['user-activity', 'lead-log', 'milestones', 'lead-snapshot', 'account-metrics', 'leads-removed'] as const;
@@ -93,13 +93,13 @@ export interface ReportSpec {
 
 // ---- Shared SQL pieces ----
 
-const ACTION_LABELS = new Map<string, string>(QUICK_ACTIONS.map((a) => [a.key, a.label]));
+const ACTION_LABELS = new Map<string, string>(ALL_QUICK_ACTIONS.map((a) => [a.key, a.label]));
 const MILESTONE_LABELS = new Map<string, string>([['new', 'New'], ...QUICK_ACTIONS.map((a) => [a.milestone, a.label] as [string, string])]);
 export const actionLabel = (key: string | null | undefined) => (key ? (ACTION_LABELS.get(key) ?? key.replace(/_/g, ' ')) : '');
 export const milestoneName = (key: string | null | undefined) => (key ? (MILESTONE_LABELS.get(key) ?? key.replace(/_/g, ' ')) : '');
 
 /** Quick Actions that mean the person was reached, and those that mean a quote was given. */
-const CONTACTED_ACTIONS = ['contacted', 'not_interested', 'quoted', 'appointment', 'personalized_proposal', 'sold'];
+const CONTACTED_ACTIONS = ['contacted', 'email_confirmed', 'not_interested', 'quoted', 'appointment', 'personalized_proposal', 'sold'];
 const QUOTED_ACTIONS = ['quoted', 'personalized_proposal', 'sold'];
 const sqlList = (values: string[]) => values.map((v) => `'${v.replace(/'/g, "''")}'`).join(', ');
 

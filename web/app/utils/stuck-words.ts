@@ -32,6 +32,9 @@ const ACTIVITY_NAMES: Record<string, string> = {
   archiveLead: 'archiving the lead',
   holdingPeriod: 'reading the holding period',
   returnHeldLead: 'the holding-period check',
+  queueConfirmationEmail: 'the e-mail confirmation',
+  queueAppointmentDeskEmail: 'the appointment desk e-mail',
+  finishActionEmail: 'recording an action e-mail',
 };
 
 const WAKE_NAMES: Record<string, string> = {
