@@ -4,16 +4,17 @@ import { GeneralErrorBoundary } from '../components/error-boundary.tsx';
 import { LeadTable } from '../components/lead-table.tsx';
 import { requireRole } from '../utils/auth.server.ts';
 import { listDueToday } from '../utils/leads.server.ts';
+import { sourceLabels } from '../../../db/lead-sources/catalogue.ts';
 
 export const meta: MetaFunction = () => [{ title: 'Due today · Leadflow' }];
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const user = await requireRole(request, context, ['owner', 'admin', 'lsp']);
-  return { leads: await listDueToday(context.services.db, user) };
+  return { leads: await listDueToday(context.services.db, user), sourceLabels: await sourceLabels(context.services.db, user.accountId) };
 }
 
 export default function DueToday() {
-  const { leads } = useLoaderData<typeof loader>();
+  const { leads, sourceLabels: labels } = useLoaderData<typeof loader>();
   return (
     <>
       <div className="page-head">
@@ -23,7 +24,7 @@ export default function DueToday() {
           are not listed; call-backs further ahead are on <Link to="/upcoming">Upcoming</Link>.
         </p>
       </div>
-      {leads.length ? <LeadTable leads={leads} caption="Leads due today" /> : <p className="empty">Nothing due today.</p>}
+      {leads.length ? <LeadTable leads={leads} caption="Leads due today" sourceLabels={labels} /> : <p className="empty">Nothing due today.</p>}
     </>
   );
 }

@@ -9,6 +9,7 @@ import { requireRole } from '../utils/auth.server.ts';
 import { validateCsrf } from '../utils/csrf.server.ts';
 import { notFound } from '../utils/forms.server.ts';
 import { sourceLabel } from '../utils/labels.ts';
+import { sourceLabels } from '../../../db/lead-sources/catalogue.ts';
 import { listRecycledLeads, restoreLead } from '../utils/recycle-bin.server.ts';
 import { Time } from '../components/time.tsx';
 
@@ -18,7 +19,7 @@ const ROLES = ['owner', 'admin'] as const;
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const user = await requireRole(request, context, ROLES);
-  return { leads: await listRecycledLeads(context.services.db, user.accountId) };
+  return { leads: await listRecycledLeads(context.services.db, user.accountId), sourceLabels: await sourceLabels(context.services.db, user.accountId) };
 }
 
 export async function action({ request, context }: ActionFunctionArgs) {
@@ -32,7 +33,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
 }
 
 export default function RecycleBin() {
-  const { leads } = useLoaderData<typeof loader>();
+  const { leads, sourceLabels: labels } = useLoaderData<typeof loader>();
   const result = useActionData<typeof action>();
   const busy = useNavigation().state === 'submitting';
   return (
@@ -71,7 +72,7 @@ export default function RecycleBin() {
                         {l.lastName}, {l.firstName}
                       </Link>
                     </td>
-                    <td>{sourceLabel(l.source)}</td>
+                    <td>{sourceLabel(l.source, labels)}</td>
                     <td><Time value={l.recycledAt} /></td>
                     <td>{l.reason ?? '—'}</td>
                     <td>
