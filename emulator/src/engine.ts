@@ -41,6 +41,7 @@ import { Shard } from './history/shard.ts';
 import { Signals } from './history/signals.ts';
 import { Timers } from './history/timers.ts';
 import { WorkflowTasks } from './history/workflow-tasks.ts';
+import { installUpdates, type Updates } from './updates/updates.ts';
 import type { SearchAttributeType } from './visibility.ts';
 
 export { DEFAULT_CUSTOM_SEARCH_ATTRIBUTES, STATUS_NAMES, SYSTEM_SEARCH_ATTRIBUTES } from './history/shard.ts';
@@ -57,6 +58,7 @@ export class Engine {
   readonly signals: Signals;
   readonly queries: Queries;
   readonly lifecycle: RunLifecycle;
+  readonly updates: Updates;
 
   constructor(readonly clock: Clock) {
     const s = (this.shard = new Shard(clock));
@@ -69,6 +71,7 @@ export class Engine {
     s.queries = this.queries = new Queries(s);
     s.lifecycle = this.lifecycle = new RunLifecycle(s);
     s.commands = this.commands = new Commands(s);
+    this.updates = installUpdates(this);
   }
 
   get namespaces(): Map<string, Namespace> {

@@ -36,6 +36,8 @@ const decOpt = <T>(s: string | null | undefined, type: { decode(u: Uint8Array): 
 interface ExecRecord {
   t: 'x';
   ns: string;
+  /** How many of the run's events came before this line's (absent: all of them). */
+  n?: number;
   ev: string[];
   s: Record<string, any>;
 }
@@ -207,6 +209,7 @@ class FileJournal implements Journal {
         const key = `${r.ns}/${r.s.runId}`;
         const prev = execs.get(key);
         if (prev) {
+          if (typeof r.n === 'number' && r.n < prev.ev.length) prev.ev.length = r.n;
           prev.ev.push(...r.ev);
           prev.s = r.s;
         } else {
@@ -275,10 +278,12 @@ class FileJournal implements Journal {
     if (this.dirty.size === 0 && !schedules) return;
     let out = '';
     for (const x of this.dirty) {
-      const from = this.written.get(x) ?? 0;
+      // A workflow task that only rejected updates takes its two events back: the history may
+      // be shorter than what was written, so each line says where its events start.
+      const from = Math.min(this.written.get(x) ?? 0, x.events.length);
       const ev = x.events.slice(from).map(b64);
       this.written.set(x, x.events.length);
-      out += JSON.stringify({ t: 'x', ns: x.ns.name, ev, s: serializeState(x) }) + '\n';
+      out += JSON.stringify({ t: 'x', ns: x.ns.name, n: from, ev, s: serializeState(x) }) + '\n';
     }
     this.dirty.clear();
     this.append(out + schedules);

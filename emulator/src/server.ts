@@ -11,6 +11,7 @@ import type { Execution, Namespace } from './model.ts';
 import { isOpen } from './model.ts';
 import { durToMs, enums, IndexedValueType, msToDur, msToTs, toNum, tsToMs, type IPayload } from './proto.ts';
 import { GrpcServer } from './rpc.ts';
+import { updateMethods } from './updates/service.ts';
 import { compileQuery, VisibilityQueryError, type SearchAttributeType, type VisibilityRecord } from './visibility.ts';
 import type { Journal } from './persistence.ts';
 
@@ -196,6 +197,7 @@ export class OfflineServer {
       ResetStickyTaskQueue: () => ({}),
       ShutdownWorker: (req) => w.shutdownWorker(req),
       DescribeTaskQueue: (req) => r.describeTaskQueue(req),
+      ...updateMethods(e.updates, (ns, req) => e.startWorkflow(ns, this.startParams(req), { reusePolicy: req.workflowIdReusePolicy, conflictPolicy: req.workflowIdConflictPolicy })),
     });
 
     this.server.addService('temporal.api.operatorservice.v1.OperatorService', {
@@ -284,7 +286,7 @@ export class OfflineServer {
         id: ns.id,
         supportsSchedules: false,
         // workerPollCompleteOnShutdown: ShutdownWorker answers the worker's waiting polls (frontend/workflow-handler.ts).
-        capabilities: { eagerWorkflowStart: false, syncUpdate: false, asyncUpdate: false, workerPollCompleteOnShutdown: this.engine.shard.cancelWorkerPollsOnShutdown },
+        capabilities: { eagerWorkflowStart: false, syncUpdate: true, asyncUpdate: true, workerPollCompleteOnShutdown: this.engine.shard.cancelWorkerPollsOnShutdown },
       },
       config: { workflowExecutionRetentionTtl: msToDur(ns.retentionMs) },
       isGlobalNamespace: false,

@@ -70,9 +70,9 @@ describe('wire robustness', () => {
   });
 
   it('answers a known but unsupported method with UNIMPLEMENTED naming it', async () => {
-    const res = await rawCall(`${WS}/UpdateWorkflowExecution`, frame(Buffer.alloc(0)));
+    const res = await rawCall(`${WS}/ResetWorkflowExecution`, frame(Buffer.alloc(0)));
     expect(res.status).toBe(12);
-    expect(res.message).toMatch(/UpdateWorkflowExecution is not supported/);
+    expect(res.message).toMatch(/ResetWorkflowExecution is not supported/);
   });
 
   it('accepts gzip-compressed requests, as the SDK Core sends them', async () => {

@@ -140,8 +140,10 @@ export class Commands {
     return cmd.attributes !== undefined && CLOSING.has(cmd.attributes);
   }
 
-  /** Checks a completion's commands before any is applied; the first problem fails the workflow task. */
-  validate(x: Execution, commands: Command[]): { cause: number; message: string } | undefined {
+  /** Checks a completion's commands and messages before any is applied; the first problem fails the workflow task. */
+  validate(x: Execution, commands: Command[], messages: ProtocolMessage[] = []): { cause: number; message: string } | undefined {
+    const badMessage = this.s.workflowTasks.updates?.validate(x, messages);
+    if (badMessage) return { cause: WFT_FAILED.WORKFLOW_TASK_FAILED_CAUSE_BAD_UPDATE_WORKFLOW_EXECUTION_MESSAGE, message: badMessage };
     const activityIds = new Set([...x.activities.values()].map((a) => a.activityId));
     const timerIds = new Set(x.timers.keys());
     for (const cmd of commands) {
@@ -175,6 +177,13 @@ export class Commands {
           }
           if (cmd.attributes === 'startChildWorkflowExecutionCommandAttributes' && !cmd.startChildWorkflowExecutionCommandAttributes!.workflowId) {
             return { cause: WFT_FAILED.WORKFLOW_TASK_FAILED_CAUSE_BAD_START_CHILD_EXECUTION_ATTRIBUTES, message: 'WorkflowId is not set.' };
+          }
+          break;
+        }
+        case 'protocolMessageCommandAttributes': {
+          const id = cmd.protocolMessageCommandAttributes!.messageId;
+          if (!messages.some((m) => m.id === id)) {
+            return { cause: WFT_FAILED.WORKFLOW_TASK_FAILED_CAUSE_BAD_UPDATE_WORKFLOW_EXECUTION_MESSAGE, message: `ProtocolMessageCommand referenced absent message ID ${id}` };
           }
           break;
         }

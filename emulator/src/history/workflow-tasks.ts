@@ -8,6 +8,7 @@ import type { ActivityState, Execution } from '../model.ts';
 import { isOpen } from '../model.ts';
 import { enums, EventType as ET, msToDur, msToTs, TimeoutType, toNum, WithHistory } from '../proto.ts';
 import type { CallContext } from '../rpc.ts';
+import type { Updates } from '../updates/updates.ts';
 import type { CommandContext } from './commands.ts';
 import type { Poll, Shard, WfPollRes } from './shard.ts';
 import { encodeToken, type TaskToken } from './tokens.ts';
@@ -57,6 +58,8 @@ export interface ProtocolHandler {
 export class WorkflowTasks {
   /** Protocols by the type name of their message bodies (e.g. 'temporal.api.update.v1.Acceptance'). */
   readonly protocols = new Map<string, ProtocolHandler>();
+  /** Workflow updates: their requests go out with tasks, and a task that only rejected them leaves no trace. */
+  updates?: Updates;
 
   constructor(private readonly s: Shard) {}
 
@@ -135,6 +138,7 @@ export class WorkflowTasks {
       scheduledTime: msToTs(wt.scheduledTime),
       startedTime: msToTs(wt.startedTime),
       queries,
+      messages: this.updates?.outgoing(x, wt.startedEventId) ?? [],
     }, POLL_HISTORY_FIELD, x.events.slice());
   }
 
@@ -150,6 +154,7 @@ export class WorkflowTasks {
     this.s.holdWT.delete(x);
     x.queries.unshift(...wt.queries.filter((q) => !q.done));
     this.s.history.flushBuffered(x);
+    this.updates?.taskEnded(x);
     if (reschedule && isOpen(x)) this.schedule(x, nextAttempt);
     this.s.queries.pump(x);
     this.s.touch(x);
@@ -224,7 +229,7 @@ export class WorkflowTasks {
     this.end(x, true, wt.attempt + 1);
   }
 
-  respondCompleted(token: TaskToken, c: WorkflowTaskCompletion): { activityTasks: unknown[] } {
+  respondCompleted(token: TaskToken, c: WorkflowTaskCompletion): { activityTasks: unknown[]; resetHistoryEventId?: number } {
     const x = this.fromToken(token);
     const wt = x.wt!;
     const commands = c.commands;
@@ -235,19 +240,32 @@ export class WorkflowTasks {
       if (r) this.s.queries.answer(q, r);
     }
 
-    const problem = this.s.commands.validate(x, commands);
+    const problem = this.s.commands.validate(x, commands, c.messages);
     if (problem) {
       this.fail(x, problem.cause, problem.message, c.identity);
       throw invalidArgument(problem.message);
     }
-    if (commands.some((cmd) => this.s.commands.isClosing(cmd)) && x.buffered.some((b) => b.wakes)) {
-      // New events arrived while the worker decided to close: it must see them first.
+    if (commands.some((cmd) => this.s.commands.isClosing(cmd)) && (x.buffered.some((b) => b.wakes) || this.updates?.hasUnsent(x))) {
+      // New events (or updates) arrived while the worker decided to close: it must see them first.
       // The error (not a success) is what makes the worker evict its cached run and replay.
       this.fail(x, WFT_FAILED.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND, 'UnhandledCommand', c.identity);
       throw invalidArgument('UnhandledCommand');
     }
 
     wt.timeout?.cancel();
+    if (this.updates?.discardable(x, wt, commands, c.messages, c.forceCreateNewWorkflowTask)) {
+      // The task only carried updates the workflow rejected: its two events are taken back and
+      // the worker is told to roll back to the last completed task (resetHistoryEventId).
+      for (let i = 0; i < 2; i++) x.historyBytes -= x.events.pop()!.length;
+      x.wt = undefined;
+      this.s.holdWT.delete(x);
+      for (const m of c.messages) this.updates.onMessage(x, m, c.identity);
+      x.queries.unshift(...wt.queries.filter((q) => !q.done));
+      this.updates.afterCompletion(x);
+      this.s.queries.pump(x);
+      this.s.touch(x);
+      return { activityTasks: [], resetHistoryEventId: x.lastCompletedStartedEventId };
+    }
     const completed = this.s.history.write(x, ET.EVENT_TYPE_WORKFLOW_TASK_COMPLETED, {
       workflowTaskCompletedEventAttributes: {
         scheduledEventId: wt.scheduledEventId,
@@ -290,6 +308,7 @@ export class WorkflowTasks {
       for (const fn of ctx.after) fn();
       if (c.forceCreateNewWorkflowTask || wakes) this.schedule(x);
       // Events written by `after` (child started, signal delivered, ...) schedule their own task.
+      this.updates?.afterCompletion(x);
     }
     x.queries.unshift(...leftoverQueries);
     this.s.queries.pump(x);

@@ -2,7 +2,9 @@
 // the run's UpdateAccepted / UpdateCompleted events, so accepted updates stay completable and
 // completed ones stay deduplicated), and the hooks the workflow task machinery calls: messages
 // out with a task, messages in with a completion, and the run's end.
-import type { Execution, Namespace } from '../model.ts';
+import type { Engine } from '../engine.ts';
+import type { CommandContext } from '../history/commands.ts';
+import type { Execution, Namespace, WorkflowTaskState } from '../model.ts';
 import { isOpen } from '../model.ts';
 import { EventType as ET, history as historyApi, toNum } from '../proto.ts';
 import type { IMessage, IRequest, UpdateEvents } from './registry.ts';
@@ -20,10 +22,14 @@ export interface UpdateHost {
 }
 
 /** The protocol's message body types, as workflow task completions name them. */
-export const UPDATE_MESSAGE_TYPES = ['temporal.api.update.v1.Acceptance', 'temporal.api.update.v1.Rejection', 'temporal.api.update.v1.Response'];
+const UPDATE_MESSAGE_TYPES = ['temporal.api.update.v1.Acceptance', 'temporal.api.update.v1.Rejection', 'temporal.api.update.v1.Response'];
+const REJECTION_TYPE_URL = 'type.googleapis.com/temporal.api.update.v1.Rejection';
 
 export class Updates {
   private readonly registries = new WeakMap<Execution, UpdateRegistry>();
+
+  /** Workflow tasks scheduled only to carry updates (their events may be taken back). */
+  private readonly speculative = new WeakSet<WorkflowTaskState>();
 
   constructor(readonly host: UpdateHost) {}
 
@@ -56,8 +62,14 @@ export class Updates {
   /** Admits an update to an open run and makes sure a workflow task will carry it. */
   admit(x: Execution, id: string, request: IRequest) {
     const res = this.registry(x).admit(id, request);
-    if (!res.existed) this.host.scheduleWorkflowTask(x);
+    if (!res.existed) this.wake(x);
     return res;
+  }
+
+  private wake(x: Execution) {
+    if (x.wt) return;
+    this.host.scheduleWorkflowTask(x);
+    if (x.wt) this.speculative.add(x.wt);
   }
 
   // ------------------------------------------------------------ workflow task hooks
@@ -85,13 +97,12 @@ export class Updates {
   }
 
   /** One message of a completion, at its place among the commands. */
-  onMessage(x: Execution, msg: IMessage, completedId: number, identity: string) {
+  onMessage(x: Execution, msg: IMessage, identity: string) {
     const host = this.host;
     const events: UpdateEvents = {
       accepted: (attrs) => host.writeEvent(x, ET.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED, { workflowExecutionUpdateAcceptedEventAttributes: attrs }),
       completed: (attrs) => void host.writeEvent(x, ET.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED, { workflowExecutionUpdateCompletedEventAttributes: attrs }),
     };
-    void completedId;
     this.registry(x).handleMessage(msg, events, identity);
   }
 
@@ -104,7 +115,7 @@ export class Updates {
     const reg = this.existing(x);
     if (!reg || !isOpen(x)) return;
     reg.rejectUnprocessed();
-    if (reg.hasUnsent()) this.host.scheduleWorkflowTask(x);
+    if (reg.hasUnsent()) this.wake(x);
   }
 
   /** The workflow task failed or timed out: what it carried goes out again with the next one. */
@@ -117,8 +128,31 @@ export class Updates {
     this.existing(x)?.abort(continued ? 'continued' : 'closed');
   }
 
-  /** Whether the only thing a started workflow task did was reject updates (it may then leave no trace). */
-  onlyRejections(x: Execution, messages: IMessage[]): boolean {
-    return messages.length > 0 && messages.every((m) => (m.body?.type_url ?? '').endsWith('/temporal.api.update.v1.Rejection')) && !!this.existing(x);
+  /**
+   * Whether a completion may leave no trace, as the official server's speculative workflow
+   * task: the task was scheduled only to carry updates, nothing else reached the run meanwhile
+   * (its two events are the last of the history), and the worker only rejected updates.
+   */
+  discardable(x: Execution, wt: WorkflowTaskState, commands: unknown[], messages: IMessage[], forceNewTask: boolean): boolean {
+    return (
+      this.speculative.has(wt) && wt.attempt === 1 && commands.length === 0 && !forceNewTask && x.buffered.length === 0 &&
+      wt.scheduledEventId === wt.startedEventId - 1 && x.events.length === wt.startedEventId &&
+      messages.length > 0 && messages.every((m) => m.body?.type_url === REJECTION_TYPE_URL)
+    );
   }
+}
+
+/** Builds the engine's updates and hooks them into its workflow tasks and run lifecycle. */
+export function installUpdates(e: Engine): Updates {
+  const updates = new Updates({
+    namespace: (name) => e.namespace(name),
+    getExecution: (ns, workflowId, runId) => e.getExecution(ns, workflowId, runId),
+    scheduleWorkflowTask: (x) => e.workflowTasks.schedule(x),
+    writeEvent: (x, eventType, attrs) => toNum(e.history.write(x, eventType, attrs).eventId),
+  });
+  const handler = { onMessage: (x: Execution, msg: IMessage, ctx: CommandContext) => updates.onMessage(x, msg, ctx.identity) };
+  for (const type of UPDATE_MESSAGE_TYPES) e.workflowTasks.protocols.set(type, handler);
+  e.workflowTasks.updates = updates;
+  e.lifecycle.closeListeners.push((x, next) => updates.runClosed(x, next !== undefined));
+  return updates;
 }
