@@ -11,6 +11,7 @@ import type { Execution, Namespace } from './model.ts';
 import { isOpen } from './model.ts';
 import { durToMs, enums, IndexedValueType, msToDur, msToTs, toNum, tsToMs, type IPayload } from './proto.ts';
 import { GrpcServer } from './rpc.ts';
+import { scheduleHandlers } from './schedules/bridge.ts';
 import { updateMethods } from './updates/service.ts';
 import { compileQuery, VisibilityQueryError, type SearchAttributeType, type VisibilityRecord } from './visibility.ts';
 import type { Journal } from './persistence.ts';
@@ -120,7 +121,7 @@ export class OfflineServer {
           signalAndQueryHeader: true,
           internalErrorDifferentiation: true,
           activityFailureIncludeHeartbeat: true,
-          supportsSchedules: false,
+          supportsSchedules: true,
           encodedFailureAttributes: true,
           upsertMemo: true,
           eagerWorkflowStart: false,
@@ -151,6 +152,8 @@ export class OfflineServer {
         return {};
       },
       GetSearchAttributes: () => ({ keys: this.searchAttributeMap([...e.namespaces.values()][0]!) }),
+      // CreateSchedule, DescribeSchedule, UpdateSchedule, PatchSchedule, ListSchedules, DeleteSchedule, ListScheduleMatchingTimes.
+      ...scheduleHandlers(this),
       StartWorkflowExecution: (req) => {
         const ns = e.namespace(req.namespace);
         const { x, started } = e.startWorkflow(ns, this.startParams(req), {
@@ -284,7 +287,7 @@ export class OfflineServer {
         state: enums.NamespaceState.NAMESPACE_STATE_REGISTERED,
         description: ns.description,
         id: ns.id,
-        supportsSchedules: false,
+        supportsSchedules: true,
         // workerPollCompleteOnShutdown: ShutdownWorker answers the worker's waiting polls (frontend/workflow-handler.ts).
         capabilities: { eagerWorkflowStart: false, syncUpdate: true, asyncUpdate: true, workerPollCompleteOnShutdown: this.engine.shard.cancelWorkerPollsOnShutdown },
       },
@@ -360,6 +363,8 @@ export class OfflineServer {
       const type = this.engine.searchAttributeType(x.ns, name);
       if (type && !(name in SYSTEM_SEARCH_ATTRIBUTES)) rec[name] = decodeSearchAttribute(p, type);
       else if (name === 'TemporalChangeVersion' || name === 'BuildIds' || name === 'BinaryChecksums') rec[name] = decodeSearchAttribute(p, 'KeywordList');
+      // What a schedule stamps on the runs it starts.
+      else if (name === 'TemporalScheduledStartTime' || name === 'TemporalScheduledById') rec[name] = decodeSearchAttribute(p, SYSTEM_SEARCH_ATTRIBUTES[name]!);
     }
     const problems = this.engine.reportedProblems(x);
     if (problems) rec.TemporalReportedProblems = problems;

@@ -243,14 +243,20 @@ export class Scheduler {
   // -------------------------------------------------------------------------------------------
   // The main step: process the time that passed, backfills and the buffer, then sleep.
 
+  /** Takes the times that passed up to now under the current spec and state; returns the next one. */
+  private advance(): number | undefined {
+    const t1 = this.s.lastProcessed;
+    const t2 = Math.max(this.host.now(), t1);
+    const { next, last } = this.processTimeRange(t1, t2, Overlap.UNSPECIFIED, false);
+    this.s.lastProcessed = last;
+    return next;
+  }
+
   /** Runs one step now. */
   tick() {
     if (this.deleted) return;
     const now = this.host.now();
-    const t1 = this.s.lastProcessed;
-    const t2 = Math.max(now, t1);
-    const { next, last } = this.processTimeRange(t1, t2, Overlap.UNSPECIFIED, false);
-    this.s.lastProcessed = last;
+    const next = this.advance();
     this.processBackfills();
     for (let i = 0; i < 10_000 && this.processBuffer(); i++);
     let wake: number | undefined = next;
@@ -460,6 +466,8 @@ export class Scheduler {
   // Requests
 
   applyPatch(p: SchedulePatch, tick = true) {
+    // The time before the patch passes under the state before it (time spent paused stays skipped).
+    if (tick) this.advance();
     const now = this.host.now();
     if (p.triggerImmediately) {
       const at = p.triggerImmediately.scheduledTime || now;
@@ -489,6 +497,7 @@ export class Scheduler {
   /** Replaces spec, action, policies and state (not info); false when the conflict token does not match. */
   update(def: ScheduleDefinition, conflictToken: number, searchAttributes?: Record<string, IPayload>): boolean {
     if (conflictToken !== 0 && conflictToken !== this.s.conflictToken) return false;
+    this.advance();
     this.s.def = def;
     this.cspec = new CompiledSpec(def.spec);
     if (searchAttributes) this.s.searchAttributes = searchAttributes;
