@@ -4,6 +4,7 @@
 //   BENCH_SHORT  short workflows (start, activity, 20 ms timer, complete)   default 1000
 //   BENCH_LONG   long-lived workflows waiting on a 30-day timer              default 10000
 //   BENCH_PINGS  signal round trips measured                                 default 200
+//   BENCH_UPDATES  update round trips measured (executeUpdate, to the result)   default 200
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -13,6 +14,7 @@ import { Client, Connection } from '@temporalio/client';
 const SHORT = Number(process.env.BENCH_SHORT ?? 1000);
 const LONG = Number(process.env.BENCH_LONG ?? 10000);
 const PINGS = Number(process.env.BENCH_PINGS ?? 200);
+const UPDATES = Number(process.env.BENCH_UPDATES ?? 200);
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const CLK_TCK = 100;
 
@@ -86,11 +88,22 @@ async function main() {
       if (seen !== i) throw new Error(`query saw ${seen} after signal ${i}`);
       rtts.push(performance.now() - s);
     }
-    await pp.signal('stop');
-    await pp.result();
     rtts.sort((a, b) => a - b);
 
-    // 3. Long-lived workflows: memory per 10,000 open workflows waiting on a timer.
+    // 3. Update round trip: executeUpdate until its result is back (accepted and completed in
+    // one workflow task of the worker).
+    const updateRtts: number[] = [];
+    for (let i = 1; i <= UPDATES; i++) {
+      const s = performance.now();
+      const got = await pp.executeUpdate<number, [number]>('bump', { args: [PINGS + i] });
+      if (got !== PINGS + i) throw new Error(`update ${i} answered ${got}`);
+      updateRtts.push(performance.now() - s);
+    }
+    await pp.signal('stop');
+    await pp.result();
+    updateRtts.sort((a, b) => a - b);
+
+    // 4. Long-lived workflows: memory per 10,000 open workflows waiting on a timer.
     const rssBefore = rssMiB(emulator.pid!);
     const e1 = cpuMs(emulator.pid!);
     const w1 = cpuMs(worker.pid!);
@@ -112,6 +125,7 @@ async function main() {
     console.log(`short workflows: ${SHORT} in ${fmt(shortSecs)} s = ${fmt(SHORT / shortSecs, 1)} workflows/s`);
     console.log(`  CPU: emulator ${fmt(eShort / 1000)} s, worker ${fmt(wShort / 1000)} s, ratio emulator/worker ${fmt(eShort / wShort, 3)} (target < 0.3)`);
     console.log(`signal round trip (signal + query that sees it), ${PINGS} samples: p50 ${fmt(percentile(rtts, 50), 1)} ms, p95 ${fmt(percentile(rtts, 95), 1)} ms`);
+    console.log(`update round trip (executeUpdate to its result), ${UPDATES} samples: p50 ${fmt(percentile(updateRtts, 50), 1)} ms, p95 ${fmt(percentile(updateRtts, 95), 1)} ms`);
     console.log(`long-lived workflows: ${LONG} started and waiting on their timers in ${fmt(longSecs)} s = ${fmt(LONG / longSecs, 1)} workflows/s`);
     console.log(`  CPU: emulator ${fmt(eLong / 1000)} s, worker ${fmt(wLong / 1000)} s, ratio ${fmt(eLong / wLong, 3)}`);
     console.log(`  emulator RSS ${fmt(rssBefore, 0)} MiB -> ${fmt(rssAfter, 0)} MiB: ${fmt(((rssAfter - rssBefore) * 10000) / LONG, 0)} MiB per 10,000 open workflows`);
