@@ -76,16 +76,19 @@ export async function action({ request, context }: ActionFunctionArgs) {
   const reason = `uploaded by ${user.username} (${file.name.slice(0, 100)})`;
   const db = context.services.db;
   const since = await databaseNow(db);
+  // DNC and DNE files flag the matching leads batch by batch as they go in; the sweep after the
+  // upload then catches only leads that arrived meanwhile.
+  const flagLeads = { at: new Date() };
   let result: SuppressionImportResult;
   try {
     if (list === 'customer') result = await importCustomerList(db, user.accountId, file.content, { reason });
     else if (list === 'dnm') result = await importDnmAddresses(db, user.accountId, file.content, { reason });
-    else if (list === 'dne') result = await importDneAddresses(db, bufferLines(file.content), { accountId: user.accountId, reason });
-    else result = await importDncNumbers(db, bufferLines(file.content), { accountId: user.accountId, source: 'internal', reason });
+    else if (list === 'dne') result = await importDneAddresses(db, bufferLines(file.content), { accountId: user.accountId, reason, flagLeads });
+    else result = await importDncNumbers(db, bufferLines(file.content), { accountId: user.accountId, source: 'internal', reason, flagLeads });
   } catch (err) {
     return data<ActionData>({ formError: null, fileError: `Not a ${RESULT_TITLES[list].toLowerCase()}: ${(err as Error).message}`, list, result: null }, { status: 400 });
   }
-  const sweep = result.inserted ? await sweepAfterUpload(context.services, user.accountId, since) : undefined;
+  const sweep = result.inserted ? await sweepAfterUpload(context.services, user.accountId, since, flagLeads.at) : undefined;
   return data<ActionData>({ formError: null, fileError: null, list, result, sweep });
 }
 
@@ -152,10 +155,11 @@ export default function Compliance() {
             <dt>Bad lines</dt>
             <dd>{r.errorCount}</dd>
           </dl>
+          {r.sweep ? <p>Leads already in Leadflow flagged as the file went in: {r.sweep.flagged}.</p> : null}
           {done?.sweep?.kind === 'started' ? <p>Leads already in Leadflow that match the new entries are being flagged now; their history says so within a minute.</p> : null}
           {done?.sweep?.kind === 'done' ? (
             <p>
-              Leads already in Leadflow that match: {done.sweep.result.matched}; newly flagged: {done.sweep.result.flagged}
+              Leads already in Leadflow that match: {(r.sweep?.matched ?? 0) + done.sweep.result.matched}; newly flagged: {(r.sweep?.flagged ?? 0) + done.sweep.result.flagged}
               {done.sweep.result.removed ? `; removed as current customers: ${done.sweep.result.removed}` : ''}.
             </p>
           ) : null}

@@ -14,8 +14,8 @@ export async function databaseNow(db: Knex): Promise<Date> {
 
 export type UploadSweep = { kind: 'started' } | { kind: 'done'; result: SweepResult };
 
-export async function sweepAfterUpload(services: WebServices, accountId: string, since: Date): Promise<UploadSweep> {
-  const at = new Date();
+/** `at`: the flag time the upload's own flagging used, so one upload reads as one moment in the history. */
+export async function sweepAfterUpload(services: WebServices, accountId: string, since: Date, at = new Date()): Promise<UploadSweep> {
   if (services.temporal) {
     try {
       const client = await services.temporal.getClient();
