@@ -141,6 +141,7 @@ describe('classifying a source on the Sources page', () => {
 
 describe('who may do what on the Sources page', () => {
   it('lets an LSP read the lookup only, keeps the admin from suppressing, and answers 404 for another account’s source or suppression', async () => {
+    expect((await post(person({ source: 'EverQuote' }))).status).toBe(201);
     const alex = await signedIn('lsp.alex', 'alex-demo-pass');
     const page = await alex.get('/sources');
     expect(page.status).toBe(200);
