@@ -108,6 +108,27 @@ describe('an unknown source at intake', () => {
   });
 });
 
+describe('the New lead form', () => {
+  it('takes any source name and one of the account’s agent IDs, and says so when the source is suppressed for it', async () => {
+    const dana = await owner();
+    const form = await dana.get('/leads/new');
+    expect(form.text).toMatch(/<input[^>]*name="source"[^>]*value="Manual entry"/);
+    const fields = { firstName: 'Pat', lastName: 'Referral', line1: '5 Ash St', city: 'Austin', state: 'TX', zip: '78701', phone: '', email: '' };
+    const res = await dana.submit('/leads/new', { ...fields, source: 'Referral from a client', agentId: 'A0DEMO2' });
+    expect(res.status).toBe(302);
+    const leadId = res.location!.split('/')[2]!;
+    expect(await db.knex('leads').where({ id: leadId }).first('source', 'segment')).toEqual({ source: 'referral_from_a_client', segment: 'cold' });
+    expect(await db.knex('lead_source_touches').where({ lead_id: leadId }).first('agent_id')).toEqual({ agent_id: 'A0DEMO2' });
+    expect((await db.knex('lead_sources').where({ account_id: accountId, key: 'referral_from_a_client' }).first('needs_review')).needs_review).toBe(true);
+
+    const [s] = await db.knex('lead_source_suppressions').insert({ account_id: accountId, source_key: 'referral_from_a_client', agent_id: 'A0DEMO2' }).returning('id');
+    const refused = await dana.submit('/leads/new', { ...fields, lastName: 'Second', source: 'referral from a client', agentId: 'A0DEMO2' });
+    expect(refused.status).toBe(400);
+    expect(visibleText(refused.text)).toContain('Leads from Referral from a client are suppressed for agent ID A0DEMO2 by the account owner');
+    await db.knex('lead_source_suppressions').where({ id: s.id }).del();
+  });
+});
+
 describe('classifying a source on the Sources page', () => {
   it('changes the segment of later leads and the cadence loadLead gives every lead loaded after the change', async () => {
     const before = await post(person({ source: 'EverQuote' }));
