@@ -86,8 +86,6 @@ export class Update {
   request?: IRequest;
   acceptedEventId = 0;
   outcome?: IOutcome;
-  /** Set when the update was rejected (no events) rather than completed by its handler. */
-  rejected = false;
   abortError?: UpdateAbortedError;
   private waiters = new Set<() => void>();
 
@@ -106,8 +104,7 @@ export class Update {
 
   /** Whether a caller waiting for `stage` has its answer (or its error). */
   reached(stage: number): boolean {
-    if (this.state === 'completed' || this.abortError) return true;
-    if (this.state === 'aborted') return true;
+    if (this.state === 'completed' || this.state === 'aborted') return true;
     if (stage <= Stage.ADMITTED) return true;
     if (stage === Stage.ACCEPTED) return this.state === 'accepted';
     return false;
@@ -207,13 +204,6 @@ export class UpdateRegistry {
   hasUnsent(): boolean {
     for (const u of this.updates.values()) if (u.state === 'admitted') return true;
     return false;
-  }
-
-  /** Updates the worker has not answered yet (admitted or sent). */
-  unansweredCount(): number {
-    let n = 0;
-    for (const u of this.updates.values()) if (u.unanswered) n++;
-    return n;
   }
 
   /**
@@ -316,7 +306,6 @@ export class UpdateRegistry {
    */
   private reject(u: Update, failure: IFailure) {
     u.outcome = { failure };
-    u.rejected = true;
     u.request = undefined;
     this.updates.delete(u.id);
     u.setState('completed');
