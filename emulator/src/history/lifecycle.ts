@@ -206,6 +206,8 @@ export class RunLifecycle {
       queries: [],
       historyWaiters: new Set(),
     };
+    // Known here, so that closing a run need not decode its first event to learn it has none.
+    this.cronSchedules.set(x, p.cronSchedule ?? '');
     let runs = ns.chains.get(p.workflowId);
     if (!runs) ns.chains.set(p.workflowId, (runs = []));
     runs.push(x);
@@ -328,6 +330,8 @@ export class RunLifecycle {
   }
 
   private readonly started = new WeakMap<Execution, temporal.api.history.v1.IWorkflowExecutionStartedEventAttributes>();
+  /** Cron schedule ('' for none) of the runs started in this process; restored runs read their first event. */
+  private readonly cronSchedules = new WeakMap<Execution, string>();
 
   /**
    * The next run of a cron chain whose run `x` closes (completed, or failed or timed out and not
@@ -335,7 +339,7 @@ export class RunLifecycle {
    * initiator CRON_SCHEDULE. Undefined when x has no cron schedule or no cron time is left.
    */
   cronNext(x: Execution, over: Partial<StartParams>): StartParams | undefined {
-    const cronSchedule = this.startedAttributes(x)?.cronSchedule;
+    const cronSchedule = this.cronSchedules.get(x) ?? this.startedAttributes(x)?.cronSchedule;
     if (!cronSchedule) return undefined;
     let delay: number | undefined;
     try {
