@@ -104,8 +104,10 @@ export async function resolveSourceNames(trx: Knex | Knex.Transaction, accountId
     else if (!unknown.has(sourceMatchKey(name))) unknown.set(sourceMatchKey(name), name);
   }
   if (unknown.size) {
+    // In match-key order, so two intakes adding the same new names cannot deadlock on them.
+    const fresh = [...unknown].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, name]) => name);
     await trx('lead_sources')
-      .insert([...unknown.values()].map((name) => ({ account_id: accountId, key: sourceKeyFor(name), match_key: sourceMatchKey(name), label: name, definition: '', segment: NEW_SOURCE_SEGMENT, cadence_template: NEW_SOURCE_CADENCE, needs_review: true, first_seen_at: now })))
+      .insert(fresh.map((name) => ({ account_id: accountId, key: sourceKeyFor(name), match_key: sourceMatchKey(name), label: name, definition: '', segment: NEW_SOURCE_SEGMENT, cadence_template: NEW_SOURCE_CADENCE, needs_review: true, first_seen_at: now })))
       .onConflict()
       .ignore();
     catalogue = await loadCatalogue(trx, accountId);
