@@ -5,16 +5,18 @@
 //   BENCH_LONG   long-lived workflows waiting on a 30-day timer              default 10000
 //   BENCH_PINGS  signal round trips measured                                 default 200
 //   BENCH_UPDATES  update round trips measured (executeUpdate, to the result)   default 200
+//   BENCH_SCHEDULED  workflows a schedule starts (a backfill of that many times)    default 1000
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, ScheduleOverlapPolicy } from '@temporalio/client';
 
 const SHORT = Number(process.env.BENCH_SHORT ?? 1000);
 const LONG = Number(process.env.BENCH_LONG ?? 10000);
 const PINGS = Number(process.env.BENCH_PINGS ?? 200);
 const UPDATES = Number(process.env.BENCH_UPDATES ?? 200);
+const SCHEDULED = Number(process.env.BENCH_SCHEDULED ?? 1000);
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const CLK_TCK = 100;
 
@@ -78,6 +80,31 @@ async function main() {
     const eShort = cpuMs(emulator.pid!) - e0;
     const wShort = cpuMs(worker.pid!) - w0;
 
+    // 1b. A schedule firing SCHEDULED short workflows: a backfill of that many past times
+    // (overlap ALLOW_ALL), which the server starts at the official scheduler's pace of 10
+    // backfilled starts a second; timed until every run completed.
+    const scheduleId = `bench-schedule-${Date.now()}`;
+    const base = Math.floor(Date.now() / 1000) * 1000 - (SCHEDULED + 60) * 1000;
+    const es0 = cpuMs(emulator.pid!);
+    const ws0 = cpuMs(worker.pid!);
+    const ts0 = performance.now();
+    const schedule = await client.schedule.create({
+      scheduleId,
+      spec: { intervals: [{ every: 1000 }] },
+      state: { paused: true },
+      action: { type: 'startWorkflow', workflowType: 'shortLived', taskQueue, workflowId: scheduleId, args: [1] },
+    });
+    await schedule.backfill({ start: new Date(base), end: new Date(base + (SCHEDULED - 1) * 1000), overlap: ScheduleOverlapPolicy.ALLOW_ALL });
+    for (;;) {
+      const done = await client.workflow.count(`TemporalScheduledById = '${scheduleId}' AND ExecutionStatus = 'Completed'`);
+      if (done.count >= SCHEDULED) break;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    const schedSecs = (performance.now() - ts0) / 1000;
+    const eSched = cpuMs(emulator.pid!) - es0;
+    const wSched = cpuMs(worker.pid!) - ws0;
+    await schedule.delete();
+
     // 2. Signal round trip: signal, then a query that sees it (the worker processed it).
     const pp = await client.workflow.start('pingPong', { taskQueue, workflowId: `ping-${Date.now()}` });
     const rtts: number[] = [];
@@ -124,6 +151,8 @@ async function main() {
     console.log('\nOffline Temporal server benchmark (dev-server mode, real SDK worker in its own process)');
     console.log(`short workflows: ${SHORT} in ${fmt(shortSecs)} s = ${fmt(SHORT / shortSecs, 1)} workflows/s`);
     console.log(`  CPU: emulator ${fmt(eShort / 1000)} s, worker ${fmt(wShort / 1000)} s, ratio emulator/worker ${fmt(eShort / wShort, 3)} (target < 0.3)`);
+    console.log(`schedule: ${SCHEDULED} workflows started by one schedule (backfill, 10 starts/s as upstream) and completed in ${fmt(schedSecs)} s`);
+    console.log(`  CPU: emulator ${fmt(eSched / 1000)} s (${fmt(eSched / SCHEDULED, 2)} ms per scheduled workflow), worker ${fmt(wSched / 1000)} s`);
     console.log(`signal round trip (signal + query that sees it), ${PINGS} samples: p50 ${fmt(percentile(rtts, 50), 1)} ms, p95 ${fmt(percentile(rtts, 95), 1)} ms`);
     console.log(`update round trip (executeUpdate to its result), ${UPDATES} samples: p50 ${fmt(percentile(updateRtts, 50), 1)} ms, p95 ${fmt(percentile(updateRtts, 95), 1)} ms`);
     console.log(`long-lived workflows: ${LONG} started and waiting on their timers in ${fmt(longSecs)} s = ${fmt(LONG / longSecs, 1)} workflows/s`);
