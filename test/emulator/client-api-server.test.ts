@@ -160,10 +160,10 @@ describe('robustness against bad calls', () => {
     await expectServerStillWorks();
   });
 
-  it('answers an RPC outside the supported surface (ListSchedules) with UNIMPLEMENTED and keeps serving', async () => {
-    const call = env.connection.workflowService.listSchedules({ namespace: 'default', maximumPageSize: 10 });
+  it('answers an RPC outside the supported surface (ListBatchOperations) with UNIMPLEMENTED and keeps serving', async () => {
+    const call = env.connection.workflowService.listBatchOperations({ namespace: 'default', pageSize: 10 });
     if (usingOfficialServer) {
-      // The official server implements schedules; it must simply answer.
+      // The official server implements batch operations; it must simply answer.
       await call;
     } else {
       await expectGrpcCode(call, GrpcStatus.UNIMPLEMENTED);
