@@ -184,8 +184,8 @@ describe('roles guard pages and actions', () => {
       const block = /<nav aria-label="Main"[\s\S]*?<\/nav>/.exec(html)![0];
       return [...block.matchAll(/>([^<>]+)<\/a>/g)].map((m) => m[1]!.replace('&amp;', '&'));
     };
-    expect(await nav(await signedIn('A0DEMO1', 'owner-demo-pass'))).toEqual(['Leads', 'Upcoming', 'Live activity', 'Reports', 'Recycle bin', 'Imports', 'Compliance', 'Templates', 'Users & Seats', 'My Company', 'Subscription', 'API keys', 'Mailbox', 'Support']);
-    expect(await nav(await signedIn('lsp.alex', 'alex-demo-pass'))).toEqual(['My Leads', 'Due today', 'Upcoming']);
+    expect(await nav(await signedIn('A0DEMO1', 'owner-demo-pass'))).toEqual(['Leads', 'Upcoming', 'Live activity', 'Reports', 'Recycle bin', 'Imports', 'Sources', 'Compliance', 'Templates', 'Users & Seats', 'My Company', 'Subscription', 'API keys', 'E-mail templates', 'Mailbox', 'Support']);
+    expect(await nav(await signedIn('lsp.alex', 'alex-demo-pass'))).toEqual(['My Leads', 'Due today', 'Upcoming', 'Sources']);
     expect(await nav(await signedIn('support.kim', 'kim-demo-pass'))).toEqual(['Leads', 'Support']);
   });
 });
