@@ -43,11 +43,23 @@ export class Reads {
         return { history: { events: [] }, nextPageToken: Buffer.from(closeOnly ? 'close' : token || '1') };
       }
       await new Promise<void>((resolve) => {
-        const w = () => {
+        let waiting = true;
+        const done = () => {
+          waiting = false;
           clearTimeout(t);
           resolve();
         };
+        // Only the close event answers a close-event poll, so the run's other events do not
+        // wake it (each wake-up cost a new timer, promise and pass through this loop). Looked
+        // at once the writer's step is over: a run's status is set after its close event.
+        const check = () => {
+          if (!waiting) return;
+          if (isOpen(x) && !ctx.cancelled()) x.historyWaiters.add(w);
+          else done();
+        };
+        const w = closeOnly ? () => queueMicrotask(check) : done;
         const t = setTimeout(() => {
+          waiting = false;
           x.historyWaiters.delete(w);
           resolve();
         }, wait);
