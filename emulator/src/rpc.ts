@@ -123,11 +123,72 @@ function sendStatus(stream: http2.ServerHttp2Stream, code: number, message: stri
   if (stream.destroyed || stream.closed || stream.headersSent) return;
   const headers: http2.OutgoingHttpHeaders = { ':status': 200, 'content-type': 'application/grpc', 'grpc-status': String(code), 'grpc-message': encodeGrpcMessage(message) };
   if (details) headers['grpc-status-details-bin'] = Buffer.from(details).toString('base64');
-  stream.respond(headers, { endStream: true });
+  stream.respond(headers, RESPOND_END);
 }
 
 const OK_HEADERS = { ':status': 200, 'content-type': 'application/grpc', 'grpc-accept-encoding': 'identity,gzip,deflate' };
 const OK_TRAILERS = { 'grpc-status': '0' };
+// No `date` header (Node adds one by default): gRPC does not use it, and it is one more
+// header to build and compress on every call.
+const RESPOND_END = { endStream: true, sendDate: false } as http2.ServerStreamResponseOptions;
+const RESPOND_TRAILERS = { waitForTrailers: true, sendDate: false } as http2.ServerStreamResponseOptions;
+
+/** 'wantTrailers' listener (`this` is the stream): one shared function, not a closure per call. */
+function sendOkTrailers(this: http2.ServerHttp2Stream) {
+  this.sendTrailers(OK_TRAILERS);
+}
+
+// The SDK's Core gzips every request. zlib.gunzipSync builds a zlib stream object (and a
+// 16 KiB output buffer) per call, which costs several times the inflating itself for these
+// small messages. One gunzip handle is reset and reused instead, through the same handle
+// calls gunzipSync makes (writeSync with Z_FINISH until the output stops filling the buffer).
+// Anything unusual (a corrupt message, a Node without these internals) goes to gunzipSync,
+// so errors read as before.
+interface ZlibHandle {
+  reset(): void;
+  writeSync(flush: number, input: Uint8Array, inOff: number, inLen: number, out: Uint8Array, outOff: number, outLen: number): void;
+}
+let inflater: { stream: zlib.Gunzip; handle: ZlibHandle; state: Uint32Array } | null | undefined;
+const scratch = Buffer.allocUnsafeSlow(64 * 1024);
+
+function gunzip(msg: Buffer, maxBytes: number): Buffer {
+  if (inflater === undefined) {
+    const stream = zlib.createGunzip();
+    stream.on('error', () => {}); // a failed inflate is retried with gunzipSync below
+    const internals = stream as unknown as { _handle?: ZlibHandle; _writeState?: Uint32Array };
+    inflater = typeof internals._handle?.writeSync === 'function' && internals._writeState instanceof Uint32Array ? { stream, handle: internals._handle, state: internals._writeState } : null;
+  }
+  if (inflater === null) return zlib.gunzipSync(msg, { maxOutputLength: maxBytes });
+  const { stream, handle, state } = inflater;
+  handle.reset();
+  let out: Buffer | undefined;
+  let parts: Buffer[] | undefined;
+  let total = 0;
+  let inOff = 0;
+  let inLen = msg.length;
+  for (;;) {
+    handle.writeSync(zlib.constants.Z_FINISH, msg, inOff, inLen, scratch, 0, scratch.length);
+    if ((stream as unknown as { _handle?: unknown })._handle !== handle) {
+      // zlib reported an error and the stream closed its handle: start afresh next time.
+      inflater = undefined;
+      return zlib.gunzipSync(msg, { maxOutputLength: maxBytes });
+    }
+    const outLeft = state[0]!;
+    const inLeft = state[1]!;
+    const have = scratch.length - outLeft;
+    total += have;
+    if (total > maxBytes) throw new RangeError(`Cannot create a Buffer larger than ${maxBytes} bytes`);
+    // Copied out of the scratch buffer: decoded bytes fields are views of the message.
+    const piece = Buffer.allocUnsafe(have);
+    scratch.copy(piece, 0, 0, have);
+    if (out === undefined) out = piece;
+    else (parts ??= [out]).push(piece);
+    inOff += inLen - inLeft;
+    inLen = inLeft;
+    if (outLeft !== 0) break;
+  }
+  return parts ? Buffer.concat(parts, total) : out!;
+}
 
 /**
  * One unary call: collects the request, runs the handler, sends the reply or the status.
@@ -217,7 +278,7 @@ class UnaryCall implements CallContext {
     if (msg.length !== len) throw new Error('truncated message frame');
     if (body[0] !== 1) return msg;
     const limit = { maxOutputLength: this.server.maxMessageBytes };
-    if (this.encoding === 'gzip') return zlib.gunzipSync(msg, limit);
+    if (this.encoding === 'gzip') return gunzip(msg, this.server.maxMessageBytes);
     if (this.encoding === 'deflate') return zlib.inflateSync(msg, limit);
     throw new Error(`unsupported grpc-encoding ${this.encoding}`);
   }
@@ -248,8 +309,8 @@ class UnaryCall implements CallContext {
     if (stream.destroyed || stream.closed) return;
     frame[0] = 0;
     frame.writeUInt32BE(frame.length - 5, 1);
-    stream.respond(OK_HEADERS, { waitForTrailers: true });
-    stream.once('wantTrailers', () => stream.sendTrailers(OK_TRAILERS));
+    stream.respond(OK_HEADERS, RESPOND_TRAILERS);
+    stream.on('wantTrailers', sendOkTrailers);
     stream.end(frame);
   }
 
