@@ -10,6 +10,7 @@
 import type { Knex } from 'knex';
 import type { SessionUser } from './auth.server.ts';
 import { pollingEventStream, type SseEvent } from './event-stream.server.ts';
+import { sourceLabels } from '../../../db/lead-sources/catalogue.ts';
 import { describeLeadEvent } from './lead-history.ts';
 
 /** The kinds of history entry the activity view shows: arrivals, assignments, work, removals. */
@@ -58,22 +59,28 @@ function activityRows(db: Knex, accountId: string): Knex.QueryBuilder {
     .select('e.id', 'e.lead_id', 'e.type', 'e.note', 'e.data', 'e.actor_system', 'u.name as actor_name', 'e.created_at', 'l.first_name', 'l.last_name', 'l.time_zone');
 }
 
-async function userNames(db: Knex, accountId: string): Promise<Record<string, string>> {
-  const rows: Array<{ id: string; name: string }> = await db('users').where({ account_id: accountId }).select('id', 'name');
-  return Object.fromEntries(rows.map((r) => [r.id, r.name]));
+/** The account's user names by id and source names by key: what entries name by id or key. */
+interface Names {
+  users: Record<string, string>;
+  sources: Record<string, string>;
 }
 
-function toEntry(r: Row, viewerZone: string, names: Record<string, string>): ActivityEntry {
+async function accountNames(db: Knex, accountId: string): Promise<Names> {
+  const [rows, sources] = await Promise.all([db('users').where({ account_id: accountId }).select('id', 'name') as Promise<Array<{ id: string; name: string }>>, sourceLabels(db, accountId)]);
+  return { users: Object.fromEntries(rows.map((r) => [r.id, r.name])), sources };
+}
+
+function toEntry(r: Row, viewerZone: string, names: Names): ActivityEntry {
   const line = describeLeadEvent(
     { id: String(r.id), type: r.type, note: r.note, data: r.data ?? {}, actorName: r.actor_name, actorSystem: r.actor_system, createdAt: r.created_at },
-    { viewerZone, leadZone: r.time_zone, userNames: names },
+    { viewerZone, leadZone: r.time_zone, userNames: names.users, sourceLabels: names.sources },
   );
   return { id: String(r.id), leadId: r.lead_id, leadName: `${r.first_name} ${r.last_name}`.trim(), text: line.text, note: line.note, at: new Date(r.created_at).toISOString() };
 }
 
 /** The latest entries, newest first, and the id the live stream continues after. */
 export async function recentActivity(db: Knex, user: SessionUser): Promise<{ entries: ActivityEntry[]; after: string }> {
-  const [rows, names] = await Promise.all([activityRows(db, user.accountId).orderBy('e.id', 'desc').limit(ACTIVITY_PAGE) as Promise<Row[]>, userNames(db, user.accountId)]);
+  const [rows, names] = await Promise.all([activityRows(db, user.accountId).orderBy('e.id', 'desc').limit(ACTIVITY_PAGE) as Promise<Row[]>, accountNames(db, user.accountId)]);
   return { entries: rows.map((r) => toEntry(r, user.timeZone, names)), after: rows[0] ? String(rows[0].id) : await latestEventId(db, user.accountId) };
 }
 
@@ -87,7 +94,7 @@ const ID_RE = /^\d{1,18}$/;
 /** Entries written after `after` (the page's newest, or the browser's Last-Event-ID), oldest first, as they commit. */
 export function liveActivityStream(db: Knex, user: SessionUser, after: string | null, signal: AbortSignal): ReadableStream<Uint8Array> {
   let floor: bigint | null = null;
-  let names: Record<string, string> | null = null;
+  let names: Names | null = null;
   // Ids above the floor already sent: what a look back must not send again.
   const sent = new Set<bigint>();
   // The highest id sent at each poll: the floor moves up to the one a window old.
@@ -95,7 +102,7 @@ export function liveActivityStream(db: Knex, user: SessionUser, after: string | 
   return pollingEventStream('live activity', signal, async () => {
     const now = Date.now();
     floor ??= BigInt(after && ID_RE.test(after) ? after : await latestEventId(db, user.accountId));
-    names ??= await userNames(db, user.accountId);
+    names ??= await accountNames(db, user.accountId);
     // What was seen a window ago is final: nothing at or below it is looked at again.
     while (marks.length && now - marks[0]!.at > WINDOW_MS) {
       const { top } = marks.shift()!;
