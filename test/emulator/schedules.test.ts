@@ -221,7 +221,7 @@ describe('schedule operations', () => {
     }
   });
 
-  it('lists schedules, filtered by a search attribute, by ScheduleId and by TemporalSchedulePaused', async () => {
+  it('lists and counts schedules, filtered by a search attribute, by ScheduleId and by TemporalSchedulePaused', async () => {
     try {
       const tag = uniqueWorkflowId('tag');
       const a = await create({ spec: { intervals: [{ every: HOUR }] }, searchAttributes: { CustomKeywordField: [tag] }, memo: { n: 1 } });
@@ -245,6 +245,8 @@ describe('schedule operations', () => {
       expect((await list(`CustomKeywordField = '${tag}' AND TemporalSchedulePaused = true`)).map((s) => s.scheduleId)).toEqual([b.scheduleId]);
       const all = await list('');
       expect(all.length).toBeGreaterThanOrEqual(3);
+      const counted = (await env.client.workflowService.countSchedules({ namespace: 'default', query: `CustomKeywordField = '${tag}'` })) as { count?: unknown };
+      expect(Number(counted.count)).toBe(2);
     } finally {
       await cleanup();
     }

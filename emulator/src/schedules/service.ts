@@ -257,6 +257,7 @@ export class ScheduleService {
       ListSchedules: (req) => this.list(req),
       DeleteSchedule: (req) => this.delete(req),
       ListScheduleMatchingTimes: (req) => this.matchingTimes(req),
+      CountSchedules: (req) => ({ count: this.matching(req.namespace ?? '', req.query ?? '').length }),
     };
   }
 
@@ -355,8 +356,8 @@ export class ScheduleService {
     return { startTime: s.matchingTimes(start, end).map(msToTs) };
   }
 
-  private list(req: any) {
-    const ns = req.namespace ?? '';
+  /** The namespace's schedules that match a visibility query (newest first). */
+  private matching(ns: string, queryText: string): Scheduler[] {
     this.engine.namespaceId(ns);
     const typeOf = (name: string): SearchAttributeType | undefined => {
       if (name === 'ScheduleId') return 'Keyword';
@@ -365,13 +366,13 @@ export class ScheduleService {
     };
     let query;
     try {
-      query = compileQuery(req.query ?? '', typeOf);
+      query = compileQuery(queryText, typeOf);
     } catch (e) {
       if (e instanceof VisibilityQueryError) throw invalidArgument(e.message);
       throw e;
     }
     const all = [...(this.byNs.get(ns)?.values() ?? [])].sort((a, b) => b.s.info.createTime - a.s.info.createTime || (a.id < b.id ? -1 : 1));
-    const matching = all.filter((s) => {
+    return all.filter((s) => {
       const rec: VisibilityRecord = { ScheduleId: s.id, TemporalSchedulePaused: s.def.state.paused };
       for (const [k, p] of Object.entries(s.s.searchAttributes ?? {})) {
         const t = typeOf(k);
@@ -379,6 +380,10 @@ export class ScheduleService {
       }
       return query.matches(rec);
     });
+  }
+
+  private list(req: any) {
+    const matching = this.matching(req.namespace ?? '', req.query ?? '');
     const pageSize = req.maximumPageSize > 0 ? req.maximumPageSize : 1000;
     const offset = req.nextPageToken?.length ? Number(Buffer.from(req.nextPageToken).toString()) || 0 : 0;
     const page = matching.slice(offset, offset + pageSize);
