@@ -190,6 +190,21 @@ function gunzip(msg: Buffer, maxBytes: number): Buffer {
   return parts ? Buffer.concat(parts, total) : out!;
 }
 
+const kCall = Symbol('unaryCall');
+type CallStream = http2.ServerHttp2Stream & { [kCall]: UnaryCall };
+
+function onCallData(this: CallStream, c: Buffer) {
+  this[kCall].onData(c);
+}
+
+function onCallEnd(this: CallStream) {
+  this[kCall].onEnd();
+}
+
+function onCallClose(this: CallStream) {
+  this[kCall].onClose();
+}
+
 /**
  * One unary call: collects the request, runs the handler, sends the reply or the status.
  * A class rather than closures: the server handles thousands of these a second.
@@ -213,11 +228,12 @@ class UnaryCall implements CallContext {
     this.method = route.name;
     this.encoding = String(headers['grpc-encoding'] ?? 'identity');
     this.deadline = parseTimeout(headers['grpc-timeout']);
-    // Inline arrows, not arrow-valued fields: the TypeScript loader gives named function
-    // values a name-setting wrapper, which on a per-call object is measurable garbage.
-    stream.on('data', (c: Buffer) => this.onData(c));
-    stream.once('end', () => this.onEnd());
-    stream.once('close', () => this.onClose());
+    // Shared listeners that find the call on the stream, rather than closures (and `once`
+    // wrappers) per call: 'end' and 'close' come once per stream anyway.
+    (stream as CallStream)[kCall] = this;
+    stream.on('data', onCallData);
+    stream.on('end', onCallEnd);
+    stream.on('close', onCallClose);
   }
 
   cancelled() {
@@ -228,7 +244,7 @@ class UnaryCall implements CallContext {
     (this.cancelFns ??= []).push(fn);
   }
 
-  private onData(c: Buffer) {
+  onData(c: Buffer) {
     this.size += c.length;
     if (this.size > this.server.maxMessageBytes + 5) {
       this.fail(new RpcError(Code.RESOURCE_EXHAUSTED, 'request message too large'));
@@ -238,14 +254,14 @@ class UnaryCall implements CallContext {
     this.chunks.push(c);
   }
 
-  private onClose() {
+  onClose() {
     if (this.done) return;
     this.wasCancelled = true;
     this.done = true;
     for (const fn of this.cancelFns ?? []) fn();
   }
 
-  private onEnd() {
+  onEnd() {
     const body = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks);
     this.chunks = [];
     const { route } = this;
