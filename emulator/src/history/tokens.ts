@@ -18,7 +18,7 @@ export function encodeToken(t: TaskToken): Buffer {
 
 export function decodeToken(buf: Uint8Array | null | undefined, kind: TaskToken['kind']): TaskToken {
   try {
-    const [k, ns, workflowId, runId, ref, attempt] = JSON.parse(Buffer.from(buf ?? []).toString());
+    const [k, ns, workflowId, runId, ref, attempt] = JSON.parse(Buffer.isBuffer(buf) ? buf.toString() : Buffer.from(buf ?? []).toString());
     if (k !== kind || typeof ns !== 'string' || typeof runId !== 'string') throw new Error('kind');
     return { kind: k, ns, workflowId, runId, ref, attempt };
   } catch {
