@@ -9,11 +9,11 @@ import { Reads } from './frontend/reads.ts';
 import { WorkflowHandler } from './frontend/workflow-handler.ts';
 import type { Execution, Namespace } from './model.ts';
 import { isOpen } from './model.ts';
-import { durToMs, enums, IndexedValueType, msToDur, msToTs, toNum, tsToMs, type IPayload } from './proto.ts';
+import { durToMs, enums, IndexedValueType, msToDur, msToTs, toNum, tsToMs } from './proto.ts';
 import { GrpcServer } from './rpc.ts';
 import { scheduleHandlers } from './schedules/bridge.ts';
 import { updateMethods } from './updates/service.ts';
-import { compileQuery, VisibilityQueryError, type SearchAttributeType, type VisibilityRecord } from './visibility.ts';
+import { compileQuery, decodeSearchAttribute, VisibilityQueryError, type SearchAttributeType, type VisibilityRecord } from './visibility.ts';
 import type { Journal } from './persistence.ts';
 
 export interface ServerOptions {
@@ -55,32 +55,6 @@ export function parseSearchAttributeType(s: string): SearchAttributeType | undef
     keywordlist: 'KeywordList',
   };
   return map[norm];
-}
-
-function decodeSearchAttribute(p: IPayload | undefined, type: SearchAttributeType): VisibilityRecord[string] {
-  if (!p?.data) return undefined;
-  let v: unknown;
-  try {
-    v = JSON.parse(Buffer.from(p.data).toString());
-  } catch {
-    return undefined;
-  }
-  if (v === null) return undefined;
-  switch (type) {
-    case 'Datetime': {
-      const ms = Date.parse(String(Array.isArray(v) ? v[0] : v));
-      return Number.isNaN(ms) ? undefined : ms;
-    }
-    case 'KeywordList':
-      return Array.isArray(v) ? v.map(String) : [String(v)];
-    case 'Int':
-    case 'Double':
-      return Number(Array.isArray(v) ? v[0] : v);
-    case 'Bool':
-      return Boolean(Array.isArray(v) ? v[0] : v);
-    default:
-      return Array.isArray(v) ? v.map(String).join(' ') : String(v);
-  }
 }
 
 export class OfflineServer {

@@ -7,6 +7,8 @@
 // namespace has registered; the compile step is where "unknown attribute" and "wrong value type"
 // are caught, which is also the order the real server reports them in.
 
+import type { IPayload } from './proto.ts';
+
 export type SearchAttributeType = 'Keyword' | 'Text' | 'Int' | 'Double' | 'Bool' | 'Datetime' | 'KeywordList';
 
 /** A workflow's indexed values; Datetime values are epoch milliseconds (number), KeywordList values are string[], absent attributes are undefined. */
@@ -641,4 +643,32 @@ function compileOrderKey(
     if (x === undefined || y === undefined) return x === y ? 0 : x === undefined ? 1 : -1;
     return o.desc ? cmp(y, x) : cmp(x, y);
   };
+}
+
+/** A search attribute's payload (JSON, as the SDK encodes it) as the visibility record holds it; undefined when it does not decode. */
+export function decodeSearchAttribute(p: IPayload | undefined, type: SearchAttributeType): VisibilityRecord[string] {
+  if (!p?.data) return undefined;
+  let v: unknown;
+  try {
+    v = JSON.parse(Buffer.from(p.data).toString());
+  } catch {
+    return undefined;
+  }
+  if (v === null) return undefined;
+  const one = Array.isArray(v) ? v[0] : v;
+  switch (type) {
+    case 'Datetime': {
+      const ms = Date.parse(String(one));
+      return Number.isNaN(ms) ? undefined : ms;
+    }
+    case 'KeywordList':
+      return Array.isArray(v) ? v.map(String) : [String(v)];
+    case 'Int':
+    case 'Double':
+      return Number(one);
+    case 'Bool':
+      return Boolean(one);
+    default:
+      return Array.isArray(v) ? v.map(String).join(' ') : String(v);
+  }
 }

@@ -4,7 +4,7 @@
 // the dev server's journal (one line per change) so they survive a restart and catch up.
 import { alreadyExists, Code, invalidArgument, notFound, RpcError } from '../errors.ts';
 import { common, durToMs, failureApi, msToDur, msToTs, temporal, toNum, tsToMs, type IFailure, type IPayload, type IPayloads } from '../proto.ts';
-import { compileQuery, VisibilityQueryError, type SearchAttributeType, type VisibilityRecord } from '../visibility.ts';
+import { compileQuery, decodeSearchAttribute, VisibilityQueryError, type SearchAttributeType, type VisibilityRecord } from '../visibility.ts';
 import { Overlap, Scheduler, type ScheduleDefinition, type ScheduleHost, type SchedulePatch, type SchedulerSnapshot, type StartWorkflowAction } from './scheduler.ts';
 import { canonicalize, cleanCalendar, SpecError, type CanonicalSpec } from './spec.ts';
 
@@ -121,33 +121,6 @@ function specToProto(c: CanonicalSpec, cleaned = true) {
     jitter: c.jitterMs ? msToDur(c.jitterMs) : undefined,
     timezoneName: c.timezoneName,
   };
-}
-
-function decodeSearchAttribute(p: IPayload | undefined, type: SearchAttributeType): VisibilityRecord[string] {
-  if (!p?.data) return undefined;
-  let v: unknown;
-  try {
-    v = JSON.parse(Buffer.from(p.data).toString());
-  } catch {
-    return undefined;
-  }
-  if (v === null) return undefined;
-  const one = Array.isArray(v) ? v[0] : v;
-  switch (type) {
-    case 'Datetime': {
-      const ms = Date.parse(String(one));
-      return Number.isNaN(ms) ? undefined : ms;
-    }
-    case 'KeywordList':
-      return Array.isArray(v) ? v.map(String) : [String(v)];
-    case 'Int':
-    case 'Double':
-      return Number(one);
-    case 'Bool':
-      return Boolean(one);
-    default:
-      return Array.isArray(v) ? v.map(String).join(' ') : String(v);
-  }
 }
 
 export class ScheduleService {
