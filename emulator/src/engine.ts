@@ -1,7 +1,7 @@
 // The workflow engine: turns client calls and worker responses into history events, the way
 // the Temporal server's history service does, and hands workflow and activity tasks to
 // pollers. This file only wires the parts together; each lives in history/ and maps onto a
-// part of the official server (temporalio/temporal service/history, and the Java
+// part of the official server (its history service, and the Java
 // time-skipping test server for time):
 //
 //   history/shard.ts           shared state: namespaces, runs by id, task queues (the matching
