@@ -25,6 +25,8 @@ export class Account extends BaseModel {
   licensedStates!: string[];
   /** Days an assigned lead may go without a Quick Action before it returns to the pool; null: off. */
   holdingDays!: number | null;
+  /** Where an Appointment / Call Back is e-mailed (the agency's appointment desk); null: nobody. */
+  appointmentDeskEmail!: string | null;
   createdAt!: Date;
   updatedAt!: Date;
 
@@ -41,6 +43,7 @@ export class Account extends BaseModel {
     workdayStartMinutes: integer,
     licensedStates: textArray,
     holdingDays: nullable(integer),
+    appointmentDeskEmail: nullable(text),
     createdAt: timestamp,
     updatedAt: timestamp,
   });

@@ -10,6 +10,8 @@ export class LeadSourceTouch extends BaseModel {
   /** As received: a source Leadflow does not know is kept too. */
   source!: string;
   importName!: string | null;
+  /** The account's agent ID the arrival was for (null before agent IDs were recorded). */
+  agentId!: string | null;
   payload!: Record<string, unknown>;
   receivedAt!: Date;
 
@@ -19,6 +21,7 @@ export class LeadSourceTouch extends BaseModel {
     ...leadChildKeys,
     source: text,
     importName: nullable(text),
+    agentId: nullable(text),
     payload: jsonObject,
     receivedAt: timestamp,
   });

@@ -73,6 +73,10 @@ export class Lead extends BaseModel {
   updatedAt!: Date;
   recycledAt!: Date | null;
   scrubbedAt!: Date | null;
+  /** When the last E-mail Confirmed e-mail went out. */
+  emailConfirmedAt!: Date | null;
+  /** When the appointment desk was last told of an appointment. */
+  appointmentMadeAt!: Date | null;
   assignee?: User | null;
   events?: LeadEvent[];
   touches?: LeadSourceTouch[];
@@ -117,6 +121,8 @@ export class Lead extends BaseModel {
     updatedAt: timestamp,
     recycledAt: nullable(timestamp),
     scrubbedAt: nullable(timestamp),
+    emailConfirmedAt: nullable(timestamp),
+    appointmentMadeAt: nullable(timestamp),
   });
 
   static override relationMappings = () => ({
