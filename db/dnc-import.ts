@@ -42,8 +42,7 @@ try {
   const since = (await knex.raw('SELECT clock_timestamp() AS now')).rows[0].now as Date;
   // One time for the whole load and the sweep after it: a lead is flagged once, at that time.
   const at = new Date();
-  const lines = readline.createInterface({ input: fs.createReadStream(file), crlfDelay: Infinity });
-  const r = await importDncNumbers(knex, lines, { accountId, source: accountId ? 'internal' : 'federal', reason: `imported from ${file}`, flagLeads: { at } });
+  const r = await importDncNumbers(knex, fileLines(file), { accountId, source: accountId ? 'internal' : 'federal', reason: `imported from ${file}`, flagLeads: { at } });
   console.log(`${file}: ${r.lines} lines, ${r.inserted} numbers added, ${r.alreadyListed} already listed, ${r.errorCount} bad lines (${((Date.now() - started) / 1000).toFixed(1)} s)`);
   for (const e of r.errors) console.log(`  line ${e.line}: ${e.reason}`);
   if (r.errorCount > r.errors.length) console.log(`  ... and ${r.errorCount - r.errors.length} more`);
@@ -55,6 +54,15 @@ try {
 } finally {
   await knex.destroy();
   await pg.stop();
+}
+
+/**
+ * The file's lines, read only once the load starts iterating: the load first prepares its lead
+ * lookup, and a readline interface opened before that would have read the file meanwhile, its
+ * lines gone before anyone listened (and the load would wait for them forever).
+ */
+async function* fileLines(path: string): AsyncGenerator<string> {
+  yield* readline.createInterface({ input: fs.createReadStream(path), crlfDelay: Infinity });
 }
 
 /** The sweep after the load: the leads that arrived while the file went in. */
