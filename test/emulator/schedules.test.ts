@@ -184,7 +184,8 @@ describe('schedule operations', () => {
       await h.unpause('back');
       expect((await h.describe()).state).toMatchObject({ paused: false, note: 'back' });
       await env.sleep(2 * MINUTE + 1000);
-      await eventually(async () => (await runsOf(h.scheduleId)).length === 2, 'two runs after unpausing');
+      // Two minute marks at least (a third when unpaused in the last second of a minute).
+      await eventually(async () => (await runsOf(h.scheduleId)).length >= 2, 'two runs after unpausing');
     } finally {
       await cleanup();
     }
