@@ -6,6 +6,7 @@
 //   BENCH_PINGS  signal round trips measured                                 default 200
 //   BENCH_UPDATES  update round trips measured (executeUpdate, to the result)   default 200
 //   BENCH_SCHEDULED  workflows a schedule starts (a backfill of that many times)    default 1000
+//   BENCH_CPU_PROF  a directory: the emulator runs with node --cpu-prof and writes its profile there
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -56,7 +57,11 @@ async function inBatches<T>(count: number, size: number, fn: (i: number) => Prom
 async function main() {
   const port = await freePort();
   const address = `127.0.0.1:${port}`;
-  const emulator = spawn(`${root}/emulator/bin/temporal-offline`, ['server', 'start-dev', '--port', String(port)], { stdio: 'inherit' });
+  const args = ['server', 'start-dev', '--port', String(port)];
+  const profDir = process.env.BENCH_CPU_PROF;
+  const emulator = profDir
+    ? spawn(process.execPath, ['--cpu-prof', '--cpu-prof-interval', '200', '--cpu-prof-dir', profDir, `${root}/emulator/bin/launch.mjs`, ...args], { stdio: 'inherit' })
+    : spawn(`${root}/emulator/bin/temporal-offline`, args, { stdio: 'inherit' });
   let worker: ChildProcess | undefined;
   try {
     const connection = await connectWithRetry(address);
