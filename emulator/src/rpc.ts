@@ -1,15 +1,17 @@
-// A small unary-only gRPC server on node:http2. The emulator does not use @grpc/grpc-js's
-// server because, for the many small calls a Temporal worker makes, its per-call stream
-// machinery (and a zlib stream per gzip-compressed request, which the SDK's Core sends)
-// cost more CPU than the whole workflow engine. gRPC over HTTP/2 for unary calls is simple:
-// a 5-byte length prefix per message, status in trailers.
+// A small unary-only gRPC server on the emulator's own HTTP/2 layer (h2.ts). The emulator does
+// not use @grpc/grpc-js's server, nor node:http2: for the many small calls a Temporal worker
+// makes, their per-call stream machinery (and a zlib stream per gzip-compressed request, which
+// the SDK's Core sends) cost more CPU than the whole workflow engine. gRPC over HTTP/2 for
+// unary calls is simple: a 5-byte length prefix per message, status in trailers.
 //
 // Every method of a registered service is routed: those without a handler answer
 // UNIMPLEMENTED, a request that does not decode answers INVALID_ARGUMENT, and an exception
 // in a handler becomes INTERNAL for that call only.
-import http2 from 'node:http2';
+import net from 'node:net';
 import zlib from 'node:zlib';
 import type protobuf from 'protobufjs';
+import { H2Connection, type H2Listener, type H2Stream, type StreamHandler } from './h2.ts';
+import { encodeHeaders } from './hpack.ts';
 import { root, WithHistory } from './proto.ts';
 import { RpcError, Code } from './errors.ts';
 import { log } from './log.ts';
@@ -33,7 +35,7 @@ interface Route {
 
 const TIMEOUT_UNITS: Record<string, number> = { H: 3_600_000, M: 60_000, S: 1000, m: 1, u: 1e-3, n: 1e-6 };
 
-function parseTimeout(v: string | string[] | undefined): number {
+function parseTimeout(v: string | undefined): number {
   if (typeof v !== 'string' || v.length < 2) return Infinity;
   const unit = TIMEOUT_UNITS[v[v.length - 1]!];
   const n = Number(v.slice(0, -1));
@@ -45,27 +47,21 @@ function encodeGrpcMessage(msg: string): string {
   return msg.replace(/[^\x20-\x24\x26-\x7e]/gu, (c) => encodeURIComponent(c));
 }
 
-export class GrpcServer {
+export class GrpcServer implements H2Listener {
   private routes = new Map<string, Route>();
-  private server: http2.Http2Server;
-  private sessions = new Set<http2.ServerHttp2Session>();
+  private server: net.Server;
+  private connections = new Set<H2Connection>();
 
   constructor(
     /** Called after each call's handler returned (sync) or settled (async). */
     readonly afterCall: () => void,
     readonly maxMessageBytes = 128 * 1024 * 1024,
   ) {
-    this.server = http2.createServer({
-      settings: { maxConcurrentStreams: 10_000, initialWindowSize: 4 * 1024 * 1024 },
-      maxSessionMemory: 64,
+    this.server = net.createServer((socket) => {
+      const c = new H2Connection(socket, this);
+      this.connections.add(c);
+      socket.on('close', () => this.connections.delete(c));
     });
-    this.server.on('session', (s) => {
-      this.sessions.add(s);
-      s.on('close', () => this.sessions.delete(s));
-      s.on('error', (err) => log.debug('http2 session error', err));
-    });
-    this.server.on('stream', (stream, headers) => this.onStream(stream, headers));
-    this.server.on('sessionError', (err) => log.debug('http2 session error', err));
   }
 
   addService(serviceName: string, handlers: Record<string, Handler | undefined>) {
@@ -86,28 +82,26 @@ export class GrpcServer {
       this.server.once('error', reject);
       this.server.listen(port, host, () => {
         this.server.off('error', reject);
-        resolve((this.server.address() as { port: number }).port);
+        resolve((this.server.address() as net.AddressInfo).port);
       });
     });
   }
 
   close(): Promise<void> {
     return new Promise((resolve) => {
-      for (const s of this.sessions) s.destroy();
+      for (const c of this.connections) c.destroy();
       this.server.close(() => resolve());
     });
   }
 
-  private onStream(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) {
-    stream.on('error', onStreamError);
+  onStream(stream: H2Stream, headers: Record<string, string>) {
     const path = headers[':path'] ?? '';
-    if (headers[':method'] !== 'POST' || !String(headers['content-type'] ?? '').startsWith('application/grpc')) {
-      if (!stream.headersSent) stream.respond({ ':status': 415 }, { endStream: true });
+    if (headers[':method'] !== 'POST' || !(headers['content-type'] ?? '').startsWith('application/grpc')) {
+      stream.respondHeadersOnly(encodeHeaders([[':status', '415']]));
       return;
     }
     const route = this.routes.get(path);
     if (!route) {
-      stream.resume();
       sendStatus(stream, Code.UNIMPLEMENTED, `unknown method ${path}`);
       return;
     }
@@ -115,28 +109,15 @@ export class GrpcServer {
   }
 }
 
-function onStreamError(err: Error) {
-  log.debug('http2 stream error', err);
+function sendStatus(stream: H2Stream, code: number, message: string, details?: Uint8Array) {
+  const headers: Array<[string, string]> = [[':status', '200'], ['content-type', 'application/grpc'], ['grpc-status', String(code)], ['grpc-message', encodeGrpcMessage(message)]];
+  if (details) headers.push(['grpc-status-details-bin', Buffer.from(details).toString('base64')]);
+  stream.respondHeadersOnly(encodeHeaders(headers));
 }
 
-function sendStatus(stream: http2.ServerHttp2Stream, code: number, message: string, details?: Uint8Array) {
-  if (stream.destroyed || stream.closed || stream.headersSent) return;
-  const headers: http2.OutgoingHttpHeaders = { ':status': 200, 'content-type': 'application/grpc', 'grpc-status': String(code), 'grpc-message': encodeGrpcMessage(message) };
-  if (details) headers['grpc-status-details-bin'] = Buffer.from(details).toString('base64');
-  stream.respond(headers, RESPOND_END);
-}
-
-const OK_HEADERS = { ':status': 200, 'content-type': 'application/grpc', 'grpc-accept-encoding': 'identity,gzip,deflate' };
-const OK_TRAILERS = { 'grpc-status': '0' };
-// No `date` header (Node adds one by default): gRPC does not use it, and it is one more
-// header to build and compress on every call.
-const RESPOND_END = { endStream: true, sendDate: false } as http2.ServerStreamResponseOptions;
-const RESPOND_TRAILERS = { waitForTrailers: true, sendDate: false } as http2.ServerStreamResponseOptions;
-
-/** 'wantTrailers' listener (`this` is the stream): one shared function, not a closure per call. */
-function sendOkTrailers(this: http2.ServerHttp2Stream) {
-  this.sendTrailers(OK_TRAILERS);
-}
+// Encoded once: every successful answer carries the same headers and trailers.
+const OK_HEADERS = encodeHeaders([[':status', '200'], ['content-type', 'application/grpc'], ['grpc-accept-encoding', 'identity,gzip,deflate']]);
+const OK_TRAILERS = encodeHeaders([['grpc-status', '0']]);
 
 // The SDK's Core gzips every request. zlib.gunzipSync builds a zlib stream object (and a
 // 16 KiB output buffer) per call, which costs several times the inflating itself for these
@@ -190,26 +171,11 @@ function gunzip(msg: Buffer, maxBytes: number): Buffer {
   return parts ? Buffer.concat(parts, total) : out!;
 }
 
-const kCall = Symbol('unaryCall');
-type CallStream = http2.ServerHttp2Stream & { [kCall]: UnaryCall };
-
-function onCallData(this: CallStream, c: Buffer) {
-  this[kCall].onData(c);
-}
-
-function onCallEnd(this: CallStream) {
-  this[kCall].onEnd();
-}
-
-function onCallClose(this: CallStream) {
-  this[kCall].onClose();
-}
-
 /**
  * One unary call: collects the request, runs the handler, sends the reply or the status.
  * A class rather than closures: the server handles thousands of these a second.
  */
-class UnaryCall implements CallContext {
+class UnaryCall implements CallContext, StreamHandler {
   private chunks: Buffer[] = [];
   private size = 0;
   private done = false;
@@ -222,18 +188,13 @@ class UnaryCall implements CallContext {
   constructor(
     private server: GrpcServer,
     private route: Route,
-    private stream: http2.ServerHttp2Stream,
-    headers: http2.IncomingHttpHeaders,
+    private stream: H2Stream,
+    headers: Record<string, string>,
   ) {
     this.method = route.name;
-    this.encoding = String(headers['grpc-encoding'] ?? 'identity');
+    this.encoding = headers['grpc-encoding'] ?? 'identity';
     this.deadline = parseTimeout(headers['grpc-timeout']);
-    // Shared listeners that find the call on the stream, rather than closures (and `once`
-    // wrappers) per call: 'end' and 'close' come once per stream anyway.
-    (stream as CallStream)[kCall] = this;
-    stream.on('data', onCallData);
-    stream.on('end', onCallEnd);
-    stream.on('close', onCallClose);
+    stream.handler = this;
   }
 
   cancelled() {
@@ -245,16 +206,17 @@ class UnaryCall implements CallContext {
   }
 
   onData(c: Buffer) {
+    if (this.done) return;
     this.size += c.length;
     if (this.size > this.server.maxMessageBytes + 5) {
+      this.chunks = [];
       this.fail(new RpcError(Code.RESOURCE_EXHAUSTED, 'request message too large'));
-      this.stream.close();
       return;
     }
     this.chunks.push(c);
   }
 
-  onClose() {
+  onReset() {
     if (this.done) return;
     this.wasCancelled = true;
     this.done = true;
@@ -262,7 +224,12 @@ class UnaryCall implements CallContext {
   }
 
   onEnd() {
-    const body = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks);
+    if (this.done) return;
+    // An uncompressed request is copied out of the socket's chunk (several frames share one):
+    // decoded bytes fields are views of the request, and some outlive the call. A compressed
+    // one is inflated into a buffer of its own anyway.
+    const first = this.chunks[0];
+    const body = this.chunks.length === 1 && first![0] === 1 ? first! : Buffer.concat(this.chunks);
     this.chunks = [];
     const { route } = this;
     if (!route.handler) return this.fail(new RpcError(Code.UNIMPLEMENTED, `${route.name} is not supported by the offline Temporal server`));
@@ -322,12 +289,9 @@ class UnaryCall implements CallContext {
       return this.fail(err);
     }
     this.done = true;
-    if (stream.destroyed || stream.closed) return;
     frame[0] = 0;
     frame.writeUInt32BE(frame.length - 5, 1);
-    stream.respond(OK_HEADERS, RESPOND_TRAILERS);
-    stream.on('wantTrailers', sendOkTrailers);
-    stream.end(frame);
+    stream.respond(OK_HEADERS, frame, OK_TRAILERS);
   }
 
   private fail(err: unknown) {
