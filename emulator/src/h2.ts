@@ -30,6 +30,7 @@ const PRIORITY_FLAG = 0x20;
 
 export const H2_NO_ERROR = 0;
 const PROTOCOL_ERROR = 1;
+const INTERNAL_ERROR = 2;
 const FLOW_CONTROL_ERROR = 3;
 const FRAME_SIZE_ERROR = 6;
 export const H2_CANCEL = 8;
@@ -181,7 +182,12 @@ export class H2Connection {
     } catch (err) {
       if (err instanceof H2ProtocolError) this.goAway(err.code, err.message);
       else if (err instanceof HpackError) this.goAway(COMPRESSION_ERROR, err.message);
-      else throw err;
+      else {
+        // A fault of this server's: the frames after it are lost, so the connection cannot go
+        // on. The client sees its calls end and connects again.
+        log.error('http2 connection: internal error', err);
+        this.goAway(INTERNAL_ERROR, `internal error: ${(err as Error)?.message ?? String(err)}`);
+      }
     }
   }
 

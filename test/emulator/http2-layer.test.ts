@@ -5,6 +5,7 @@
 import http2 from 'node:http2';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { H2Connection } from '../../emulator/src/h2.ts';
 import { HpackDecoder, huffmanEncode } from '../../emulator/src/hpack.ts';
 import { v1 } from '../../emulator/src/proto.ts';
 import { GrpcServer, type CallContext } from '../../emulator/src/rpc.ts';
@@ -216,6 +217,38 @@ describe('HTTP/2 layer', () => {
       expect((await call(session, 'GetSystemInfo', new Uint8Array(0)).done).status).toBe(0);
     } finally {
       session.close();
+    }
+  });
+  it('closes a connection whose handling failed inside the server (GOAWAY INTERNAL_ERROR), and the server goes on', async () => {
+    const raw = net.createServer((socket) => new H2Connection(socket, {
+      onStream(_stream, headers) {
+        if (headers[':path'] === '/fail') throw new Error('handler bug');
+        _stream.respondHeadersOnly(Buffer.from([0x88]));
+      },
+    }));
+    await new Promise<void>((r) => raw.listen(0, '127.0.0.1', () => r()));
+    const url = `http://127.0.0.1:${(raw.address() as net.AddressInfo).port}`;
+    try {
+      const session = http2.connect(url);
+      const goaway = new Promise<number>((r) => session.once('goaway', (code) => r(code)));
+      session.on('error', () => {});
+      const req = session.request({ ':method': 'POST', ':path': '/fail' });
+      req.on('error', () => {});
+      req.end();
+      expect(await goaway).toBe(http2.constants.NGHTTP2_INTERNAL_ERROR);
+      session.destroy();
+      // A new connection is served.
+      const again = http2.connect(url);
+      const status = await new Promise((resolve, reject) => {
+        const r = again.request({ ':method': 'POST', ':path': '/ok' });
+        r.on('response', (h) => resolve(h[':status']));
+        r.on('error', reject);
+        r.end();
+      });
+      expect(status).toBe(200);
+      again.close();
+    } finally {
+      raw.close();
     }
   });
 });
