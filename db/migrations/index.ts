@@ -21,6 +21,7 @@ import * as quickActionFromMilestone from './20261130150000_quick_action_from_mi
 import * as leadSources from './20261130160000_lead_sources.ts';
 import * as actionEmails from './20261130170000_action_emails.ts';
 import * as suppressionAccountCheck from './20261130180000_suppression_account_check.ts';
+import * as listUploadWriteCosts from './20261130190000_list_upload_write_costs.ts';
 
 const migrations: Record<string, Knex.Migration> = {
   '20261122000000_foundation': foundation,
@@ -43,6 +44,7 @@ const migrations: Record<string, Knex.Migration> = {
   '20261130160000_lead_sources': leadSources,
   '20261130170000_action_emails': actionEmails,
   '20261130180000_suppression_account_check': suppressionAccountCheck,
+  '20261130190000_list_upload_write_costs': listUploadWriteCosts,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

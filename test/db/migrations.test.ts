@@ -41,7 +41,11 @@ describe('migrations', () => {
       { account_id: account.id, list: 'customer', value: 'joß|lee|2 main st||austin|tx|78701', source: 'upload' },
       { account_id: account.id, list: 'customer', value: 'joss|lee|2 main st||austin|tx|78701', source: 'upload' },
     ]);
+    // The refold ran when suppression entries still had their id column (a later migration
+    // dropped it): run it on the table as it then was.
+    await db.knex.raw('ALTER TABLE suppression_entries ADD COLUMN id bigserial');
     await refoldDuplicateKeys(db.knex);
+    await db.knex.raw('ALTER TABLE suppression_entries DROP COLUMN id');
     const keys = Object.fromEntries((await db.knex('leads').whereIn('id', [older.id, newer.id, plain.id]).select('id', 'dup_key')).map((r) => [r.id, r.dup_key]));
     // The newer twin already held the refolded key, so the older one keeps its own.
     expect(keys[older.id]).toBe('straße|lee|1 main st||austin|tx|78701');
