@@ -28,12 +28,11 @@ const END_HEADERS = 0x4;
 const PADDED = 0x8;
 const PRIORITY_FLAG = 0x20;
 
-export const H2_NO_ERROR = 0;
+const NO_ERROR = 0;
 const PROTOCOL_ERROR = 1;
 const INTERNAL_ERROR = 2;
 const FLOW_CONTROL_ERROR = 3;
 const FRAME_SIZE_ERROR = 6;
-export const H2_CANCEL = 8;
 const COMPRESSION_ERROR = 9;
 
 const SETTINGS_MAX_CONCURRENT_STREAMS = 3;
@@ -67,7 +66,7 @@ export class H2Stream {
   handler?: StreamHandler;
   /** The client sent END_STREAM. */
   remoteEnded = false;
-  /** This side sent END_STREAM (or reset the stream). */
+  /** This side's answer is given (sent, or waiting for window), or the stream was reset. */
   localEnded = false;
   sendWindow: number;
   recvUnacked = 0;
@@ -92,11 +91,6 @@ export class H2Stream {
   respondHeadersOnly(headerBlock: Buffer) {
     if (this.localEnded) return;
     this.conn.respondHeadersOnly(this, headerBlock);
-  }
-
-  reset(code: number) {
-    if (this.localEnded && this.remoteEnded) return;
-    this.conn.resetStream(this, code);
   }
 }
 
@@ -322,7 +316,8 @@ export class H2Connection {
   private remoteEnd(s: H2Stream) {
     if (s.remoteEnded) return;
     s.remoteEnded = true;
-    if (s.localEnded) this.streams.delete(s.id);
+    // A stream whose answer still waits for window stays, to hear the client's window updates.
+    if (s.localEnded && !s.pendingTrailers) this.streams.delete(s.id);
     s.handler?.onEnd();
   }
 
@@ -390,18 +385,9 @@ export class H2Connection {
     if (s.remoteEnded) this.streams.delete(s.id);
     else {
       // Answered before the request ended (too large, unknown method): the rest is not wanted.
-      this.resetFrame(s.id, H2_NO_ERROR);
+      this.resetFrame(s.id, NO_ERROR);
       this.streams.delete(s.id);
     }
-    this.queueFlush();
-  }
-
-  resetStream(s: H2Stream, code: number) {
-    s.localEnded = true;
-    s.remoteEnded = true;
-    this.streams.delete(s.id);
-    this.blocked.delete(s);
-    this.resetFrame(s.id, code);
     this.queueFlush();
   }
 
@@ -428,7 +414,7 @@ export class H2Connection {
       this.blocked.delete(s);
       if (s.remoteEnded) this.streams.delete(s.id);
       else {
-        this.resetFrame(s.id, H2_NO_ERROR);
+        this.resetFrame(s.id, NO_ERROR);
         this.streams.delete(s.id);
       }
     }
