@@ -69,6 +69,8 @@ const BATCH = 5000;
 const LINE_BATCH = 20_000;
 const LINE_BATCHES_IN_FLIGHT = 2;
 const MAX_REPORTED_ERRORS = 100;
+/** PostgreSQL's SQLSTATE for a unique index refusing a row. */
+const UNIQUE_VIOLATION = '23505';
 
 /**
  * Streams a DNC file into a suppression list in batches (a 1,000,000-number federal file is
@@ -120,15 +122,35 @@ async function importListLines(
   const running = new Set<Promise<void>>();
   let failure: { err: unknown } | undefined;
   let batch: string[] = [];
-  const write = async (values: string[]) => {
-    const inserted = await db.raw(
+  // A batch of values the list does not hold yet goes in as a plain INSERT, about twice as fast
+  // as one that asks the unique index about every value first (ON CONFLICT). When the list
+  // already holds one of them, the plain INSERT fails whole on the unique index and the batch
+  // goes again with ON CONFLICT, as do the batches after it (a file loaded again, a weekly
+  // refresh), until one of them finds every value new.
+  let expectNew = true;
+  const insert = (values: string[], onConflict: boolean) =>
+    db.raw(
       `INSERT INTO suppression_entries (account_id, list, value, source, reason)
        SELECT ?::uuid, ?, v, ?, ? FROM unnest(?::text[]) AS v
-       ON CONFLICT ${conflict} DO NOTHING`,
+       ${onConflict ? `ON CONFLICT ${conflict} DO NOTHING` : ''}`,
       [opts.accountId, opts.list, opts.source, reason, values],
     );
-    result.inserted += inserted.rowCount ?? 0;
-    result.alreadyListed += values.length - (inserted.rowCount ?? 0);
+  const write = async (values: string[]) => {
+    let inserted: number;
+    if (expectNew) {
+      try {
+        inserted = (await insert(values, false)).rowCount ?? 0;
+      } catch (err) {
+        if ((err as { code?: string }).code !== UNIQUE_VIOLATION) throw err;
+        expectNew = false;
+        inserted = (await insert(values, true)).rowCount ?? 0;
+      }
+    } else {
+      inserted = (await insert(values, true)).rowCount ?? 0;
+      if (inserted === values.length) expectNew = true;
+    }
+    result.inserted += inserted;
+    result.alreadyListed += values.length - inserted;
     await sweeper?.batch(values);
   };
   const flush = () => {

@@ -78,6 +78,24 @@ describe('importing a DNC file', () => {
     const r = await importDncNumbers(db.knex, many(), { accountId: null, source: 'federal' });
     expect(r).toMatchObject({ lines: 12_000, inserted: 12_000, errorCount: 0 });
   });
+
+  it('counts every number once over many batches, when the list already holds some and the file repeats others', async () => {
+    const [account] = await db.knex('accounts').insert({ name: 'Batches', agent_ids: ['BAT1'] }).returning('id');
+    const number = (i: number) => `720${String(2000000 + i).padStart(7, '0')}`;
+    // Already listed: 500 numbers the file's second batch holds.
+    await importDncNumbers(db.knex, linesOf(...Array.from({ length: 500 }, (_, i) => number(25_000 + i * 10))), { accountId: account.id, source: 'internal' });
+    async function* file() {
+      for (let i = 0; i < 70_000; i++) yield number(i);
+      // The first 3,000 numbers again, at the end of the file.
+      for (let i = 0; i < 3_000; i++) yield number(i);
+    }
+    const r = await importDncNumbers(db.knex, file(), { accountId: account.id, source: 'internal', reason: 'four batches' });
+    expect(r).toMatchObject({ lines: 73_000, inserted: 69_500, alreadyListed: 3_500, errorCount: 0 });
+    const listed = await db.knex('suppression_entries').where({ account_id: account.id, list: 'dnc' }).select(db.knex.raw('count(*)::int AS n'), db.knex.raw('count(DISTINCT value)::int AS d')).first();
+    expect(listed).toEqual({ n: 70_000, d: 70_000 });
+    // Loaded again, the whole file is already listed.
+    expect(await importDncNumbers(db.knex, file(), { accountId: account.id, source: 'internal' })).toMatchObject({ inserted: 0, alreadyListed: 73_000 });
+  });
 });
 
 /** Stores a lead as intakeLead does: cleaned by validateIntake, keyed by its dupKey. */
