@@ -38,6 +38,32 @@ export interface BenchDatabase {
   knex: Knex;
   /** Closes the pool and stops the embedded server (removing its directory); a database on DATABASE_URL's server is left there. */
   stop(): Promise<void>;
+  /**
+   * CPU seconds the embedded server's processes have used so far (the postmaster, its live
+   * backends and the ones that ended); null on DATABASE_URL's server, which may be elsewhere.
+   */
+  serverCpuSeconds(): number | null;
+}
+
+const CLOCK_TICKS = 100;
+
+/** utime + stime of a process (with cutime + cstime: its ended children), in clock ticks; 0 once it is gone. */
+function processTicks(pid: number, withEndedChildren: boolean): number {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(f[11]) + Number(f[12]) + (withEndedChildren ? Number(f[13]) + Number(f[14]) : 0);
+  } catch {
+    return 0;
+  }
+}
+
+function postgresCpuSeconds(dataDir: string): number {
+  const postmaster = Number(fs.readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+  let ticks = processTicks(postmaster, true);
+  const children = fs.readFileSync(`/proc/${postmaster}/task/${postmaster}/children`, 'utf8').trim().split(' ').filter(Boolean);
+  for (const child of children) ticks += processTicks(Number(child), false);
+  return ticks / CLOCK_TICKS;
 }
 
 /**
@@ -68,7 +94,8 @@ export async function startBenchDatabase({ prefix, poolMax }: { prefix: string; 
     }
     knex = createKnex(url, { pool: { min: 0, max: poolMax } });
     await migrateLatest(knex);
-    return { url, knex, stop };
+    const dataDir = dir && path.join(dir, 'pg');
+    return { url, knex, stop, serverCpuSeconds: () => (dataDir ? postgresCpuSeconds(dataDir) : null) };
   } catch (err) {
     await stop();
     throw err;
