@@ -382,12 +382,7 @@ export class H2Connection {
   respondHeadersOnly(s: H2Stream, headerBlock: Buffer) {
     this.headers(s.id, headerBlock, true);
     s.localEnded = true;
-    if (s.remoteEnded) this.streams.delete(s.id);
-    else {
-      // Answered before the request ended (too large, unknown method): the rest is not wanted.
-      this.resetFrame(s.id, NO_ERROR);
-      this.streams.delete(s.id);
-    }
+    this.closeAnswered(s);
     this.queueFlush();
   }
 
@@ -412,12 +407,14 @@ export class H2Connection {
       s.pendingTrailers = undefined;
       this.headers(s.id, trailers, true);
       this.blocked.delete(s);
-      if (s.remoteEnded) this.streams.delete(s.id);
-      else {
-        this.resetFrame(s.id, NO_ERROR);
-        this.streams.delete(s.id);
-      }
+      this.closeAnswered(s);
     }
+  }
+
+  /** Forgets a stream whose whole answer is sent; one answered before its request ended is reset (too large, unknown method: the rest is not wanted). */
+  private closeAnswered(s: H2Stream) {
+    if (!s.remoteEnded) this.resetFrame(s.id, NO_ERROR);
+    this.streams.delete(s.id);
   }
 
   private pumpBlocked() {
