@@ -24,6 +24,8 @@ export interface BrowserSuite {
   web: RunningWebServer;
   context: BrowserContext;
   taskQueue: string;
+  /** Signs in on `page` through the login form and waits until the browser has left it. */
+  signIn(page: Page, username: string, password: string): Promise<void>;
   /** Signs in as the demo LSP Alex on `page` and waits for the first page after sign-in. */
   signInAsAlex(page: Page): Promise<void>;
 }
@@ -32,11 +34,15 @@ export function browserSuite(name: string): BrowserSuite {
   let closeBrowser: (() => Promise<void>) | undefined;
   const suite = {
     taskQueue: uniqueTaskQueue(name),
-    async signInAsAlex(page: Page) {
+    async signIn(page: Page, username: string, password: string) {
       await page.goto(`${suite.web.url}/login`);
-      await page.getByLabel('Username').fill('lsp.alex');
-      await page.getByLabel('Password').fill('alex-demo-pass');
+      await page.getByLabel('Username').fill(username);
+      await page.getByLabel('Password').fill(password);
       await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.waitForURL((u) => !u.pathname.startsWith('/login'));
+    },
+    async signInAsAlex(page: Page) {
+      await suite.signIn(page, 'lsp.alex', 'alex-demo-pass');
       await page.getByRole('heading', { name: 'My Leads' }).or(page.getByRole('heading', { name: 'Leads' })).first().waitFor();
     },
   } as BrowserSuite;

@@ -18,10 +18,7 @@ let accountId: string;
 const users: Record<string, string> = {};
 
 async function signIn(page: Page, username: string, password: string) {
-  await page.goto(`${suite.web.url}/login`);
-  await page.getByLabel('Username').fill(username);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await suite.signIn(page, username, password);
   await page.getByRole('heading', { name: 'My Leads' }).waitFor();
 }
 

@@ -55,15 +55,12 @@ describe.skipIf(browserUnavailable)(`E-mail Confirmed at phone width${browserUna
   }, 180_000);
 
   it('lets the owner preview a template at 390 px, the merge fields filled in, nothing running off the side', async () => {
-    const { web, context } = suite;
+    const { context } = suite;
     // The context is shared: Alex's session from the test before must not answer for the owner.
     await context.clearCookies();
     const page = await context.newPage();
     await page.setViewportSize({ width: 390, height: 844 });
-    await page.goto(`${web.url}/login`);
-    await page.getByLabel('Username').fill('A0DEMO1');
-    await page.getByLabel('Password').fill('owner-demo-pass');
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await suite.signIn(page, 'A0DEMO1', 'owner-demo-pass');
     await page.getByRole('heading', { name: 'Leads' }).first().waitFor();
     await page.getByRole('link', { name: 'E-mail templates' }).click();
     await page.getByRole('heading', { name: 'E-mail templates' }).waitFor({ timeout: 90_000 });

@@ -32,11 +32,7 @@ describe.skipIf(browserUnavailable)(`Reports at phone width${browserUnavailable 
 
     const page = await context.newPage();
     await page.setViewportSize({ width: 390, height: 844 });
-    await page.goto(`${web.url}/login`);
-    await page.getByLabel('Username').fill('A0DEMO1');
-    await page.getByLabel('Password').fill('owner-demo-pass');
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.waitForURL((u) => !u.pathname.startsWith('/login'));
+    await suite.signIn(page, 'A0DEMO1', 'owner-demo-pass');
 
     await page.goto(`${web.url}/reports`);
     await page.getByRole('link', { name: 'Account Status & Metrics' }).click();

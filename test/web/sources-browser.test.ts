@@ -17,11 +17,7 @@ describe.skipIf(browserUnavailable)(`Sources page at phone width${browserUnavail
 
     const page = await context.newPage();
     await page.setViewportSize({ width: 390, height: 844 });
-    await page.goto(`${web.url}/login`);
-    await page.getByLabel('Username').fill('A0DEMO1');
-    await page.getByLabel('Password').fill('owner-demo-pass');
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.waitForURL((u) => !u.pathname.startsWith('/login'));
+    await suite.signIn(page, 'A0DEMO1', 'owner-demo-pass');
 
     await page.goto(`${web.url}/sources`);
     await page.getByRole('heading', { name: 'Lead sources' }).waitFor({ timeout: 90_000 });

@@ -32,11 +32,7 @@ describe.skipIf(browserUnavailable)(`Stuck leads in a real browser${browserUnava
         await handle.terminate('lost in a test');
 
         const page = await context.newPage();
-        await page.goto(`${web.url}/login`);
-        await page.getByLabel('Username').fill('support.kim');
-        await page.getByLabel('Password').fill('kim-demo-pass');
-        await page.getByRole('button', { name: 'Sign in' }).click();
-        await page.waitForURL((u) => !u.pathname.startsWith('/login'));
+        await suite.signIn(page, 'support.kim', 'kim-demo-pass');
         await page.goto(`${web.url}/support`);
         await page.getByRole('heading', { name: 'Stuck leads' }).waitFor();
         expect(await page.locator('dd[data-kind="not_running"]').textContent()).toBe('1');
